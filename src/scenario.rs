@@ -1,0 +1,2 @@
+//! Scenario loading.
+pub mod yaml;
