@@ -1,3 +1,36 @@
 //! capsim: a discrete-event simulator of AI datacenter capacity.
+//!
+//! The flow, end to end:
+//!
+//! ```text
+//! scenario.yaml ──scenario::load──▶ Scenario (typed, resolved, checked)
+//!        │
+//!        ▼
+//!   model::simulate ──▶ engine::Simulation (event queue, one Day event per day)
+//!        │
+//!        ▼
+//!   RunOutput (daily series, events, ledger, summary) ──report──▶ output/<name>/
+//! ```
+//!
+//! - [`engine`]: a generic discrete-event engine (integer time, FIFO ties, named random
+//!   streams, calendar); it knows nothing about chips. [`queueing`] is an M/M/c queue on it.
+//! - [`scenario`]: YAML through serde-saphyr into a located tree, `extends:` and `--set`,
+//!   raw types that refuse unknown keys, then resolution and checks into [`scenario::Scenario`].
+//! - [`model`]: supply, market, procurement, datacenters, demand, serving and money.
+//! - [`report`]: writers that return bytes, and the one function that writes a folder whole.
+//! - [`cli`]: the `capsim` subcommands.
+//!
+//! Running the built-in scenario from code:
+//!
+//! ```
+//! let loaded = capsim::scenario::load(capsim::scenario::Source::BuiltIn, &[]).unwrap();
+//! let run = capsim::model::simulate(&loaded.scenario, 1);
+//! assert_eq!(run.dates.len() as i64, run.summary.days);
+//! ```
+
+pub mod cli;
 pub mod engine;
+pub mod model;
+pub mod queueing;
+pub mod report;
 pub mod scenario;

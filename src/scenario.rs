@@ -1,2 +1,451 @@
-//! Scenario loading.
+//! Scenarios: YAML text → merged tree → raw types → resolved [`Scenario`].
+//!
+//! ```text
+//! file.yaml ──parse──▶ Node tree (with file, line, column)
+//!     extends: base.yaml ──▶ base tree, deep-merged under this one
+//!     --set path=value   ──▶ applied to the merged tree
+//!                        ──from_node──▶ RawScenario (unknown keys refused, defaults filled)
+//!                        ──resolve────▶ Scenario (names → indices, dates → ticks, checks)
+//! ```
+//!
+//! Every stage reports problems as [`Diagnostic`]s located in the file that wrote the value,
+//! and each stage collects all it can find rather than stopping at the first.
+
+pub mod raw;
+pub mod resolve;
+pub mod timeline;
+pub mod types;
 pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use raw::RawScenario;
+pub use types::Scenario;
+use yaml::{Diagnostic, Loc, Node, Severity, Sources, Value};
+
+/// The scenario `capsim run` uses when given none: `scenarios/default.yaml`, built in.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.yaml");
+/// Display name of the built-in scenario in messages.
+pub const DEFAULT_NAME: &str = "<built-in default scenario>";
+
+/// Deepest `extends:` chain accepted.
+const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// A loaded scenario and what it was made from.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The resolved scenario.
+    pub scenario: Scenario,
+    /// The merged raw scenario with defaults filled (for the manifest).
+    pub raw: RawScenario,
+    /// Warnings worth showing.
+    pub warnings: Vec<Diagnostic>,
+    /// Texts of the files read, for rendering diagnostics.
+    pub sources: Sources,
+    /// SHA-256 over the texts of every file read, in order, and the `--set` overrides (hex).
+    pub hash: String,
+    /// Files read, the scenario first then what it extends.
+    pub files: Vec<String>,
+}
+
+/// Loading failed: every problem found, and the texts to show them against.
+#[derive(Debug)]
+pub struct LoadError {
+    /// Errors first, then warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Texts of the files read.
+    pub sources: Sources,
+}
+
+impl LoadError {
+    /// Renders every diagnostic with its source line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            out.push_str(&d.render(&self.sources));
+            out.push('\n');
+        }
+        let errors = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        out.push_str(&format!(
+            "{} error{} found",
+            errors,
+            if errors == 1 { "" } else { "s" }
+        ));
+        out
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Where a scenario comes from.
+#[derive(Debug, Clone)]
+pub enum Source<'a> {
+    /// A file on disk.
+    File(&'a Path),
+    /// The built-in default scenario.
+    BuiltIn,
+    /// Text held in memory, with a display name (tests, tools).
+    Text {
+        /// Name shown in messages.
+        name: &'a str,
+        /// YAML text.
+        text: &'a str,
+    },
+}
+
+struct Loader {
+    sources: Sources,
+    hasher: Sha256,
+    files: Vec<String>,
+    problems: Vec<Diagnostic>,
+}
+
+impl Loader {
+    fn fail(&mut self, path: &str, message: String) {
+        self.problems.push(Diagnostic {
+            severity: Severity::Error,
+            loc: None,
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    /// Reads, parses and merges a file with everything it extends.
+    fn tree(
+        &mut self,
+        name: String,
+        text: String,
+        dir: Option<PathBuf>,
+        chain: &mut Vec<PathBuf>,
+    ) -> Option<Node> {
+        self.hasher.update(text.as_bytes());
+        self.hasher.update([0u8]);
+        self.files.push(name.clone());
+        let id = self.sources.add(name, text);
+        let text = self.sources.text(id).to_string();
+        let mut node = match yaml::parse(&text, id) {
+            Ok(n) => n,
+            Err(d) => {
+                self.problems.push(d);
+                return None;
+            }
+        };
+        if matches!(node.value, Value::Null) {
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(node.loc),
+                path: String::new(),
+                message: "the scenario file is empty".into(),
+            });
+            return None;
+        }
+        if !matches!(node.value, Value::Map(_)) {
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(node.loc),
+                path: String::new(),
+                message:
+                    "a scenario is a YAML mapping of keys (name:, start:, ...) at the top level"
+                        .into(),
+            });
+            return None;
+        }
+        let Some(ext) = node.remove("extends") else {
+            return Some(node);
+        };
+        let Some(rel) = ext.as_str().map(str::to_string) else {
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(ext.loc),
+                path: "extends".into(),
+                message: "`extends` takes the path of another scenario file, relative to this one"
+                    .into(),
+            });
+            return None;
+        };
+        let base_path = match &dir {
+            Some(d) => d.join(&rel),
+            None => PathBuf::from(&rel),
+        };
+        let canon = std::fs::canonicalize(&base_path).unwrap_or(base_path.clone());
+        if chain.contains(&canon) {
+            let mut cycle: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
+            cycle.push(canon.display().to_string());
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(ext.loc),
+                path: "extends".into(),
+                message: format!("`extends` makes a cycle: {}", cycle.join(" -> ")),
+            });
+            return None;
+        }
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(ext.loc),
+                path: "extends".into(),
+                message: format!("`extends` chain deeper than {MAX_EXTENDS_DEPTH} files"),
+            });
+            return None;
+        }
+        let base_text = match std::fs::read_to_string(&base_path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.problems.push(Diagnostic {
+                    severity: Severity::Error,
+                    loc: Some(ext.loc),
+                    path: "extends".into(),
+                    message: format!("cannot read {}: {e}", base_path.display()),
+                });
+                return None;
+            }
+        };
+        chain.push(canon);
+        let base_dir = base_path.parent().map(Path::to_path_buf);
+        let base = self.tree(base_path.display().to_string(), base_text, base_dir, chain)?;
+        chain.pop();
+        Some(yaml::merge(base, node))
+    }
+}
+
+/// Loads a scenario: reads it and what it extends, applies `--set` overrides
+/// (`path.to.field=value`), checks and resolves it.
+pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
+    let mut ld = Loader {
+        sources: Sources::default(),
+        hasher: Sha256::new(),
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    let (name, text, dir) = match source {
+        Source::File(path) => match std::fs::read_to_string(path) {
+            Ok(t) => (
+                path.display().to_string(),
+                t,
+                path.parent().map(Path::to_path_buf),
+            ),
+            Err(e) => {
+                ld.fail("", format!("cannot read {}: {e}", path.display()));
+                return Err(LoadError {
+                    diagnostics: ld.problems,
+                    sources: ld.sources,
+                });
+            }
+        },
+        Source::BuiltIn => (DEFAULT_NAME.to_string(), DEFAULT_SCENARIO.to_string(), None),
+        Source::Text { name, text } => (name.to_string(), text.to_string(), None),
+    };
+    let mut chain = Vec::new();
+    if let Source::File(p) = source {
+        chain.push(std::fs::canonicalize(p).unwrap_or(p.to_path_buf()));
+    }
+    let tree = ld.tree(name, text, dir, &mut chain);
+    let Some(mut root) = tree else {
+        return Err(LoadError {
+            diagnostics: ld.problems,
+            sources: ld.sources,
+        });
+    };
+    for set in sets {
+        ld.hasher.update(b"--set ");
+        ld.hasher.update(set.as_bytes());
+        ld.hasher.update([0u8]);
+        let Some((path, value)) = set.split_once('=') else {
+            ld.fail(
+                "",
+                format!("--set `{set}` needs the form path.to.field=value"),
+            );
+            continue;
+        };
+        if let Err(d) = yaml::set_path(&mut root, path.trim(), value, Loc::COMMAND_LINE) {
+            ld.problems.push(d);
+        }
+    }
+    if !ld.problems.is_empty() {
+        return Err(LoadError {
+            diagnostics: ld.problems,
+            sources: ld.sources,
+        });
+    }
+    let raw: RawScenario = match yaml::from_node(&root) {
+        Ok(r) => r,
+        Err(first) => {
+            let mut all = collect_shape_errors(&root);
+            if all.is_empty() {
+                all.push(first);
+            }
+            return Err(LoadError {
+                diagnostics: all,
+                sources: ld.sources,
+            });
+        }
+    };
+    match resolve::resolve(&raw, &root) {
+        Ok((scenario, warnings)) => Ok(Loaded {
+            scenario,
+            raw,
+            warnings,
+            sources: ld.sources,
+            hash: hex(&ld.hasher.finalize()),
+            files: ld.files,
+        }),
+        Err(diagnostics) => Err(LoadError {
+            diagnostics,
+            sources: ld.sources,
+        }),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Deserialises each top-level section (and each list item) separately so that one run of
+/// `capsim validate` reports every shape error, not only the first serde meets.
+fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
+    use raw::*;
+    const KEYS: &[&str] = &[
+        "name",
+        "description",
+        "start",
+        "end",
+        "seed",
+        "supply",
+        "products",
+        "vendors",
+        "buyers",
+        "sites",
+        "segments",
+        "launches",
+        "export_rules",
+        "reservations",
+        "money",
+    ];
+    const REQUIRED: &[&str] = &[
+        "name", "start", "end", "supply", "products", "vendors", "buyers",
+    ];
+    let mut out = Vec::new();
+    unknown_keys(&mut out, root, KEYS, "");
+    for req in REQUIRED {
+        if root.get(req).is_none() {
+            out.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(root.loc),
+                path: String::new(),
+                message: format!("missing field `{req}`"),
+            });
+        }
+    }
+    fn one<T: serde::de::DeserializeOwned>(out: &mut Vec<Diagnostic>, node: &Node, prefix: &str) {
+        if let Err(mut d) = yaml::from_node::<T>(node) {
+            d.path = if d.path.is_empty() {
+                prefix.to_string()
+            } else if d.path.starts_with('[') {
+                format!("{prefix}{}", d.path)
+            } else {
+                format!("{prefix}.{}", d.path)
+            };
+            out.push(d);
+        }
+    }
+    fn list<T: serde::de::DeserializeOwned>(
+        out: &mut Vec<Diagnostic>,
+        parent: &Node,
+        key: &str,
+        prefix: &str,
+    ) {
+        let Some(node) = parent.get(key) else { return };
+        match &node.value {
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    one::<T>(out, item, &format!("{prefix}{key}[{i}]"));
+                }
+            }
+            _ => one::<Vec<T>>(out, node, &format!("{prefix}{key}")),
+        }
+    }
+    for (key, check) in [
+        (
+            "name",
+            one::<String> as fn(&mut Vec<Diagnostic>, &Node, &str),
+        ),
+        ("description", one::<Option<String>>),
+        ("start", one::<String>),
+        ("end", one::<String>),
+        ("seed", one::<Option<u64>>),
+        ("money", one::<RawMoney>),
+    ] {
+        if let Some(n) = root.get(key) {
+            check(&mut out, n, key);
+        }
+    }
+    if let Some(supply) = root.get("supply") {
+        match &supply.value {
+            Value::Map(_) => {
+                unknown_keys(
+                    &mut out,
+                    supply,
+                    &["packaging_lines", "hbm", "logic"],
+                    "supply.",
+                );
+                if supply.get("packaging_lines").is_none() {
+                    out.push(Diagnostic {
+                        severity: Severity::Error,
+                        loc: Some(supply.loc),
+                        path: "supply".into(),
+                        message: "missing field `packaging_lines`".into(),
+                    });
+                }
+                list::<RawLine>(&mut out, supply, "packaging_lines", "supply.");
+                list::<RawLogic>(&mut out, supply, "logic", "supply.");
+                if let Some(h) = supply.get("hbm") {
+                    one::<Option<RawHbm>>(&mut out, h, "supply.hbm");
+                }
+            }
+            _ => one::<RawSupply>(&mut out, supply, "supply"),
+        }
+    }
+    list::<RawProduct>(&mut out, root, "products", "");
+    list::<RawVendor>(&mut out, root, "vendors", "");
+    list::<RawBuyer>(&mut out, root, "buyers", "");
+    list::<RawSite>(&mut out, root, "sites", "");
+    list::<RawSegment>(&mut out, root, "segments", "");
+    list::<RawLaunch>(&mut out, root, "launches", "");
+    list::<RawExportRule>(&mut out, root, "export_rules", "");
+    list::<RawReservation>(&mut out, root, "reservations", "");
+    out
+}
+
+/// Reports keys of a mapping that are not among `keys`, with a suggestion.
+fn unknown_keys(out: &mut Vec<Diagnostic>, node: &Node, keys: &[&str], prefix: &str) {
+    let Value::Map(entries) = &node.value else {
+        return;
+    };
+    for (key, _) in entries {
+        if !keys.contains(&key.name.as_str()) {
+            let mut msg = format!("unknown field `{}`", key.name);
+            match yaml::did_you_mean(&key.name, keys.iter().copied()) {
+                Some(s) => msg.push_str(&format!(", did you mean `{s}`?")),
+                None => msg.push_str(&format!(", expected one of {}", keys.join(", "))),
+            }
+            out.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(key.loc),
+                path: format!("{prefix}{}", key.name),
+                message: msg,
+            });
+        }
+    }
+}

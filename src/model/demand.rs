@@ -1,0 +1,322 @@
+//! Demand, serving, sign-up policies and money.
+
+use crate::engine::Time;
+
+use super::{PauseEpisode, World};
+
+/// Seconds per day.
+const DAY_S: f64 = 86_400.0;
+/// Launch surges are ignored after this many decay constants (e^-20 ≈ 2e-9).
+const SURGE_HORIZON: f64 = 20.0;
+
+impl World<'_> {
+    /// Sum over started launches touching segment `k` of `f(launch) × e^{-(t - day)/decay}`.
+    fn surge(&self, t: Time, k: usize, f: impl Fn(&crate::scenario::types::Launch) -> f64) -> f64 {
+        let mut total = 0.0;
+        for (i, l) in self.s.launches.iter().enumerate() {
+            if !self.launches_started[i] || !l.segments.contains(&k) {
+                continue;
+            }
+            let age = (t - l.day) as f64;
+            if age < 0.0 || age > SURGE_HORIZON * l.decay_days {
+                continue;
+            }
+            total += f(l) * (-age / l.decay_days).exp();
+        }
+        total
+    }
+
+    /// Queries per user today for segment `k`, with launch uplift and rate limit:
+    /// `(queries, queries before the rate limit)`.
+    fn usage(&self, t: Time, k: usize) -> (f64, f64) {
+        let seg = &self.s.segments[k];
+        let q = seg.queries_per_user_per_day.at(t) * (1.0 + self.surge(t, k, |l| l.usage_uplift));
+        let limited = match seg.rate_limit {
+            Some(rl) if rl.active_above.is_none_or(|a| self.load_ratio > a) => {
+                q.min(rl.max_queries_per_user_per_day)
+            }
+            _ => q,
+        };
+        (limited, q)
+    }
+
+    /// Compute needed per query for segment `k` [H100e-days per query], peak included.
+    fn h100e_per_query(&self, t: Time, k: usize) -> f64 {
+        let seg = &self.s.segments[k];
+        seg.tokens_per_query.at(t) * seg.h100_seconds_per_1k_tokens.at(t) / 1000.0 * seg.peak_factor
+            / DAY_S
+    }
+
+    /// The operator's demand at today's users [H100e].
+    pub(crate) fn current_operator_demand(&self) -> f64 {
+        (0..self.s.segments.len())
+            .map(|k| self.segments[k].users * self.usage(0, k).0 * self.h100e_per_query(0, k))
+            .sum()
+    }
+
+    /// One day of users, serving, policies and money. See `docs/model.md`, "Demand" and
+    /// "Serving".
+    pub(crate) fn demand_step(&mut self, t: Time) {
+        let s = self.s;
+        let ns = s.segments.len();
+        let mut demand = vec![0.0; ns];
+        let mut queries = vec![0.0; ns];
+        let mut rate_limited = 0.0;
+        for k in 0..ns {
+            let seg = &s.segments[k];
+            let organic_growth = if t == 0 {
+                0.0
+            } else {
+                (seg.growth.level(t) - seg.growth.level(t - 1)).max(0.0)
+            };
+            let surge = self.surge(t, k, |l| l.extra_signups / l.decay_days);
+            let st = &mut self.segments[k];
+            // Sign-ups replace base churn so that, with no pause, users follow the growth law.
+            let signups = organic_growth + seg.churn_per_day * st.users + surge;
+            let mut joined = 0.0;
+            if st.paused {
+                if seg.pause.as_ref().and_then(|p| p.waitlist).is_some() {
+                    st.waitlist += signups;
+                } else {
+                    st.lost_signups += signups;
+                    st.lost_to_pause += signups;
+                }
+            } else {
+                joined += signups;
+            }
+            if let Some((conversion, dropout)) = seg.pause.as_ref().and_then(|p| p.waitlist) {
+                if !st.paused {
+                    let conv = st.waitlist * conversion;
+                    st.waitlist -= conv;
+                    joined += conv;
+                }
+                let drop = st.waitlist * dropout;
+                st.waitlist -= drop;
+                st.lost_signups += drop;
+                st.lost_to_pause += drop;
+            }
+            st.users += joined;
+            // Churn: base, plus extra with the segment's recent unserved share.
+            let short = match seg.shortage_churn {
+                Some(sc) if !st.unserved_history.is_empty() => {
+                    let mean =
+                        st.unserved_history.iter().sum::<f64>() / st.unserved_history.len() as f64;
+                    sc.extra_churn_per_day * mean
+                }
+                _ => 0.0,
+            };
+            let base_churn = st.users * seg.churn_per_day;
+            let extra_churn = st.users * short;
+            st.users = (st.users - base_churn - extra_churn).max(0.0);
+            st.lost_to_churn += extra_churn;
+            // Lost users would have churned at the base rate too.
+            st.lost_to_pause *= 1.0 - seg.churn_per_day;
+            st.lost_to_churn *= 1.0 - seg.churn_per_day;
+            let users = st.users;
+            self.rec.signups[k] = signups;
+            let (q, q_unlimited) = self.usage(t, k);
+            let per_query = self.h100e_per_query(t, k);
+            queries[k] = users * q;
+            demand[k] = queries[k] * per_query;
+            rate_limited += users * (q_unlimited - q) * per_query;
+        }
+
+        // Serving: capacity net of reservations, by priority, pro rata within a priority.
+        let (capacity, reserved) = match s.operator {
+            Some(op) => {
+                let reserved: f64 = s
+                    .reservations
+                    .iter()
+                    .zip(&self.reservations_active)
+                    .filter(|(r, on)| **on && r.buyer == op)
+                    .map(|(r, _)| r.h100e)
+                    .sum();
+                let installed = self.installed_h100e(op);
+                ((installed - reserved).max(0.0), reserved.min(installed))
+            }
+            None => (0.0, 0.0),
+        };
+        let mut served = vec![0.0; ns];
+        let mut left = capacity;
+        let mut prios: Vec<u32> = s.segments.iter().map(|g| g.priority).collect();
+        prios.sort_unstable();
+        prios.dedup();
+        for prio in prios {
+            let want: f64 = (0..ns)
+                .filter(|&k| s.segments[k].priority == prio)
+                .map(|k| demand[k])
+                .sum();
+            let f = if want <= left || want <= 0.0 {
+                1.0
+            } else {
+                left / want
+            };
+            for k in (0..ns).filter(|&k| s.segments[k].priority == prio) {
+                served[k] = demand[k] * f;
+            }
+            left = (left - want * f).max(0.0);
+        }
+        let total_demand: f64 = demand.iter().sum();
+        let total_served: f64 = served.iter().sum();
+        self.load_ratio = if capacity > 0.0 {
+            total_demand / capacity
+        } else if total_demand > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+        if s.operator.is_some() {
+            let window = s
+                .operator
+                .map_or(60, |op| s.buyers[op].forecast_window_days as usize);
+            if self.demand_history.len() == window {
+                self.demand_history.pop_front();
+            }
+            self.demand_history.push_back(total_demand);
+        }
+
+        // Policies, deciding for tomorrow.
+        for k in 0..ns {
+            let seg = &s.segments[k];
+            let unserved_share = if demand[k] > 0.0 {
+                1.0 - served[k] / demand[k]
+            } else {
+                0.0
+            };
+            let st = &mut self.segments[k];
+            if let Some(sc) = seg.shortage_churn {
+                if st.unserved_history.len() == sc.window_days {
+                    st.unserved_history.pop_front();
+                }
+                st.unserved_history.push_back(unserved_share);
+            }
+            let Some(policy) = &seg.pause else { continue };
+            let load = self.load_ratio;
+            if !st.paused {
+                st.days_above = if load > policy.pause_above {
+                    st.days_above + 1
+                } else {
+                    0
+                };
+                if st.days_above >= policy.pause_after_days && t + 1 < s.days {
+                    st.paused = true;
+                    st.pause_start = t + 1;
+                    st.days_below = 0;
+                    st.pause_cause = format!(
+                        "demand above {:.0}% of capacity for {} days (today {})",
+                        policy.pause_above * 100.0,
+                        st.days_above,
+                        fmt_load(load)
+                    );
+                    let (name, cause) = (seg.name.clone(), st.pause_cause.clone());
+                    self.rec.events.push(super::EventRecord {
+                        day: t + 1,
+                        kind: "pause".into(),
+                        subject: name,
+                        cause,
+                    });
+                }
+            } else {
+                st.days_below = if load < policy.resume_below {
+                    st.days_below + 1
+                } else {
+                    0
+                };
+                let paused_for = t + 1 - st.pause_start;
+                if st.days_below >= policy.resume_after_days
+                    && paused_for >= policy.min_pause_days as Time
+                {
+                    st.paused = false;
+                    st.days_above = 0;
+                    self.episodes.push(PauseEpisode {
+                        segment: seg.name.clone(),
+                        start: st.pause_start,
+                        end: t,
+                        cause: st.pause_cause.clone(),
+                    });
+                    let cause = format!(
+                        "demand below {:.0}% of capacity for {} days (today {}), after {} paused days",
+                        policy.resume_below * 100.0,
+                        st.days_below,
+                        fmt_load(load),
+                        paused_for
+                    );
+                    self.rec.events.push(super::EventRecord {
+                        day: t + 1,
+                        kind: "resume".into(),
+                        subject: seg.name.clone(),
+                        cause,
+                    });
+                }
+            }
+        }
+
+        // Money.
+        let mut revenue = 0.0;
+        let mut lost_pause = 0.0;
+        let mut lost_churn = 0.0;
+        let mut queries_served = 0.0;
+        for k in 0..ns {
+            let seg = &s.segments[k];
+            let st = &self.segments[k];
+            revenue += st.users * seg.revenue_per_user_per_day;
+            lost_pause += (st.lost_to_pause + st.waitlist) * seg.revenue_per_user_per_day;
+            lost_churn += st.lost_to_churn * seg.revenue_per_user_per_day;
+            if demand[k] > 0.0 {
+                queries_served += queries[k] * served[k] / demand[k];
+            }
+        }
+        let (mut power_mw, mut power_avail, mut depreciation) = (0.0, 0.0, 0.0);
+        if let Some(op) = s.operator {
+            for &k in &self.buyers[op].sites {
+                power_mw += self.site_used_mw(k);
+                power_avail += self.site_mw(k, t);
+            }
+            for (p, prod) in s.products.iter().enumerate() {
+                let installed: u64 = self.buyers[op]
+                    .sites
+                    .iter()
+                    .map(|&k| self.sites[k].installed[p])
+                    .sum();
+                let b = &self.buyers[op];
+                let unit_price = if b.received[p] > 0 {
+                    b.spent_usd[p] / b.received[p] as f64
+                } else {
+                    prod.price_usd.at(t)
+                };
+                depreciation += installed as f64 * unit_price / prod.lifetime_days as f64;
+            }
+        }
+        let power_cost = power_mw * 24.0 * s.power_price_usd_per_mwh.at(t);
+        let rec = &mut self.rec;
+        rec.demand = demand;
+        rec.served = served;
+        rec.capacity = capacity;
+        rec.reserved = reserved;
+        rec.rate_limited = rate_limited;
+        rec.total_demand = total_demand;
+        rec.total_served = total_served;
+        rec.load_ratio = self.load_ratio;
+        rec.revenue = revenue;
+        rec.lost_revenue_pause = lost_pause;
+        rec.lost_revenue_churn = lost_churn;
+        rec.power_cost = power_cost;
+        rec.power_in_use_mw = power_mw;
+        rec.power_available_mw = power_avail;
+        rec.capex = self.capex_usd_today;
+        rec.queries_served = queries_served;
+        rec.cost_per_query = if queries_served > 0.0 {
+            (depreciation + power_cost) / queries_served
+        } else {
+            0.0
+        };
+    }
+}
+
+fn fmt_load(load: f64) -> String {
+    if load.is_finite() {
+        format!("{:.0}%", load * 100.0)
+    } else {
+        "no capacity".to_string()
+    }
+}

@@ -1,0 +1,387 @@
+//! Market and procurement: allocation of finished units, the ledger, lead time, price,
+//! buyers' reviews and orders, export rules.
+
+use chrono::Datelike;
+
+use crate::engine::{Context, Time};
+use crate::scenario::types::{Allocation, BuyerKind};
+
+use super::{Event, LedgerRow, Order, World, schedule};
+
+/// Lead time reported when there is a backlog but nothing is being produced [days].
+pub const LEAD_TIME_CAP_DAYS: f64 = 3650.0;
+
+/// Splits `total` units among claims in proportion to their weights, in whole units, by
+/// largest remainder; ties go to the lower index. Never gives a claim more than its weight.
+pub(crate) fn apportion(total: u64, weights: &[u64]) -> Vec<u64> {
+    let sum: u64 = weights.iter().sum();
+    if sum == 0 || total == 0 {
+        return vec![0; weights.len()];
+    }
+    if total >= sum {
+        return weights.to_vec();
+    }
+    let mut out: Vec<u64> = weights
+        .iter()
+        .map(|&w| ((total as u128 * w as u128) / sum as u128) as u64)
+        .collect();
+    let given: u64 = out.iter().sum();
+    let mut rem: Vec<(u128, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| ((total as u128 * w as u128) % sum as u128, i))
+        .collect();
+    rem.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for &(_, i) in rem.iter().take((total - given) as usize) {
+        out[i] += 1;
+    }
+    out
+}
+
+impl World<'_> {
+    /// Allocates finished units, ships them, updates lead times and prices.
+    pub(crate) fn market_step(&mut self, t: Time, ctx: &mut Context<'_, Event>) {
+        let s = self.s;
+        let nb = s.buyers.len();
+        for p in 0..s.products.len() {
+            let vendor = &s.vendors[s.products[p].vendor];
+            let mut stock = self.accounts[p].inventory;
+            if stock > 0 {
+                let open: Vec<u64> = (0..nb)
+                    .map(|b| {
+                        if self.exportable(p, b) {
+                            self.backlog_units[p][b]
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                let mut give = vec![(0u64, 0u64); nb]; // (floor units, other units)
+                let mut remaining_open = open.clone();
+                if vendor.allocation == Allocation::Floors {
+                    for b in 0..nb {
+                        for (ci, &(cp, per_day)) in s.buyers[b].contracts.iter().enumerate() {
+                            if cp != p || remaining_open[b] == 0 {
+                                continue;
+                            }
+                            let owed = self.buyers[b].floor_carry[ci] + per_day;
+                            let units = (owed.floor() as u64).min(remaining_open[b]).min(stock);
+                            self.buyers[b].floor_carry[ci] = owed - units as f64;
+                            give[b].0 += units;
+                            remaining_open[b] -= units;
+                            stock -= units;
+                        }
+                    }
+                }
+                if vendor.allocation == Allocation::Priority {
+                    let mut tiers: Vec<u32> = s.buyers.iter().map(|b| b.priority).collect();
+                    tiers.sort_unstable();
+                    tiers.dedup();
+                    for tier in tiers {
+                        let w: Vec<u64> = (0..nb)
+                            .map(|b| {
+                                if s.buyers[b].priority == tier {
+                                    remaining_open[b]
+                                } else {
+                                    0
+                                }
+                            })
+                            .collect();
+                        let a = apportion(stock, &w);
+                        for b in 0..nb {
+                            give[b].1 += a[b];
+                            stock -= a[b];
+                        }
+                    }
+                } else {
+                    let a = apportion(stock, &remaining_open);
+                    for b in 0..nb {
+                        give[b].1 += a[b];
+                    }
+                }
+                for (b, &(floor, other)) in give.iter().enumerate() {
+                    if floor > 0 {
+                        self.ship(t, ctx, p, b, floor, "floor");
+                    }
+                    if other > 0 {
+                        self.ship(t, ctx, p, b, other, vendor.allocation.as_str());
+                    }
+                }
+            }
+            // Lead time emerges from backlog over production rate.
+            let backlog: u64 = self.backlog_units[p].iter().sum();
+            let rate = self.production_rate(p);
+            self.lead_time_days[p] = if backlog == 0 {
+                0.0
+            } else if rate <= 0.0 {
+                LEAD_TIME_CAP_DAYS
+            } else {
+                (backlog as f64 / rate).min(LEAD_TIME_CAP_DAYS)
+            };
+            // Price rises with scarcity: list × (1 + elasticity × relative excess lead time).
+            let excess = (self.lead_time_days[p] / vendor.normal_lead_time_days - 1.0).max(0.0);
+            let mult = (1.0 + vendor.price_elasticity * excess).min(vendor.max_price_multiple);
+            self.price_usd[p] = s.products[p].price_usd.at(t) * mult;
+        }
+    }
+
+    /// Ships `units` of product `p` to buyer `b` against its oldest orders.
+    fn ship(
+        &mut self,
+        t: Time,
+        ctx: &mut Context<'_, Event>,
+        p: usize,
+        b: usize,
+        units: u64,
+        rule: &str,
+    ) {
+        let mut left = units;
+        let mut cost = 0.0;
+        let orders = &mut self.backlog[p][b];
+        while left > 0 {
+            let Some(o) = orders.front_mut() else { break };
+            let n = o.units.min(left);
+            cost += n as f64 * o.price_usd;
+            o.units -= n;
+            left -= n;
+            if o.units == 0 {
+                orders.pop_front();
+            }
+        }
+        debug_assert_eq!(left, 0, "allocated more than the open orders");
+        let units = units - left;
+        self.backlog_units[p][b] -= units;
+        let a = &mut self.accounts[p];
+        a.inventory -= units;
+        a.shipped += units;
+        a.in_transit += units;
+        let buyer = &mut self.buyers[b];
+        buyer.in_transit[p] += units;
+        buyer.spent_usd[p] += cost;
+        buyer.received[p] += units;
+        if super::is_operator(self.s, b) {
+            self.capex_usd_today += cost;
+        }
+        self.rec.shipped_today[p] += units as f64;
+        let vendor = self.s.products[p].vendor;
+        self.rec.ledger.push(LedgerRow {
+            day: t,
+            vendor,
+            product: p,
+            buyer: b,
+            units,
+            rule: rule.to_string(),
+            price_usd: if units > 0 { cost / units as f64 } else { 0.0 },
+        });
+        let arrive = t + self.s.vendors[vendor].shipping_days;
+        schedule(
+            ctx,
+            arrive,
+            Event::Arrival {
+                buyer: b,
+                product: p,
+                units,
+            },
+        );
+    }
+
+    /// A buyer reviews its needs over the lead time it perceives and orders within budget.
+    /// See `docs/model.md`, "Procurement".
+    pub(crate) fn review(&mut self, t: Time, b: usize) {
+        let s = self.s;
+        let buyer = &s.buyers[b];
+        // Perceived lead time: the longest of its products' lead times, plus shipping and
+        // installation.
+        let mut lead = 0.0f64;
+        let mut shipping = 0;
+        for &(p, _) in &buyer.mix {
+            lead = lead.max(self.lead_time_days[p]);
+            shipping = shipping.max(s.vendors[s.products[p].vendor].shipping_days);
+        }
+        let install = self.buyers[b]
+            .sites
+            .iter()
+            .map(|&k| self.sites[k].install_delay_days)
+            .max()
+            .unwrap_or(0);
+        let planned = (lead.ceil() as Time).min(buyer.max_planning_horizon_days);
+        let horizon = planned + shipping + install;
+        let at = t + horizon;
+        let need = match &buyer.kind {
+            BuyerKind::Competitor(g) => g.level(at),
+            BuyerKind::Operator => {
+                let reserved: f64 = s
+                    .reservations
+                    .iter()
+                    .filter(|r| r.buyer == b && r.start <= at && r.end >= at)
+                    .map(|r| r.h100e)
+                    .sum();
+                self.forecast_operator_demand(t, horizon) + reserved
+            }
+        };
+        let mut target = need * (1.0 + buyer.headroom);
+        // Position: everything installed, installing, waiting, shipping or on order.
+        let mut position = 0.0;
+        for (p, prod) in s.products.iter().enumerate() {
+            let mut units = self.backlog_units[p][b] + self.buyers[b].in_transit[p];
+            for &(sp, n) in &self.buyers[b].stranded {
+                if sp == p {
+                    units += n;
+                }
+            }
+            for &k in &self.buyers[b].sites {
+                units += self.sites[k].installed[p] + self.sites[k].installing[p];
+            }
+            position += units as f64 * prod.h100e;
+        }
+        let mut gap = target - position;
+        if gap <= 0.0 {
+            return;
+        }
+        if let Some(o) = buyer.over_order
+            && lead > o.above_lead_time_days
+        {
+            gap *= o.factor;
+            target = position + gap;
+        }
+        let _ = target;
+        // Split over the mix among products that exist by the horizon and may be sold here.
+        let mix: Vec<(usize, f64)> = buyer
+            .mix
+            .iter()
+            .map(|(p, share)| (*p, share.at(t)))
+            .filter(|&(p, share)| {
+                share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
+            })
+            .collect();
+        let total: f64 = mix.iter().map(|m| m.1).sum();
+        if total <= 0.0 {
+            return;
+        }
+        let mut lines: Vec<(usize, u64)> = mix
+            .iter()
+            .map(|&(p, share)| {
+                (
+                    p,
+                    (gap * share / total / s.products[p].h100e).round() as u64,
+                )
+            })
+            .filter(|l| l.1 > 0)
+            .collect();
+        // Budget: what is left of this calendar year's budget at today's prices.
+        if let Some(budget) = &buyer.budget_usd_per_year {
+            let year = s.calendar.date(t).year();
+            let st = &mut self.buyers[b];
+            if year != st.budget_year {
+                st.budget_year = year;
+                st.committed_usd = 0.0;
+            }
+            let left = (budget.at(t) - st.committed_usd).max(0.0);
+            let cost: f64 = lines
+                .iter()
+                .map(|&(p, n)| n as f64 * self.price_usd[p])
+                .sum();
+            if cost > left {
+                let f = left / cost;
+                for l in &mut lines {
+                    l.1 = (l.1 as f64 * f).floor() as u64;
+                }
+            }
+        }
+        for (p, n) in lines {
+            if n == 0 {
+                continue;
+            }
+            let price = self.price_usd[p];
+            self.buyers[b].committed_usd += n as f64 * price;
+            self.backlog[p][b].push_back(Order {
+                units: n,
+                price_usd: price,
+            });
+            self.backlog_units[p][b] += n;
+            if super::is_operator(s, b) {
+                self.rec.ordered_today[p] += n as f64;
+            }
+        }
+    }
+
+    /// The operator's demand `horizon` days ahead: today's level plus the trailing trend.
+    fn forecast_operator_demand(&self, _t: Time, horizon: Time) -> f64 {
+        let h = &self.demand_history;
+        let Some(&last) = h.back() else {
+            // Before the first day is served: today's demand at current users.
+            return self.current_operator_demand();
+        };
+        if h.len() < 2 {
+            return last;
+        }
+        // Least-squares slope over the window [H100e per day].
+        let n = h.len() as f64;
+        let mean_x = (n - 1.0) / 2.0;
+        let mean_y = h.iter().sum::<f64>() / n;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (i, &y) in h.iter().enumerate() {
+            let dx = i as f64 - mean_x;
+            sxy += dx * (y - mean_y);
+            sxx += dx * dx;
+        }
+        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        (last + slope.max(0.0) * horizon as f64).max(0.0)
+    }
+
+    /// Comes into force (or lapses): forbidden products' open orders in the region are
+    /// cancelled and their commitments released.
+    pub(crate) fn export_rule(&mut self, t: Time, i: usize, on: bool) {
+        self.rules_active[i] = on;
+        let rule = &self.s.export_rules[i];
+        let names: Vec<&str> = rule
+            .products
+            .iter()
+            .map(|&p| self.s.products[p].name.as_str())
+            .collect();
+        if !on {
+            let cause = format!("{} may again be sold to {}", names.join(", "), rule.region);
+            let name = rule.name.clone();
+            self.log(t, "export_rule_end", &name, cause);
+            return;
+        }
+        let mut cancelled = 0;
+        for b in 0..self.s.buyers.len() {
+            if self.s.buyers[b].region.as_deref() != Some(rule.region.as_str()) {
+                continue;
+            }
+            for &p in &rule.products {
+                for o in self.backlog[p][b].drain(..) {
+                    self.buyers[b].committed_usd -= o.units as f64 * o.price_usd;
+                    cancelled += o.units;
+                }
+                self.backlog_units[p][b] = 0;
+            }
+        }
+        let cause = format!(
+            "{} forbidden to {}; {} units of open orders cancelled",
+            names.join(", "),
+            rule.region,
+            cancelled
+        );
+        let name = rule.name.clone();
+        self.log(t, "export_rule", &name, cause);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apportion;
+
+    #[test]
+    fn apportion_is_exact_and_proportional() {
+        // 10 units over claims 1:1:1 -> 4,3,3 (largest remainder, lower index first).
+        assert_eq!(apportion(10, &[5, 5, 5]), vec![4, 3, 3]);
+        // Enough for everyone: each gets its claim.
+        assert_eq!(apportion(100, &[5, 7]), vec![5, 7]);
+        assert_eq!(apportion(0, &[5, 7]), vec![0, 0]);
+        assert_eq!(apportion(5, &[0, 0]), vec![0, 0]);
+        // 7 units over 2:5 -> 2,5.
+        assert_eq!(apportion(7, &[20, 50]), vec![2, 5]);
+    }
+}

@@ -1,0 +1,587 @@
+//! What a run records: the daily series, the event log, the allocation ledger, the summary.
+//!
+//! Columns are declared and filled by one function, [`World::emit_row`], through a
+//! [`Sink`]: at the start it collects the names, each day it collects the values, so the
+//! header and the rows cannot drift apart. Recording a day allocates nothing once the series
+//! buffer has its capacity.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::engine::Time;
+use crate::scenario::types::Scenario;
+
+use super::{Accounts, Constraint, PauseEpisode, World};
+
+/// A share of demand unserved above which a day counts as a shortage day [1].
+pub const SHORTAGE_THRESHOLD: f64 = 0.001;
+
+/// An entry of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// Day [tick].
+    pub day: Time,
+    /// `pause`, `resume`, `launch`, `expansion`, `export_rule`, `export_rule_end`,
+    /// `reservation_start`, `reservation_end`.
+    pub kind: String,
+    /// What it concerns (segment, line, site, rule...).
+    pub subject: String,
+    /// Why, in words.
+    pub cause: String,
+}
+
+/// One allocation of finished units to a buyer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRow {
+    /// Day [tick].
+    pub day: Time,
+    /// Vendor index.
+    pub vendor: usize,
+    /// Product index.
+    pub product: usize,
+    /// Buyer index.
+    pub buyer: usize,
+    /// Units allocated.
+    pub units: u64,
+    /// Rule that allocated them (`pro_rata`, `priority`, `floor`).
+    pub rule: String,
+    /// Average price of the orders filled [USD per unit].
+    pub price_usd: f64,
+}
+
+/// A pause episode as reported in the summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpisodeSummary {
+    /// Segment paused.
+    pub segment: String,
+    /// First paused day (YYYY-MM-DD).
+    pub start: String,
+    /// Last paused day (YYYY-MM-DD); the run's end if still paused.
+    pub end: String,
+    /// Paused days, inclusive [days].
+    pub days: i64,
+    /// Why the pause started.
+    pub cause: String,
+}
+
+/// `summary.json`. Every key is documented in `docs/outputs.md`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed used.
+    pub seed: u64,
+    /// First day.
+    pub start: String,
+    /// Last day.
+    pub end: String,
+    /// Days simulated [days].
+    pub days: i64,
+    /// First day with unserved demand above 0.1%, or null.
+    pub first_shortage: Option<String>,
+    /// Last such day, or null.
+    pub last_shortage: Option<String>,
+    /// Number of such days [days].
+    pub shortage_days: i64,
+    /// Largest unserved share of demand on any day [0..1].
+    pub peak_unserved_share: f64,
+    /// Pause episodes.
+    pub pause_episodes: Vec<EpisodeSummary>,
+    /// Sum of paused days over segments [segment-days].
+    pub pause_days: i64,
+    /// Sign-ups lost to pauses (not waitlisted, or dropped from a waitlist) [users].
+    pub lost_signups: f64,
+    /// Revenue lost to pauses and to shortage churn [USD].
+    pub lost_revenue_usd: f64,
+    /// ... of which to pauses (lost sign-ups and waiting users) [USD].
+    pub lost_revenue_pause_usd: f64,
+    /// ... of which to shortage churn [USD].
+    pub lost_revenue_churn_usd: f64,
+    /// Revenue earned [USD].
+    pub revenue_usd: f64,
+    /// Longest emergent lead time of any product [days].
+    pub lead_time_peak_days: f64,
+    /// Day of that peak, or null if lead time stayed 0.
+    pub lead_time_peak_date: Option<String>,
+    /// Product of that peak, or null.
+    pub lead_time_peak_product: Option<String>,
+    /// Operator capital spent on accelerators and buildings [USD].
+    pub capex_usd: f64,
+    /// Operator electricity cost [USD].
+    pub power_cost_usd: f64,
+    /// Units finished per product and calendar year [units].
+    pub production_by_year: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The fleet's installed units at the end, by product [units].
+    pub fleet_end: BTreeMap<String, u64>,
+    /// The fleet's capacity at the end [H100e].
+    pub fleet_end_h100e: f64,
+    /// Units delivered to the fleet's owner but waiting for power at the end [units].
+    pub stranded_end: u64,
+    /// Days on which each constraint held back the most output [days].
+    pub binding_constraint_days: BTreeMap<String, i64>,
+    /// Users at the end by segment [users].
+    pub users_end: BTreeMap<String, f64>,
+}
+
+/// Everything one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Names of numeric columns of the daily series (units in the names).
+    pub columns: Vec<String>,
+    /// Names of text columns.
+    pub text_columns: Vec<String>,
+    /// Numeric values, row by row (`days × columns.len()`).
+    pub values: Vec<f64>,
+    /// Text values, row by row.
+    pub text_values: Vec<&'static str>,
+    /// The date of each row (YYYY-MM-DD).
+    pub dates: Vec<String>,
+    /// Event log, in date order.
+    pub events: Vec<EventRecord>,
+    /// Allocation ledger, in date order.
+    pub ledger: Vec<LedgerRow>,
+    /// The summary.
+    pub summary: Summary,
+    /// Unit accounts per product at the end, for conservation checks.
+    pub accounts: Vec<Accounts>,
+}
+
+impl RunOutput {
+    /// Index of a numeric column by name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The values of a numeric column, day by day.
+    pub fn series(&self, name: &str) -> Option<Vec<f64>> {
+        let i = self.column(name)?;
+        let n = self.columns.len();
+        Some(self.values.iter().skip(i).step_by(n).copied().collect())
+    }
+}
+
+/// Receives columns: names once, values every day.
+pub(crate) trait Sink {
+    fn num(&mut self, name: &dyn Fn() -> String, v: f64);
+    fn text(&mut self, name: &dyn Fn() -> String, v: &'static str);
+}
+
+struct Names {
+    num: Vec<String>,
+    text: Vec<String>,
+}
+
+impl Sink for Names {
+    fn num(&mut self, name: &dyn Fn() -> String, _v: f64) {
+        self.num.push(name());
+    }
+    fn text(&mut self, name: &dyn Fn() -> String, _v: &'static str) {
+        self.text.push(name());
+    }
+}
+
+struct Values<'a> {
+    num: &'a mut Vec<f64>,
+    text: &'a mut Vec<&'static str>,
+}
+
+impl Sink for Values<'_> {
+    fn num(&mut self, _name: &dyn Fn() -> String, v: f64) {
+        self.num.push(v);
+    }
+    fn text(&mut self, _name: &dyn Fn() -> String, v: &'static str) {
+        self.text.push(v);
+    }
+}
+
+/// Day scratch values written by the steps, and the growing outputs.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    pub(crate) line_capacity: Vec<f64>,
+    pub(crate) line_used: Vec<f64>,
+    pub(crate) hbm_supply: f64,
+    pub(crate) hbm_used: f64,
+    pub(crate) product_binding: Vec<Option<Constraint>>,
+    pub(crate) production_started: Vec<f64>,
+    pub(crate) shipped_today: Vec<f64>,
+    pub(crate) ordered_today: Vec<f64>,
+    pub(crate) signups: Vec<f64>,
+    pub(crate) demand: Vec<f64>,
+    pub(crate) served: Vec<f64>,
+    pub(crate) capacity: f64,
+    pub(crate) reserved: f64,
+    pub(crate) rate_limited: f64,
+    pub(crate) total_demand: f64,
+    pub(crate) total_served: f64,
+    pub(crate) load_ratio: f64,
+    pub(crate) revenue: f64,
+    pub(crate) lost_revenue_pause: f64,
+    pub(crate) lost_revenue_churn: f64,
+    pub(crate) power_cost: f64,
+    pub(crate) power_in_use_mw: f64,
+    pub(crate) power_available_mw: f64,
+    pub(crate) capex: f64,
+    pub(crate) capex_cum: f64,
+    pub(crate) queries_served: f64,
+    pub(crate) cost_per_query: f64,
+    pub(crate) events: Vec<EventRecord>,
+    pub(crate) ledger: Vec<LedgerRow>,
+    columns: usize,
+    values: Vec<f64>,
+    text_values: Vec<&'static str>,
+    binding_days: BTreeMap<Constraint, i64>,
+    /// Units finished per product and year.
+    pub(crate) finished_by_year: Vec<BTreeMap<i32, u64>>,
+}
+
+impl Recorder {
+    pub(crate) fn new(s: &Scenario) -> Self {
+        let np = s.products.len();
+        let ns = s.segments.len();
+        Recorder {
+            line_capacity: vec![0.0; s.lines.len()],
+            line_used: vec![0.0; s.lines.len()],
+            product_binding: vec![None; np],
+            production_started: vec![0.0; np],
+            shipped_today: vec![0.0; np],
+            ordered_today: vec![0.0; np],
+            signups: vec![0.0; ns],
+            demand: vec![0.0; ns],
+            served: vec![0.0; ns],
+            finished_by_year: vec![BTreeMap::new(); np],
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn end_day(&mut self, binding: Constraint) {
+        *self.binding_days.entry(binding).or_insert(0) += 1;
+        for v in self
+            .production_started
+            .iter_mut()
+            .chain(self.shipped_today.iter_mut())
+            .chain(self.ordered_today.iter_mut())
+        {
+            *v = 0.0;
+        }
+    }
+}
+
+fn binding_str(c: Option<Constraint>) -> &'static str {
+    c.map_or("", Constraint::as_str)
+}
+
+impl World<'_> {
+    /// Buyers whose fleet the fleet columns describe: the operator, or all buyers.
+    fn fleet_buyers(&self) -> Vec<usize> {
+        match self.s.operator {
+            Some(op) => vec![op],
+            None => (0..self.s.buyers.len()).collect(),
+        }
+    }
+
+    /// Declares (names) or fills (values) every column of a day's row, in order.
+    pub(crate) fn emit_row(&self, sink: &mut dyn Sink) {
+        let s = self.s;
+        let r = &self.rec;
+        sink.num(&|| "demand_h100e".into(), r.total_demand);
+        sink.num(&|| "capacity_h100e".into(), r.capacity);
+        sink.num(&|| "reserved_h100e".into(), r.reserved);
+        sink.num(&|| "served_h100e".into(), r.total_served);
+        sink.num(
+            &|| "unserved_h100e".into(),
+            (r.total_demand - r.total_served).max(0.0),
+        );
+        sink.num(&|| "rate_limited_h100e".into(), r.rate_limited);
+        let util = if r.capacity > 0.0 {
+            r.total_served / r.capacity
+        } else {
+            0.0
+        };
+        sink.num(&|| "utilisation".into(), util);
+        sink.num(&|| "load_ratio".into(), r.load_ratio.min(1000.0));
+        for (k, seg) in s.segments.iter().enumerate() {
+            let st = &self.segments[k];
+            let n = seg.name.as_str();
+            sink.num(&|| format!("users[{n}]"), st.users);
+            sink.num(&|| format!("signups_per_day[{n}]"), r.signups[k]);
+            sink.num(
+                &|| format!("paused[{n}]"),
+                if st.paused { 1.0 } else { 0.0 },
+            );
+            sink.num(&|| format!("waitlist_users[{n}]"), st.waitlist);
+            sink.num(&|| format!("lost_signups_cum[{n}]"), st.lost_signups);
+            sink.num(&|| format!("demand_h100e[{n}]"), r.demand[k]);
+            sink.num(&|| format!("served_h100e[{n}]"), r.served[k]);
+        }
+        for (li, line) in s.lines.iter().enumerate() {
+            let n = line.name.as_str();
+            sink.num(
+                &|| format!("packaging_capacity_wafers_per_day[{n}]"),
+                r.line_capacity[li],
+            );
+            sink.num(
+                &|| format!("packaging_used_wafers_per_day[{n}]"),
+                r.line_used[li],
+            );
+        }
+        if s.hbm_stacks_per_month.is_some() {
+            sink.num(&|| "hbm_supply_stacks_per_day".into(), r.hbm_supply);
+            sink.num(&|| "hbm_used_stacks_per_day".into(), r.hbm_used);
+        }
+        let fleet = self.fleet_buyers();
+        for (p, prod) in s.products.iter().enumerate() {
+            let n = prod.name.as_str();
+            sink.num(
+                &|| format!("production_units_per_day[{n}]"),
+                r.production_started[p],
+            );
+            sink.num(
+                &|| format!("shipped_units_per_day[{n}]"),
+                r.shipped_today[p],
+            );
+            sink.num(
+                &|| format!("ordered_units_per_day[{n}]"),
+                r.ordered_today[p],
+            );
+            let backlog: u64 = self.backlog_units[p].iter().sum();
+            sink.num(&|| format!("backlog_units[{n}]"), backlog as f64);
+            sink.num(&|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
+            sink.num(&|| format!("price_usd[{n}]"), self.price_usd[p]);
+            let installed: u64 = fleet
+                .iter()
+                .flat_map(|&b| self.buyers[b].sites.iter())
+                .map(|&k| self.sites[k].installed[p])
+                .sum();
+            sink.num(&|| format!("installed_units[{n}]"), installed as f64);
+            sink.text(
+                &|| format!("binding[{n}]"),
+                binding_str(r.product_binding[p]),
+            );
+        }
+        let (mut stranded, mut transit, mut installing) = (0u64, 0u64, 0u64);
+        for &b in &fleet {
+            stranded += self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>();
+            transit += self.buyers[b].in_transit.iter().sum::<u64>();
+            for &k in &self.buyers[b].sites {
+                installing += self.sites[k].installing.iter().sum::<u64>();
+            }
+        }
+        sink.num(&|| "stranded_units".into(), stranded as f64);
+        sink.num(&|| "in_transit_units".into(), transit as f64);
+        sink.num(&|| "installing_units".into(), installing as f64);
+        sink.num(&|| "power_in_use_mw".into(), r.power_in_use_mw);
+        sink.num(
+            &|| "power_available_mw".into(),
+            r.power_available_mw.min(1e9),
+        );
+        sink.num(&|| "capex_usd_per_day".into(), r.capex);
+        sink.num(&|| "capex_cum_usd".into(), r.capex_cum);
+        sink.num(&|| "power_cost_usd_per_day".into(), r.power_cost);
+        sink.num(&|| "revenue_usd_per_day".into(), r.revenue);
+        sink.num(
+            &|| "lost_revenue_pause_usd_per_day".into(),
+            r.lost_revenue_pause,
+        );
+        sink.num(
+            &|| "lost_revenue_churn_usd_per_day".into(),
+            r.lost_revenue_churn,
+        );
+        sink.num(&|| "queries_served_per_day".into(), r.queries_served);
+        sink.num(&|| "cost_per_query_usd".into(), r.cost_per_query);
+        sink.text(&|| "binding_constraint".into(), self.day_binding.as_str());
+    }
+
+    /// Column names, declared once at the start.
+    pub(crate) fn column_names(&self) -> (Vec<String>, Vec<String>) {
+        let mut names = Names {
+            num: Vec::new(),
+            text: Vec::new(),
+        };
+        self.emit_row(&mut names);
+        (names.num, names.text)
+    }
+
+    /// Appends today's row.
+    pub(crate) fn record_day(&mut self, binding: Constraint) {
+        self.rec.capex_cum += self.rec.capex;
+        let mut values = std::mem::take(&mut self.rec.values);
+        let mut text = std::mem::take(&mut self.rec.text_values);
+        if values.capacity() == 0 {
+            values.reserve(self.s.days as usize * self.rec.columns.max(1));
+        }
+        self.emit_row(&mut Values {
+            num: &mut values,
+            text: &mut text,
+        });
+        self.rec.values = values;
+        self.rec.text_values = text;
+        self.rec.end_day(binding);
+    }
+
+    pub(crate) fn set_column_count(&mut self, n: usize) {
+        self.rec.columns = n;
+    }
+
+    /// Closes open episodes and builds the run's output.
+    pub(crate) fn finish(mut self) -> RunOutput {
+        let s = self.s;
+        let (columns, text_columns) = self.column_names();
+        let last = s.days - 1;
+        let date = |t: Time| s.calendar.date(t).format("%Y-%m-%d").to_string();
+        for (k, seg) in s.segments.iter().enumerate() {
+            let st = &self.segments[k];
+            if st.paused && st.pause_start <= last {
+                self.episodes.push(PauseEpisode {
+                    segment: seg.name.clone(),
+                    start: st.pause_start,
+                    end: last,
+                    cause: st.pause_cause.clone(),
+                });
+            }
+        }
+        self.episodes.sort_by_key(|e| (e.start, e.segment.clone()));
+        let mut events = std::mem::take(&mut self.rec.events);
+        events.retain(|e| e.day <= last);
+        events.sort_by_key(|e| e.day);
+        let values = std::mem::take(&mut self.rec.values);
+        let text_values = std::mem::take(&mut self.rec.text_values);
+        let n = columns.len();
+        let col = |name: &str| columns.iter().position(|c| c == name);
+        let get = |row: usize, c: Option<usize>| c.map_or(0.0, |c| values[row * n + c]);
+
+        let (c_dem, c_uns) = (col("demand_h100e"), col("unserved_h100e"));
+        let mut first_shortage = None;
+        let mut last_shortage = None;
+        let mut shortage_days = 0;
+        let mut peak_unserved: f64 = 0.0;
+        let (mut lost_pause, mut lost_churn, mut revenue, mut power_cost) = (0.0, 0.0, 0.0, 0.0);
+        let (c_lp, c_lc, c_rev, c_pc) = (
+            col("lost_revenue_pause_usd_per_day"),
+            col("lost_revenue_churn_usd_per_day"),
+            col("revenue_usd_per_day"),
+            col("power_cost_usd_per_day"),
+        );
+        let mut lead_peak = (0.0, None::<(Time, usize)>);
+        let lead_cols: Vec<Option<usize>> = s
+            .products
+            .iter()
+            .map(|p| col(&format!("lead_time_days[{}]", p.name)))
+            .collect();
+        let rows = values.len() / n.max(1);
+        for row in 0..rows {
+            let d = get(row, c_dem);
+            let u = get(row, c_uns);
+            if d > 0.0 {
+                let share = u / d;
+                peak_unserved = peak_unserved.max(share);
+                if share > SHORTAGE_THRESHOLD {
+                    shortage_days += 1;
+                    first_shortage.get_or_insert(row as Time);
+                    last_shortage = Some(row as Time);
+                }
+            }
+            lost_pause += get(row, c_lp);
+            lost_churn += get(row, c_lc);
+            revenue += get(row, c_rev);
+            power_cost += get(row, c_pc);
+            for (p, c) in lead_cols.iter().enumerate() {
+                let v = get(row, *c);
+                if v > lead_peak.0 {
+                    lead_peak = (v, Some((row as Time, p)));
+                }
+            }
+        }
+        let pause_episodes: Vec<EpisodeSummary> = self
+            .episodes
+            .iter()
+            .map(|e| EpisodeSummary {
+                segment: e.segment.clone(),
+                start: date(e.start),
+                end: date(e.end),
+                days: e.end - e.start + 1,
+                cause: e.cause.clone(),
+            })
+            .collect();
+        let fleet = self.fleet_buyers();
+        let mut fleet_end = BTreeMap::new();
+        let mut fleet_h100e = 0.0;
+        for (p, prod) in s.products.iter().enumerate() {
+            let units: u64 = fleet
+                .iter()
+                .flat_map(|&b| self.buyers[b].sites.iter())
+                .map(|&k| self.sites[k].installed[p])
+                .sum();
+            fleet_end.insert(prod.name.clone(), units);
+            fleet_h100e += units as f64 * prod.h100e;
+        }
+        let stranded_end = fleet
+            .iter()
+            .map(|&b| self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>())
+            .sum();
+        let mut production_by_year = BTreeMap::new();
+        for (p, prod) in s.products.iter().enumerate() {
+            let years: BTreeMap<String, u64> = self.rec.finished_by_year[p]
+                .iter()
+                .map(|(y, u)| (y.to_string(), *u))
+                .collect();
+            production_by_year.insert(prod.name.clone(), years);
+        }
+        let binding_constraint_days = Constraint::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    self.rec.binding_days.get(c).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        let summary = Summary {
+            scenario: s.name.clone(),
+            seed: s.seed,
+            start: date(0),
+            end: date(last),
+            days: s.days,
+            first_shortage: first_shortage.map(date),
+            last_shortage: last_shortage.map(date),
+            shortage_days,
+            peak_unserved_share: peak_unserved,
+            pause_days: pause_episodes.iter().map(|e| e.days).sum(),
+            pause_episodes,
+            lost_signups: self.segments.iter().map(|g| g.lost_signups).sum(),
+            lost_revenue_usd: lost_pause + lost_churn,
+            lost_revenue_pause_usd: lost_pause,
+            lost_revenue_churn_usd: lost_churn,
+            revenue_usd: revenue,
+            lead_time_peak_days: lead_peak.0,
+            lead_time_peak_date: lead_peak.1.map(|(t, _)| date(t)),
+            lead_time_peak_product: lead_peak.1.map(|(_, p)| s.products[p].name.clone()),
+            capex_usd: self.rec.capex_cum,
+            power_cost_usd: power_cost,
+            production_by_year,
+            fleet_end,
+            fleet_end_h100e: fleet_h100e,
+            stranded_end,
+            binding_constraint_days,
+            users_end: s
+                .segments
+                .iter()
+                .zip(&self.segments)
+                .map(|(g, st)| (g.name.clone(), st.users))
+                .collect(),
+        };
+        let mut ledger = std::mem::take(&mut self.rec.ledger);
+        ledger.sort_by_key(|l| l.day);
+        RunOutput {
+            columns,
+            text_columns,
+            values,
+            text_values,
+            dates: (0..s.days).map(date).collect(),
+            events,
+            ledger,
+            summary,
+            accounts: self.accounts.clone(),
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Output writers. Each serialises to bytes; [`write_outputs`] is the one place that touches
+//! the file system, and it replaces the output folder whole or not at all.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::RunOutput;
+use crate::scenario::Loaded;
+use crate::scenario::types::Scenario;
+
+/// Errors of the output stage.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// What was being written.
+        path: PathBuf,
+        /// Why not.
+        source: io::Error,
+    },
+    /// Serialisation failed (a bug, not bad input).
+    #[error("cannot serialise {what}: {message}")]
+    Serialise {
+        /// Which output.
+        what: &'static str,
+        /// The serialiser's message.
+        message: String,
+    },
+}
+
+fn csv_err(what: &'static str) -> impl Fn(csv::Error) -> ReportError {
+    move |e| ReportError::Serialise {
+        what,
+        message: e.to_string(),
+    }
+}
+
+fn into_bytes(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, ReportError> {
+    w.into_inner().map_err(|e| ReportError::Serialise {
+        what,
+        message: e.to_string(),
+    })
+}
+
+/// `timeseries.csv`: one row per day, `date` first, numeric columns then text columns.
+pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["date"];
+    header.extend(run.columns.iter().map(String::as_str));
+    header.extend(run.text_columns.iter().map(String::as_str));
+    w.write_record(&header).map_err(csv_err("timeseries.csv"))?;
+    let n = run.columns.len();
+    let m = run.text_columns.len();
+    let mut buf = ryu::Buffer::new();
+    for (row, date) in run.dates.iter().enumerate() {
+        w.write_field(date).map_err(csv_err("timeseries.csv"))?;
+        for v in &run.values[row * n..(row + 1) * n] {
+            w.write_field(fmt_num(&mut buf, *v))
+                .map_err(csv_err("timeseries.csv"))?;
+        }
+        for t in &run.text_values[row * m..(row + 1) * m] {
+            w.write_field(t).map_err(csv_err("timeseries.csv"))?;
+        }
+        w.write_record(None::<&[u8]>)
+            .map_err(csv_err("timeseries.csv"))?;
+    }
+    into_bytes(w, "timeseries.csv")
+}
+
+/// Formats a number for CSV: integers without a fraction, others in shortest round-trip form.
+fn fmt_num(buf: &mut ryu::Buffer, v: f64) -> &str {
+    if v == 0.0 {
+        return "0";
+    }
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        // Whole numbers print as integers; ryu would add ".0".
+        let s = buf.format_finite(v);
+        return s.strip_suffix(".0").unwrap_or(s);
+    }
+    buf.format(v)
+}
+
+/// `summary.json`, pretty-printed with a trailing newline.
+pub fn summary_json(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    json(&run.summary, "summary.json")
+}
+
+fn json<T: Serialize>(v: &T, what: &'static str) -> Result<Vec<u8>, ReportError> {
+    let mut out = serde_json::to_vec_pretty(v).map_err(|e| ReportError::Serialise {
+        what,
+        message: e.to_string(),
+    })?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `events.csv`: `date,kind,subject,cause`.
+pub fn events_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["date", "kind", "subject", "cause"])
+        .map_err(csv_err("events.csv"))?;
+    for e in &run.events {
+        let date = s.calendar.date(e.day).format("%Y-%m-%d").to_string();
+        w.write_record([date.as_str(), &e.kind, &e.subject, &e.cause])
+            .map_err(csv_err("events.csv"))?;
+    }
+    into_bytes(w, "events.csv")
+}
+
+/// `ledger.csv`: `date,vendor,product,buyer,units,rule,price_usd`.
+pub fn ledger_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "date",
+        "vendor",
+        "product",
+        "buyer",
+        "units",
+        "rule",
+        "price_usd",
+    ])
+    .map_err(csv_err("ledger.csv"))?;
+    let mut buf = ryu::Buffer::new();
+    for l in &run.ledger {
+        let date = s.calendar.date(l.day).format("%Y-%m-%d").to_string();
+        let units = l.units.to_string();
+        let price = fmt_num(&mut buf, (l.price_usd * 100.0).round() / 100.0).to_string();
+        w.write_record([
+            date.as_str(),
+            &s.vendors[l.vendor].name,
+            &s.products[l.product].name,
+            &s.buyers[l.buyer].name,
+            &units,
+            &l.rule,
+            &price,
+        ])
+        .map_err(csv_err("ledger.csv"))?;
+    }
+    into_bytes(w, "ledger.csv")
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    capsim_version: &'static str,
+    scenario: &'a str,
+    scenario_files: &'a [String],
+    scenario_sha256: &'a str,
+    seed: u64,
+    overrides: &'a [String],
+    files: &'a [&'a str],
+    resolved_scenario: &'a crate::scenario::raw::RawScenario,
+}
+
+/// `manifest.json`: what produced these outputs. It holds no time stamp, so the same inputs
+/// give the same bytes.
+pub fn manifest_json(loaded: &Loaded, seed: u64, sets: &[String]) -> Result<Vec<u8>, ReportError> {
+    let mut raw = loaded.raw.clone();
+    raw.seed = Some(seed);
+    json(
+        &Manifest {
+            capsim_version: env!("CARGO_PKG_VERSION"),
+            scenario: &loaded.scenario.name,
+            scenario_files: &loaded.files,
+            scenario_sha256: &loaded.hash,
+            seed,
+            overrides: sets,
+            files: &OUTPUT_FILES,
+            resolved_scenario: &raw,
+        },
+        "manifest.json",
+    )
+}
+
+/// Files every run writes.
+pub const OUTPUT_FILES: [&str; 5] = [
+    "timeseries.csv",
+    "summary.json",
+    "events.csv",
+    "ledger.csv",
+    "manifest.json",
+];
+
+/// Serialises every output of a run: `(file name, bytes)`.
+pub fn render_all(
+    loaded: &Loaded,
+    run: &RunOutput,
+    sets: &[String],
+) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
+    let s = &loaded.scenario;
+    Ok(vec![
+        ("timeseries.csv", timeseries_csv(run)?),
+        ("summary.json", summary_json(run)?),
+        ("events.csv", events_csv(s, run)?),
+        ("ledger.csv", ledger_csv(s, run)?),
+        (
+            "manifest.json",
+            manifest_json(loaded, run.summary.seed, sets)?,
+        ),
+    ])
+}
+
+/// Writes `files` as the folder `dir`, replacing any folder there only once every file is
+/// written: files go to a sibling temporary folder, which is then renamed into place.
+pub fn write_outputs(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), ReportError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| {
+        std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+        for (name, bytes) in files {
+            let path = tmp.join(name);
+            if let Some(p) = path.parent() {
+                std::fs::create_dir_all(p).map_err(io_err(p))?;
+            }
+            std::fs::write(&path, bytes).map_err(io_err(&path))?;
+        }
+        if dir.exists() {
+            std::fs::rename(dir, &old).map_err(io_err(dir))?;
+        }
+        if let Err(e) = std::fs::rename(&tmp, dir) {
+            // Put the previous outputs back.
+            let _ = std::fs::rename(&old, dir);
+            return Err(ReportError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            });
+        }
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}

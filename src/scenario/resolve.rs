@@ -1,0 +1,1094 @@
+//! From raw scenario to resolved [`Scenario`]: names to indices, dates to ticks, and every
+//! cross-field check. All problems are collected, not only the first.
+
+use chrono::NaiveDate;
+
+use crate::engine::Time;
+use crate::engine::calendar::{Calendar, parse_date};
+
+use super::raw::*;
+use super::timeline::{Interpolation, RawTimeline, Timeline};
+use super::types::*;
+use super::yaml::{Diagnostic, Node, Severity, did_you_mean, locate};
+
+/// Collects problems while resolving, each located in the merged YAML tree.
+struct Resolver<'a> {
+    root: &'a Node,
+    calendar: Calendar,
+    end: Time,
+    problems: Vec<Diagnostic>,
+}
+
+impl<'a> Resolver<'a> {
+    fn push(&mut self, severity: Severity, path: &str, message: String) {
+        self.problems.push(Diagnostic {
+            severity,
+            loc: locate(self.root, path),
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    fn err(&mut self, path: &str, message: impl Into<String>) {
+        self.push(Severity::Error, path, message.into());
+    }
+
+    fn warn(&mut self, path: &str, message: impl Into<String>) {
+        self.push(Severity::Warning, path, message.into());
+    }
+
+    fn date(&mut self, path: &str, text: &str) -> Option<Time> {
+        match parse_date(text) {
+            Ok(d) => Some(self.calendar.tick(d)),
+            Err(e) => {
+                self.err(path, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A date that must fall inside the run.
+    fn date_in_run(&mut self, path: &str, text: &str) -> Option<Time> {
+        let t = self.date(path, text)?;
+        if t < 0 || t > self.end {
+            let start = self.calendar.date(0);
+            let end = self.calendar.date(self.end);
+            self.err(
+                path,
+                format!("date {text} is outside the run ({start} to {end})"),
+            );
+        }
+        Some(t)
+    }
+
+    fn timeline(
+        &mut self,
+        path: &str,
+        raw: &RawTimeline,
+        default: Interpolation,
+        min: f64,
+    ) -> Option<Timeline> {
+        let tl = match raw {
+            RawTimeline::Constant(v) => Timeline::constant(*v),
+            RawTimeline::Points {
+                interpolation,
+                points,
+            } => {
+                let mut pts: Vec<(Time, f64)> = Vec::with_capacity(points.len());
+                let mut ok = true;
+                for (date, v) in points {
+                    let p = format!("{path}.{date}");
+                    match self.date(&p, date) {
+                        Some(t) => {
+                            if let Some(prev) = pts.last()
+                                && t <= prev.0
+                            {
+                                let msg = if t == prev.0 {
+                                    format!("duplicate date {date} in a timeline")
+                                } else {
+                                    format!(
+                                        "dates in a timeline must be in order; {date} comes after a later date"
+                                    )
+                                };
+                                self.err(&p, msg);
+                                ok = false;
+                            }
+                            pts.push((t, *v));
+                        }
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Timeline::new(interpolation.unwrap_or(default), pts)?
+            }
+        };
+        let (lo, _) = tl.range();
+        if !lo.is_finite() || lo < min {
+            self.err(path, format!("values must be at least {min}; found {lo}"));
+            return None;
+        }
+        Some(tl)
+    }
+
+    fn positive(&mut self, path: &str, v: f64) {
+        if !(v > 0.0 && v.is_finite()) {
+            self.err(path, format!("must be a positive number; found {v}"));
+        }
+    }
+
+    fn non_negative(&mut self, path: &str, v: f64) {
+        if !(v >= 0.0 && v.is_finite()) {
+            self.err(path, format!("must be zero or more; found {v}"));
+        }
+    }
+
+    fn fraction(&mut self, path: &str, v: f64) {
+        if !(0.0..=1.0).contains(&v) {
+            self.err(path, format!("must be between 0 and 1; found {v}"));
+        }
+    }
+
+    /// Index of `name` among `names`, or an error naming the kind and suggesting a name.
+    fn lookup(&mut self, path: &str, kind: &str, name: &str, names: &[&str]) -> Option<usize> {
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            return Some(i);
+        }
+        let mut msg = format!("{kind} `{name}` names no {kind}");
+        if let Some(s) = did_you_mean(name, names.iter().copied()) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
+        }
+        if names.is_empty() {
+            msg.push_str(" (none is defined)");
+        } else {
+            let shown: Vec<&str> = names.iter().take(12).copied().collect();
+            msg.push_str(&format!(" (known: {})", shown.join(", ")));
+        }
+        self.err(path, msg);
+        None
+    }
+
+    fn unique(&mut self, section: &str, names: &[&str]) {
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                self.err(
+                    &format!("{section}[{i}].name"),
+                    format!("duplicate name `{n}` in {section}"),
+                );
+            }
+        }
+    }
+
+    fn growth(&mut self, path: &str, raw: &RawGrowth) -> Option<Growth> {
+        Some(match raw {
+            RawGrowth::Bass {
+                market_size,
+                p,
+                q,
+                since,
+            } => {
+                self.positive(&format!("{path}.bass.market_size"), *market_size);
+                self.positive(&format!("{path}.bass.p"), *p);
+                self.non_negative(&format!("{path}.bass.q"), *q);
+                let since = match since {
+                    Some(s) => self.date(&format!("{path}.bass.since"), s)?,
+                    None => 0,
+                };
+                Growth::Bass {
+                    market_size: *market_size,
+                    p: *p,
+                    q: *q,
+                    since,
+                }
+            }
+            RawGrowth::Logistic {
+                capacity,
+                rate_per_year,
+                midpoint,
+            } => {
+                self.positive(&format!("{path}.logistic.capacity"), *capacity);
+                self.positive(&format!("{path}.logistic.rate_per_year"), *rate_per_year);
+                let midpoint = self.date(&format!("{path}.logistic.midpoint"), midpoint)?;
+                Growth::Logistic {
+                    capacity: *capacity,
+                    rate_per_year: *rate_per_year,
+                    midpoint,
+                }
+            }
+            RawGrowth::Exponential {
+                initial,
+                growth_per_year,
+                since,
+            } => {
+                self.non_negative(&format!("{path}.exponential.initial"), *initial);
+                self.positive(
+                    &format!("{path}.exponential.growth_per_year"),
+                    *growth_per_year,
+                );
+                let since = match since {
+                    Some(s) => self.date(&format!("{path}.exponential.since"), s)?,
+                    None => 0,
+                };
+                Growth::Exponential {
+                    initial: *initial,
+                    growth_per_year: *growth_per_year,
+                    since,
+                }
+            }
+            RawGrowth::Timeline(tl) => Growth::Timeline(self.timeline(
+                &format!("{path}.timeline"),
+                tl,
+                Interpolation::Linear,
+                0.0,
+            )?),
+        })
+    }
+}
+
+/// Resolves `raw` (deserialised from the merged tree `root`) into a [`Scenario`].
+///
+/// Returns the scenario and its warnings, or every problem found (errors and warnings).
+pub fn resolve(
+    raw: &RawScenario,
+    root: &Node,
+) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let start = parse_or_push(&mut problems, root, "start", &raw.start);
+    let end = parse_or_push(&mut problems, root, "end", &raw.end);
+    let (Some(start), Some(end_date)) = (start, end) else {
+        return Err(problems);
+    };
+    let calendar = Calendar::new(start);
+    let end = calendar.tick(end_date);
+    let mut r = Resolver {
+        root,
+        calendar,
+        end,
+        problems,
+    };
+    if end < 1 {
+        r.err(
+            "end",
+            format!("end {end_date} must come after start {start}"),
+        );
+        return Err(r.problems);
+    }
+    if end > 365 * 50 {
+        r.err(
+            "end",
+            "a run longer than 50 years is refused; check the dates",
+        );
+        return Err(r.problems);
+    }
+    if raw.name.trim().is_empty() {
+        r.err(
+            "name",
+            "the scenario needs a name (it names the output folder)",
+        );
+    } else if raw
+        .name
+        .chars()
+        .any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control())
+    {
+        r.err(
+            "name",
+            "a name may not contain / \\ : or control characters (it names the output folder)",
+        );
+    }
+
+    let line_names: Vec<&str> = raw
+        .supply
+        .packaging_lines
+        .iter()
+        .map(|l| l.name.as_str())
+        .collect();
+    let logic_names: Vec<&str> = raw.supply.logic.iter().map(|l| l.name.as_str()).collect();
+    let product_names: Vec<&str> = raw.products.iter().map(|p| p.name.as_str()).collect();
+    let vendor_names: Vec<&str> = raw.vendors.iter().map(|v| v.name.as_str()).collect();
+    let buyer_names: Vec<&str> = raw.buyers.iter().map(|b| b.name.as_str()).collect();
+    let site_names: Vec<&str> = raw.sites.iter().map(|s| s.name.as_str()).collect();
+    let segment_names: Vec<&str> = raw.segments.iter().map(|s| s.name.as_str()).collect();
+    r.unique("supply.packaging_lines", &line_names);
+    r.unique("supply.logic", &logic_names);
+    r.unique("products", &product_names);
+    r.unique("vendors", &vendor_names);
+    r.unique("buyers", &buyer_names);
+    r.unique("sites", &site_names);
+    r.unique("segments", &segment_names);
+    if raw.products.is_empty() {
+        r.err("products", "a scenario needs at least one product");
+    }
+    if raw.buyers.is_empty() {
+        r.err("buyers", "a scenario needs at least one buyer");
+    }
+
+    // Supply.
+    let mut lines = Vec::new();
+    for (i, l) in raw.supply.packaging_lines.iter().enumerate() {
+        let p = format!("supply.packaging_lines[{i}]");
+        let cap = r.timeline(
+            &format!("{p}.capacity_wafers_per_month"),
+            &l.capacity_wafers_per_month,
+            Interpolation::Step,
+            0.0,
+        );
+        let split = match l.split {
+            RawSplit::Shares => {
+                if !l.priority.is_empty() {
+                    r.err(
+                        &format!("{p}.priority"),
+                        "`priority` is only used with `split: priority`",
+                    );
+                }
+                Split::Shares
+            }
+            RawSplit::Priority => {
+                let mut order = Vec::new();
+                for (j, name) in l.priority.iter().enumerate() {
+                    if let Some(k) = r.lookup(
+                        &format!("{p}.priority[{j}]"),
+                        "product",
+                        name,
+                        &product_names,
+                    ) {
+                        order.push(k);
+                    }
+                }
+                Split::Priority(order)
+            }
+        };
+        lines.push(Line {
+            name: l.name.clone(),
+            capacity_wafers_per_month: cap.unwrap_or_else(|| Timeline::constant(0.0)),
+            split,
+            products: Vec::new(),
+        });
+    }
+    let hbm = raw.supply.hbm.as_ref().and_then(|h| {
+        r.timeline(
+            "supply.hbm.stacks_per_month",
+            &h.stacks_per_month,
+            Interpolation::Step,
+            0.0,
+        )
+    });
+    let mut logic = Vec::new();
+    for (i, l) in raw.supply.logic.iter().enumerate() {
+        let tl = r.timeline(
+            &format!("supply.logic[{i}].wafers_per_month"),
+            &l.wafers_per_month,
+            Interpolation::Step,
+            0.0,
+        );
+        logic.push(Logic {
+            name: l.name.clone(),
+            wafers_per_month: tl.unwrap_or_else(|| Timeline::constant(0.0)),
+        });
+    }
+
+    // Vendors.
+    let mut vendors = Vec::new();
+    for (i, v) in raw.vendors.iter().enumerate() {
+        let p = format!("vendors[{i}]");
+        r.positive(
+            &format!("{p}.normal_lead_time_days"),
+            v.normal_lead_time_days,
+        );
+        r.non_negative(&format!("{p}.price_elasticity"), v.price_elasticity);
+        if v.max_price_multiple.is_nan() || v.max_price_multiple < 1.0 {
+            r.err(
+                &format!("{p}.max_price_multiple"),
+                format!(
+                    "must be at least 1 (a multiple of list price); found {}",
+                    v.max_price_multiple
+                ),
+            );
+        }
+        vendors.push(Vendor {
+            name: v.name.clone(),
+            allocation: match v.allocation {
+                RawAllocation::ProRata => Allocation::ProRata,
+                RawAllocation::Priority => Allocation::Priority,
+                RawAllocation::Floors => Allocation::Floors,
+            },
+            shipping_days: v.shipping_days as Time,
+            normal_lead_time_days: v.normal_lead_time_days,
+            price_elasticity: v.price_elasticity,
+            max_price_multiple: v.max_price_multiple,
+        });
+    }
+
+    // Products.
+    let mut products = Vec::new();
+    for (i, pr) in raw.products.iter().enumerate() {
+        let p = format!("products[{i}]");
+        let vendor = r.lookup(&format!("{p}.vendor"), "vendor", &pr.vendor, &vendor_names);
+        let line = match &pr.packaging_line {
+            Some(name) => r.lookup(
+                &format!("{p}.packaging_line"),
+                "packaging line",
+                name,
+                &line_names,
+            ),
+            None => None,
+        };
+        if let Some(l) = line {
+            lines[l].products.push(i);
+        }
+        let mut good_units_per_wafer = 0.0;
+        match (&pr.packaging_line, pr.packages_per_wafer, &pr.units_per_month) {
+            (Some(_), Some(ppw), None) => {
+                r.positive(&format!("{p}.packages_per_wafer"), ppw);
+                if ppw > 1000.0 {
+                    r.warn(&format!("{p}.packages_per_wafer"), format!("{ppw} packages per wafer is far above any CoWoS product (H100 ~29); check the unit"));
+                }
+                good_units_per_wafer = ppw * pr.packaging_yield;
+            }
+            (Some(_), None, _) => r.err(
+                &format!("{p}.packages_per_wafer"),
+                "a product on a packaging line needs `packages_per_wafer`",
+            ),
+            (Some(_), Some(_), Some(_)) => r.err(
+                &format!("{p}.units_per_month"),
+                "`units_per_month` is for products without a `packaging_line`; give one or the other",
+            ),
+            (None, _, None) => r.err(
+                &p,
+                "a product needs either `packaging_line` (with `packages_per_wafer`) or `units_per_month`",
+            ),
+            (None, _, Some(_)) => {}
+        }
+        if pr.packaging_yield <= 0.0 || pr.packaging_yield > 1.0 {
+            r.err(
+                &format!("{p}.packaging_yield"),
+                format!(
+                    "a yield is a share above 0 and at most 1; found {}",
+                    pr.packaging_yield
+                ),
+            );
+        }
+        r.non_negative(&format!("{p}.hbm_stacks"), pr.hbm_stacks);
+        if pr.hbm_stacks > 32.0 {
+            r.warn(
+                &format!("{p}.hbm_stacks"),
+                format!(
+                    "{} HBM stacks per package is more than any product carries (B200: 8)",
+                    pr.hbm_stacks
+                ),
+            );
+        }
+        let plogic = match &pr.logic {
+            Some(pl) => {
+                let lp = format!("{p}.logic");
+                r.positive(&format!("{lp}.dies_per_wafer"), pl.dies_per_wafer);
+                if pl.yield_ <= 0.0 || pl.yield_ > 1.0 {
+                    r.err(
+                        &format!("{lp}.yield"),
+                        format!(
+                            "a yield is a share above 0 and at most 1; found {}",
+                            pl.yield_
+                        ),
+                    );
+                }
+                r.lookup(
+                    &format!("{lp}.process"),
+                    "logic process",
+                    &pl.process,
+                    &logic_names,
+                )
+                .map(|process| ProductLogic {
+                    process,
+                    good_dies_per_wafer: pl.dies_per_wafer * pl.yield_,
+                })
+            }
+            None => None,
+        };
+        let upm = pr.units_per_month.as_ref().and_then(|tl| {
+            r.timeline(
+                &format!("{p}.units_per_month"),
+                tl,
+                Interpolation::Step,
+                0.0,
+            )
+        });
+        r.positive(&format!("{p}.h100_equivalents"), pr.h100_equivalents);
+        if pr.h100_equivalents > 100.0 {
+            r.warn(
+                &format!("{p}.h100_equivalents"),
+                format!(
+                    "{} H100-equivalents per unit is unusual; the field is relative to one H100",
+                    pr.h100_equivalents
+                ),
+            );
+        }
+        r.positive(&format!("{p}.power_w"), pr.power_w);
+        if pr.power_w > 0.0 && pr.power_w < 20.0 {
+            r.warn(&format!("{p}.power_w"), format!("{} W is very low for an accelerator; is it in kW? The field is in watts (H100: 700)", pr.power_w));
+        }
+        if pr.power_w > 5000.0 && pr.packaging_line.is_some() {
+            r.warn(&format!("{p}.power_w"), format!("{} W per package is far above any GPU (B200: 1000 W); the field is in watts per unit", pr.power_w));
+        }
+        let price = r.timeline(
+            &format!("{p}.price_usd"),
+            &pr.price_usd,
+            Interpolation::Step,
+            0.0,
+        );
+        let available = match &pr.available {
+            Some(d) => r.date(&format!("{p}.available"), d).unwrap_or(0),
+            None => 0,
+        };
+        let line_share = match &pr.line_share {
+            Some(tl) => r.timeline(&format!("{p}.line_share"), tl, Interpolation::Step, 0.0),
+            None => Some(Timeline::constant(1.0)),
+        };
+        if let Some(ls) = &line_share
+            && ls.range().1 > 1.0
+        {
+            r.err(
+                &format!("{p}.line_share"),
+                "a line share is a share of the line's wafers, at most 1",
+            );
+        }
+        if pr.line_share.is_some() && pr.packaging_line.is_none() {
+            r.err(
+                &format!("{p}.line_share"),
+                "`line_share` needs a `packaging_line`",
+            );
+        }
+        r.fraction(&format!("{p}.annual_failure_rate"), pr.annual_failure_rate);
+        r.positive(&format!("{p}.lifetime_years"), pr.lifetime_years);
+        products.push(Product {
+            name: pr.name.clone(),
+            vendor: vendor.unwrap_or(0),
+            line,
+            good_units_per_wafer,
+            hbm_stacks: pr.hbm_stacks,
+            logic: plogic,
+            units_per_month: upm,
+            h100e: pr.h100_equivalents,
+            power_w: pr.power_w,
+            price_usd: price.unwrap_or_else(|| Timeline::constant(0.0)),
+            available,
+            cycle_time_days: pr.cycle_time_days as Time,
+            line_share: line_share.unwrap_or_else(|| Timeline::constant(0.0)),
+            failure_rate_per_day: pr.annual_failure_rate / 365.0,
+            lifetime_days: (pr.lifetime_years * 365.0).round().max(1.0) as Time,
+        });
+    }
+    for (i, l) in raw.supply.packaging_lines.iter().enumerate() {
+        if let Split::Priority(order) = &lines[i].split {
+            for &k in &lines[i].products {
+                if !order.contains(&k) {
+                    r.err(
+                        &format!("supply.packaging_lines[{i}].priority"),
+                        format!(
+                            "product `{}` is on line `{}` but missing from its priority list",
+                            product_names[k], l.name
+                        ),
+                    );
+                }
+            }
+        }
+        if lines[i].products.is_empty() {
+            r.warn(
+                &format!("supply.packaging_lines[{i}]"),
+                format!("no product uses line `{}`", l.name),
+            );
+        }
+    }
+
+    // Feasibility: can HBM feed the packaging lines at the start?
+    if let Some(h) = &hbm {
+        let need: f64 = lines
+            .iter()
+            .map(|l| {
+                let cap = l.capacity_wafers_per_month.at(0);
+                let n = l.products.len().max(1) as f64;
+                l.products
+                    .iter()
+                    .map(|&k| cap / n * products[k].good_units_per_wafer * products[k].hbm_stacks)
+                    .sum::<f64>()
+            })
+            .sum();
+        let have = h.at(0);
+        if need > 0.0 && have < 0.5 * need {
+            r.warn(
+                "supply.hbm.stacks_per_month",
+                format!("HBM supply at the start ({have:.0} stacks/month) is less than half of what the packaging lines could use ({need:.0}); HBM will bind"),
+            );
+        }
+    }
+
+    // Buyers.
+    let mut buyers = Vec::new();
+    let mut operator = None;
+    for (i, b) in raw.buyers.iter().enumerate() {
+        let p = format!("buyers[{i}]");
+        let kind = match (b.kind, &b.demand_h100e) {
+            (RawBuyerKind::Operator, None) => {
+                if let Some(o) = operator {
+                    r.err(
+                        &format!("{p}.kind"),
+                        format!(
+                            "only one buyer can be the operator; `{}` already is",
+                            buyer_names[o]
+                        ),
+                    );
+                }
+                operator = Some(i);
+                BuyerKind::Operator
+            }
+            (RawBuyerKind::Operator, Some(_)) => {
+                r.err(&format!("{p}.demand_h100e"), "the operator's demand comes from its segments; remove `demand_h100e` or make it a competitor");
+                BuyerKind::Operator
+            }
+            (RawBuyerKind::Competitor, Some(g)) => BuyerKind::Competitor(
+                r.growth(&format!("{p}.demand_h100e"), g)
+                    .unwrap_or(Growth::Timeline(Timeline::constant(0.0))),
+            ),
+            (RawBuyerKind::Competitor, None) => {
+                r.err(
+                    &format!("{p}.demand_h100e"),
+                    "a competitor needs `demand_h100e` (the fleet it wants, in H100-equivalents)",
+                );
+                BuyerKind::Competitor(Growth::Timeline(Timeline::constant(0.0)))
+            }
+        };
+        if b.review_every_days == 0 {
+            r.err(&format!("{p}.review_every_days"), "must be at least 1 day");
+        }
+        let mut mix = Vec::new();
+        let mut total = Some(0.0);
+        for (name, share) in &b.products {
+            let mp = format!("{p}.products.{name}");
+            total = total.zip(share.constant()).map(|(a, b)| a + b);
+            let tl = r.timeline(&mp, share, Interpolation::Step, 0.0);
+            if let Some(tl) = &tl
+                && tl.range().1 > 1.0
+            {
+                r.err(&mp, format!("a share is at most 1; found {}", tl.range().1));
+            }
+            if let (Some(k), Some(tl)) = (r.lookup(&mp, "product", name, &product_names), tl) {
+                mix.push((k, tl));
+            }
+        }
+        if b.products.is_empty() {
+            r.err(
+                &format!("{p}.products"),
+                "a buyer needs a product mix, e.g. {H100: 1.0}",
+            );
+        } else if let Some(total) = total
+            && (total - 1.0).abs() > 1e-6
+        {
+            r.err(
+                &format!("{p}.products"),
+                format!("product shares must sum to 1; they sum to {total}"),
+            );
+        }
+        let budget = b.budget_usd_per_year.as_ref().and_then(|tl| {
+            r.timeline(
+                &format!("{p}.budget_usd_per_year"),
+                tl,
+                Interpolation::Step,
+                0.0,
+            )
+        });
+        r.non_negative(&format!("{p}.headroom"), b.headroom);
+        if b.forecast_window_days < 2 {
+            r.err(
+                &format!("{p}.forecast_window_days"),
+                "must be at least 2 days",
+            );
+        }
+        let over_order = match &b.over_order {
+            Some(o) if o.enabled => {
+                if o.factor < 1.0 {
+                    r.err(
+                        &format!("{p}.over_order.factor"),
+                        format!(
+                            "an over-order factor below 1 would under-order; found {}",
+                            o.factor
+                        ),
+                    );
+                }
+                Some(OverOrder {
+                    factor: o.factor,
+                    above_lead_time_days: o.above_lead_time_days,
+                })
+            }
+            _ => None,
+        };
+        let mut contracts = Vec::new();
+        for (j, c) in b.contracts.iter().enumerate() {
+            let cp = format!("{p}.contracts[{j}]");
+            r.non_negative(&format!("{cp}.units_per_month"), c.units_per_month);
+            if let Some(k) = r.lookup(
+                &format!("{cp}.product"),
+                "product",
+                &c.product,
+                &product_names,
+            ) {
+                contracts.push((k, c.units_per_month * 12.0 / 365.0));
+            }
+        }
+        let mut initial_fleet = Vec::new();
+        for (name, units) in &b.initial_fleet {
+            let fp = format!("{p}.initial_fleet.{name}");
+            r.non_negative(&fp, *units);
+            if let Some(k) = r.lookup(&fp, "product", name, &product_names) {
+                initial_fleet.push((k, units.max(0.0).round() as u64));
+            }
+        }
+        buyers.push(Buyer {
+            name: b.name.clone(),
+            kind,
+            region: b.region.clone(),
+            priority: b.priority,
+            review_every_days: b.review_every_days.max(1) as Time,
+            mix,
+            budget_usd_per_year: budget,
+            headroom: b.headroom,
+            forecast_window_days: b.forecast_window_days.max(2) as Time,
+            max_planning_horizon_days: b.max_planning_horizon_days as Time,
+            over_order,
+            contracts,
+            initial_fleet,
+        });
+    }
+
+    // Sites.
+    let mut sites = Vec::new();
+    for (i, s) in raw.sites.iter().enumerate() {
+        let p = format!("sites[{i}]");
+        let owner = r.lookup(&format!("{p}.owner"), "buyer", &s.owner, &buyer_names);
+        let mw = s
+            .megawatts
+            .as_ref()
+            .and_then(|tl| r.timeline(&format!("{p}.megawatts"), tl, Interpolation::Step, 0.0));
+        if s.megawatts.is_none() && s.builds.is_empty() {
+            r.err(&p, "a site needs `megawatts` or `builds`");
+        }
+        let mut builds = Vec::new();
+        for (j, b) in s.builds.iter().enumerate() {
+            let bp = format!("{p}.builds[{j}]");
+            r.positive(&format!("{bp}.megawatts"), b.megawatts);
+            if let Some(t) = r.date(&format!("{bp}.start"), &b.start) {
+                let online = r
+                    .calendar
+                    .date(t)
+                    .checked_add_months(chrono::Months::new(b.months));
+                if let Some(d) = online {
+                    builds.push((r.calendar.tick(d), b.megawatts));
+                }
+            }
+        }
+        let peak =
+            mw.as_ref().map_or(0.0, |tl| tl.range().1) + builds.iter().map(|b| b.1).sum::<f64>();
+        if peak > 0.0 && peak < 0.1 {
+            r.warn(
+                &p,
+                format!("{peak} MW is smaller than one rack; the fields are in megawatts"),
+            );
+        }
+        if peak > 20_000.0 {
+            r.warn(
+                &p,
+                format!(
+                    "{peak} MW is larger than any datacenter campus; the fields are in megawatts"
+                ),
+            );
+        }
+        if !(1.0..=3.0).contains(&s.pue) {
+            r.err(
+                &format!("{p}.pue"),
+                format!(
+                    "PUE is facility power over IT power, between 1 and 3; found {}",
+                    s.pue
+                ),
+            );
+        }
+        if !(1.0..=5.0).contains(&s.server_overhead) {
+            r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", s.server_overhead));
+        }
+        r.non_negative(&format!("{p}.capex_usd_per_mw"), s.capex_usd_per_mw);
+        sites.push(Site {
+            name: s.name.clone(),
+            owner: owner.unwrap_or(0),
+            megawatts: mw,
+            builds,
+            watts_per_chip_watt: s.pue * s.server_overhead,
+            install_delay_days: s.install_delay_days as Time,
+            capex_usd_per_mw: s.capex_usd_per_mw,
+        });
+    }
+
+    // Segments.
+    if !raw.segments.is_empty() && operator.is_none() {
+        r.err(
+            "segments",
+            "segments need a buyer with `kind: operator` to serve them",
+        );
+    }
+    let mut segments = Vec::new();
+    for (i, s) in raw.segments.iter().enumerate() {
+        let p = format!("segments[{i}]");
+        let growth = r.growth(&format!("{p}.growth"), &s.growth);
+        r.fraction(&format!("{p}.churn_per_month"), s.churn_per_month);
+        let qpd = r.timeline(
+            &format!("{p}.queries_per_user_per_day"),
+            &s.queries_per_user_per_day,
+            Interpolation::Linear,
+            0.0,
+        );
+        let tpq = r.timeline(
+            &format!("{p}.tokens_per_query"),
+            &s.tokens_per_query,
+            Interpolation::Linear,
+            0.0,
+        );
+        let cpt = r.timeline(
+            &format!("{p}.h100_seconds_per_1k_tokens"),
+            &s.h100_seconds_per_1k_tokens,
+            Interpolation::Linear,
+            0.0,
+        );
+        if s.peak_factor < 1.0 {
+            r.err(
+                &format!("{p}.peak_factor"),
+                format!("peak-to-average is at least 1; found {}", s.peak_factor),
+            );
+        }
+        r.non_negative(
+            &format!("{p}.revenue_per_user_per_month"),
+            s.revenue_per_user_per_month,
+        );
+        let pause = s.pause.as_ref().map(|pz| {
+            let pp = format!("{p}.pause");
+            r.positive(&format!("{pp}.pause_above"), pz.pause_above);
+            r.positive(&format!("{pp}.resume_below"), pz.resume_below);
+            if pz.resume_below > pz.pause_above {
+                r.err(&format!("{pp}.resume_below"), format!("resume_below ({}) must not exceed pause_above ({}), or the policy would flap", pz.resume_below, pz.pause_above));
+            }
+            if pz.pause_after_days == 0 {
+                r.err(&format!("{pp}.pause_after_days"), "must be at least 1 day");
+            }
+            if pz.resume_after_days == 0 {
+                r.err(&format!("{pp}.resume_after_days"), "must be at least 1 day");
+            }
+            let waitlist = pz.waitlist.as_ref().map(|w| {
+                r.fraction(&format!("{pp}.waitlist.conversion_per_day"), w.conversion_per_day);
+                r.fraction(&format!("{pp}.waitlist.dropout_per_day"), w.dropout_per_day);
+                (w.conversion_per_day, w.dropout_per_day)
+            });
+            Pause {
+                pause_above: pz.pause_above,
+                pause_after_days: pz.pause_after_days,
+                resume_below: pz.resume_below,
+                resume_after_days: pz.resume_after_days,
+                min_pause_days: pz.min_pause_days,
+                waitlist,
+            }
+        });
+        let rate_limit = s.rate_limit.as_ref().map(|rl| {
+            r.positive(
+                &format!("{p}.rate_limit.max_queries_per_user_per_day"),
+                rl.max_queries_per_user_per_day,
+            );
+            RateLimit {
+                max_queries_per_user_per_day: rl.max_queries_per_user_per_day,
+                active_above: rl.active_above,
+            }
+        });
+        let shortage_churn = s.shortage_churn.as_ref().map(|sc| {
+            r.fraction(
+                &format!("{p}.shortage_churn.extra_churn_per_month"),
+                sc.extra_churn_per_month,
+            );
+            if sc.window_days == 0 {
+                r.err(
+                    &format!("{p}.shortage_churn.window_days"),
+                    "must be at least 1 day",
+                );
+            }
+            ShortageChurn {
+                extra_churn_per_day: sc.extra_churn_per_month * 12.0 / 365.0,
+                window_days: sc.window_days.max(1) as usize,
+            }
+        });
+        if let (Some(growth), Some(qpd), Some(tpq), Some(cpt)) = (growth, qpd, tpq, cpt) {
+            segments.push(Segment {
+                name: s.name.clone(),
+                growth,
+                churn_per_day: s.churn_per_month * 12.0 / 365.0,
+                queries_per_user_per_day: qpd,
+                tokens_per_query: tpq,
+                h100_seconds_per_1k_tokens: cpt,
+                peak_factor: s.peak_factor,
+                revenue_per_user_per_day: s.revenue_per_user_per_month * 12.0 / 365.0,
+                priority: s.priority,
+                pause,
+                rate_limit,
+                shortage_churn,
+            });
+        }
+    }
+
+    // Launches.
+    let mut launches = Vec::new();
+    for (i, l) in raw.launches.iter().enumerate() {
+        let p = format!("launches[{i}]");
+        let day = r.date_in_run(&format!("{p}.date"), &l.date);
+        let mut segs = Vec::new();
+        for (j, name) in l.segments.iter().enumerate() {
+            if let Some(k) = r.lookup(
+                &format!("{p}.segments[{j}]"),
+                "segment",
+                name,
+                &segment_names,
+            ) {
+                segs.push(k);
+            }
+        }
+        if l.segments.is_empty() {
+            segs = (0..raw.segments.len()).collect();
+        }
+        r.non_negative(&format!("{p}.extra_signups"), l.extra_signups);
+        r.non_negative(&format!("{p}.usage_uplift"), l.usage_uplift);
+        r.positive(&format!("{p}.decay_days"), l.decay_days);
+        if let Some(day) = day {
+            launches.push(Launch {
+                name: l.name.clone(),
+                day,
+                segments: segs,
+                extra_signups: l.extra_signups,
+                usage_uplift: l.usage_uplift,
+                decay_days: l.decay_days,
+            });
+        }
+    }
+
+    // Export rules.
+    let regions: Vec<&str> = raw
+        .buyers
+        .iter()
+        .filter_map(|b| b.region.as_deref())
+        .collect();
+    let mut export_rules = Vec::new();
+    for (i, e) in raw.export_rules.iter().enumerate() {
+        let p = format!("export_rules[{i}]");
+        let mut prods = Vec::new();
+        for (j, name) in e.products.iter().enumerate() {
+            if let Some(k) = r.lookup(
+                &format!("{p}.products[{j}]"),
+                "product",
+                name,
+                &product_names,
+            ) {
+                prods.push(k);
+            }
+        }
+        if !regions.contains(&e.region.as_str()) {
+            let mut msg = format!(
+                "no buyer is in region `{}`, so the rule changes nothing",
+                e.region
+            );
+            if let Some(s) = did_you_mean(&e.region, regions.iter().copied()) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            r.warn(&format!("{p}.region"), msg);
+        }
+        let from = r.date_in_run(&format!("{p}.from"), &e.from);
+        let until = e
+            .until
+            .as_ref()
+            .and_then(|u| r.date(&format!("{p}.until"), u));
+        if let (Some(f), Some(u)) = (from, until)
+            && u < f
+        {
+            r.err(&format!("{p}.until"), "`until` comes before `from`");
+        }
+        if let Some(from) = from {
+            export_rules.push(ExportRule {
+                name: e.name.clone(),
+                products: prods,
+                region: e.region.clone(),
+                from,
+                until,
+            });
+        }
+    }
+
+    // Reservations.
+    let mut reservations = Vec::new();
+    for (i, res) in raw.reservations.iter().enumerate() {
+        let p = format!("reservations[{i}]");
+        let buyer = match &res.buyer {
+            Some(b) => r.lookup(&format!("{p}.buyer"), "buyer", b, &buyer_names),
+            None => {
+                if operator.is_none() {
+                    r.err(
+                        &format!("{p}.buyer"),
+                        "name the buyer whose fleet is reserved (there is no operator)",
+                    );
+                }
+                operator
+            }
+        };
+        let start = r.date(&format!("{p}.start"), &res.start);
+        let end = r.date(&format!("{p}.end"), &res.end);
+        r.non_negative(&format!("{p}.h100e"), res.h100e);
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            r.err(&format!("{p}.end"), "`end` comes before `start`");
+        }
+        if let (Some(buyer), Some(start), Some(end)) = (buyer, start, end) {
+            reservations.push(Reservation {
+                name: res.name.clone(),
+                buyer,
+                start,
+                end,
+                h100e: res.h100e,
+            });
+        }
+    }
+
+    let power_price = r.timeline(
+        "money.power_price_usd_per_mwh",
+        &raw.money.power_price_usd_per_mwh,
+        Interpolation::Step,
+        0.0,
+    );
+
+    let (errors, warnings): (Vec<_>, Vec<_>) = std::mem::take(&mut r.problems)
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
+    if !errors.is_empty() {
+        let mut all = errors;
+        all.extend(warnings);
+        return Err(all);
+    }
+    let scenario = Scenario {
+        name: raw.name.clone(),
+        description: raw.description.clone().unwrap_or_default(),
+        calendar: r.calendar,
+        days: end + 1,
+        seed: raw.seed.unwrap_or(0),
+        lines,
+        hbm_stacks_per_month: hbm,
+        logic,
+        products,
+        vendors,
+        buyers,
+        operator,
+        sites,
+        segments,
+        launches,
+        export_rules,
+        reservations,
+        power_price_usd_per_mwh: power_price.unwrap_or_else(|| Timeline::constant(0.0)),
+    };
+    Ok((scenario, warnings))
+}
+
+fn parse_or_push(
+    problems: &mut Vec<Diagnostic>,
+    root: &Node,
+    path: &str,
+    text: &str,
+) -> Option<NaiveDate> {
+    match parse_date(text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: locate(root, path),
+                path: path.to_string(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}

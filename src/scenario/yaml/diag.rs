@@ -1,0 +1,403 @@
+//! Diagnostics, the source registry used to render them, and "did you mean" suggestions.
+
+use std::fmt::{self, Write as _};
+
+use super::node::Loc;
+
+/// Registry of loaded texts, so diagnostics can show the offending source line.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// An empty registry.
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    /// Registers a text under a display name (usually its path) and returns its id for
+    /// [`parse`](super::parse). Returns [`Loc::UNKNOWN_SOURCE`] if the registry is full.
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> u32 {
+        match u32::try_from(self.files.len()) {
+            Ok(id) if id < Loc::UNKNOWN_SOURCE => {
+                self.files.push((name.into(), text.into()));
+                id
+            }
+            _ => Loc::UNKNOWN_SOURCE,
+        }
+    }
+
+    /// The display name of a source.
+    pub fn name(&self, id: u32) -> Option<&str> {
+        let index = usize::try_from(id).ok()?;
+        self.files.get(index).map(|(name, _)| name.as_str())
+    }
+
+    /// The full text of a source; empty for an id that [`Sources::add`] did not return.
+    pub fn text(&self, id: u32) -> &str {
+        usize::try_from(id)
+            .ok()
+            .and_then(|index| self.files.get(index))
+            .map_or("", |(_, text)| text.as_str())
+    }
+
+    /// The text of the line `loc` points at, without its line break.
+    pub fn line_text(&self, loc: Loc) -> Option<&str> {
+        if !loc.is_in_file() {
+            return None;
+        }
+        let index = usize::try_from(loc.line).ok()?.checked_sub(1)?;
+        self.text(loc.source).lines().nth(index)
+    }
+
+    /// `file:line:column`, `command line --set`, or `<unknown location>`.
+    pub fn describe(&self, loc: Loc) -> String {
+        if loc.is_command_line() {
+            "command line --set".to_string()
+        } else if loc.is_in_file() {
+            let name = self.name(loc.source).unwrap_or("<unknown file>");
+            format!("{name}:{}:{}", loc.line, loc.column)
+        } else {
+            "<unknown location>".to_string()
+        }
+    }
+}
+
+/// How bad a [`Diagnostic`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The scenario cannot be used.
+    Error,
+    /// The scenario can be used but probably does not say what the author meant.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// A problem in a scenario, with where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where the offending node (or key) is; `None` when unknown.
+    pub loc: Option<Loc>,
+    /// The field path in display form (`products[2].hbm_stacks`); empty for the whole document.
+    pub path: String,
+    /// Lowercase message naming the thing involved and, where possible, the fix.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// An error with no location or path yet.
+    pub fn error(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            loc: None,
+            path: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// A warning with no location or path yet.
+    pub fn warning(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    /// Sets the location (an unknown `loc` clears it).
+    #[must_use]
+    pub fn at(mut self, loc: Loc) -> Diagnostic {
+        self.loc = (!loc.is_unknown()).then_some(loc);
+        self
+    }
+
+    /// Sets the field path.
+    #[must_use]
+    pub fn with_path(mut self, path: impl Into<String>) -> Diagnostic {
+        self.path = path.into();
+        self
+    }
+
+    /// One line: `file:line:col: path: message` (parts that are unknown are left out).
+    pub fn one_line(&self, sources: &Sources) -> String {
+        let mut out = String::new();
+        if let Some(loc) = self.loc {
+            out.push_str(&sources.describe(loc));
+            out.push_str(": ");
+        }
+        out.push_str(&self.to_string());
+        sanitize(&out)
+    }
+
+    /// Multi-line, rustc-style rendering with the offending source line and a caret run under
+    /// the key or scalar token (one caret when the token length is unknown). No trailing
+    /// newline.
+    ///
+    /// ```text
+    /// error: unknown field `cowos_capcity`, did you mean `cowos_capacity`?
+    ///   --> scenarios/base.yaml:12:5  (at supply.cowos_capcity)
+    ///    |
+    /// 12 |     cowos_capcity: 8000
+    ///    |     ^^^^^^^^^^^^^
+    /// ```
+    pub fn render(&self, sources: &Sources) -> String {
+        let mut out = format!("{}: {}", self.severity, sanitize(&self.message));
+        let at = if self.path.is_empty() {
+            String::new()
+        } else {
+            format!("  (at {})", sanitize(&self.path))
+        };
+        let snippet = self
+            .loc
+            .and_then(|loc| Some((loc, sources.line_text(loc)?)));
+        let gutter = match snippet {
+            Some((loc, _)) => loc.line.to_string().len().max(2),
+            None => 2,
+        };
+        let pad = " ".repeat(gutter);
+        // Writing to a String cannot fail, so the results of `write!` are ignored.
+        match self.loc {
+            Some(loc) => {
+                let _ = write!(out, "\n{pad}--> {}{at}", sources.describe(loc));
+            }
+            None if !at.is_empty() => {
+                let _ = write!(out, "\n{pad}--> {}", at.trim_start());
+            }
+            None => {}
+        }
+        if let Some((loc, line)) = snippet {
+            let line = sanitize(line);
+            let (indent, carets) = caret_run(&line, loc);
+            let _ = write!(
+                out,
+                "\n{pad} |\n{:>gutter$} | {line}\n{pad} | {indent}{carets}",
+                loc.line
+            );
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Replaces control characters (other than tab) so a message cannot break the layout.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect()
+}
+
+/// The indentation (keeping tabs so it lines up) and the carets under the token at `loc`.
+fn caret_run(line: &str, loc: Loc) -> (String, String) {
+    let start = usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0);
+    let indent: String = line
+        .chars()
+        .take(start)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let rest = line.chars().count().saturating_sub(start);
+    let len = usize::try_from(loc.len).unwrap_or(1).min(rest).max(1);
+    (indent, "^".repeat(len))
+}
+
+/// The candidate closest to `word`, if one is close enough to be a likely typo.
+///
+/// Comparison ignores case and treats `-` and spaces as `_`; closeness is the
+/// Damerau-Levenshtein (optimal string alignment) distance, allowed to grow with the word's
+/// length (0 edits up to 2 characters, 1 up to 5, 2 up to 9, then 3). A word of 4 or more
+/// characters that is a prefix of a candidate (`cowos` for `cowos_capacity`) also matches,
+/// ranked after closer candidates. Ties go to the first candidate.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word_n = normalize(word);
+    let limit = match word_n.len() {
+        0..=2 => 0,
+        3..=5 => 1,
+        6..=9 => 2,
+        _ => 3,
+    };
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        let cand_n = normalize(candidate);
+        let score = match edit_distance(&word_n, &cand_n, limit) {
+            Some(d) => d,
+            None if word_n.len() >= 4 && cand_n.starts_with(&word_n[..]) => limit.max(1),
+            None => continue,
+        };
+        if best.is_none_or(|(s, _)| score < s) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// The tail of an "unknown name" message, to append after the quoted name.
+///
+/// When one candidate is close: ``, did you mean `x`?``; otherwise the choices (at most 12):
+/// ``; expected one of `a`, `b`, `c` ``; without candidates, an empty string.
+pub fn unknown_name_hint(word: &str, candidates: &[&str]) -> String {
+    if let Some(best) = did_you_mean(word, candidates.iter().copied()) {
+        return format!(", did you mean `{best}`?");
+    }
+    const SHOWN: usize = 12;
+    match candidates {
+        [] => String::new(),
+        [only] => format!("; expected `{only}`"),
+        _ => {
+            let listed: Vec<String> = candidates
+                .iter()
+                .take(SHOWN)
+                .map(|c| format!("`{c}`"))
+                .collect();
+            let more = candidates.len().saturating_sub(SHOWN);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("; expected one of {}{tail}", listed.join(", "))
+        }
+    }
+}
+
+fn normalize(word: &str) -> Vec<char> {
+    word.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect()
+}
+
+/// Optimal-string-alignment distance between `a` and `b`, or `None` when it exceeds `limit`.
+fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    // Cap the work on absurd inputs; nobody misspells a 200-character key.
+    const MAX_LEN: usize = 128;
+    if a.len().abs_diff(b.len()) > limit || a.len() > MAX_LEN || b.len() > MAX_LEN {
+        return None;
+    }
+    let width = b.len() + 1;
+    // Three rolling rows: i-2, i-1, i.
+    let mut two_back = vec![0usize; width];
+    let mut one_back: Vec<usize> = (0..width).collect();
+    let mut row = vec![0usize; width];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..width {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (one_back[j] + 1)
+                .min(row[j - 1] + 1)
+                .min(one_back[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(two_back[j - 2] + 1);
+            }
+            row[j] = d;
+        }
+        std::mem::swap(&mut two_back, &mut one_back);
+        std::mem::swap(&mut one_back, &mut row);
+    }
+    let d = one_back[b.len()];
+    (d <= limit).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(a: &str, b: &str) -> Option<usize> {
+        edit_distance(&normalize(a), &normalize(b), 10)
+    }
+
+    #[test]
+    fn edit_distance_counts_typos() {
+        assert_eq!(dist("cowos_capcity", "cowos_capacity"), Some(1)); // one deletion
+        assert_eq!(dist("hbm_stakcs", "hbm_stacks"), Some(1)); // one transposition
+        assert_eq!(dist("kitten", "sitting"), Some(3));
+        assert_eq!(dist("", "abc"), Some(3));
+        assert_eq!(dist("HBM-Stacks", "hbm_stacks"), Some(0)); // case and dash ignored
+        assert_eq!(edit_distance(&normalize("a"), &normalize("abcd"), 2), None);
+    }
+
+    #[test]
+    fn did_you_mean_picks_close_candidates_only() {
+        let fields = ["cowos_capacity", "hbm_stacks", "name", "wafers_per_month"];
+        assert_eq!(
+            did_you_mean("cowos_capcity", fields),
+            Some("cowos_capacity")
+        );
+        assert_eq!(
+            did_you_mean("wafer_per_month", fields),
+            Some("wafers_per_month")
+        );
+        assert_eq!(did_you_mean("nmae", fields), Some("name"));
+        assert_eq!(did_you_mean("cowos", fields), Some("cowos_capacity")); // prefix
+        assert_eq!(did_you_mean("colour", fields), None);
+        assert_eq!(did_you_mean("x", ["y"]), None); // too short to guess
+    }
+
+    #[test]
+    fn hint_lists_candidates_when_nothing_is_close() {
+        assert_eq!(
+            unknown_name_hint("h10", &["h100", "b200"]),
+            ", did you mean `h100`?"
+        );
+        assert_eq!(
+            unknown_name_hint("zzz", &["h100", "b200"]),
+            "; expected one of `h100`, `b200`"
+        );
+        assert_eq!(unknown_name_hint("zzz", &["h100"]), "; expected `h100`");
+        assert_eq!(unknown_name_hint("zzz", &[]), "");
+    }
+
+    #[test]
+    fn render_without_source_text_still_names_the_place() {
+        let sources = Sources::new();
+        let d = Diagnostic::error("bad value")
+            .at(Loc::COMMAND_LINE)
+            .with_path("products.h100.hbm_stacks");
+        assert_eq!(
+            d.render(&sources),
+            "error: bad value\n  --> command line --set  (at products.h100.hbm_stacks)"
+        );
+        let d = Diagnostic::warning("odd").with_path("a.b");
+        assert_eq!(d.render(&sources), "warning: odd\n  --> (at a.b)");
+        assert_eq!(d.to_string(), "a.b: odd");
+        assert_eq!(Diagnostic::error("x").render(&sources), "error: x");
+    }
+
+    #[test]
+    fn caret_run_is_clamped_to_the_line_and_keeps_tabs() {
+        let loc = Loc {
+            source: 0,
+            line: 1,
+            column: 3,
+            len: 50,
+        };
+        assert_eq!(
+            caret_run("\tab: 1", loc),
+            ("\t ".to_string(), "^".repeat(4))
+        );
+        let past_end = Loc { column: 99, ..loc };
+        assert_eq!(caret_run("ab", past_end).1, "^");
+    }
+}
