@@ -28,7 +28,7 @@ use yaml::{Diagnostic, Loc, Node, Severity, Sources, Value};
 /// The scenario `capsim run` uses when given none: `scenarios/default.yaml`, built in.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.yaml");
 /// Display name of the built-in scenario in messages.
-pub const DEFAULT_NAME: &str = "<built-in default scenario>";
+pub const DEFAULT_NAME: &str = "scenarios/default.yaml (built in)";
 
 /// Deepest `extends:` chain accepted.
 const MAX_EXTENDS_DEPTH: usize = 16;

@@ -109,7 +109,9 @@ impl World<'_> {
                     let fit = if free[j].is_infinite() {
                         n
                     } else {
-                        ((free[j] / per_unit).floor().max(0.0) as u64).min(n)
+                        // The small allowance keeps float rounding (1 - 0.9 MW) from
+                        // refusing a unit that exactly fits.
+                        ((free[j] / per_unit + 1e-9).floor().max(0.0) as u64).min(n)
                     };
                     if fit == 0 {
                         continue;

@@ -47,15 +47,16 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// A date that must fall inside the run.
+    /// A date that should fall inside the run: outside it, the item has no effect and a
+    /// warning says so (shortening a run with `--set end=...` must not make it invalid).
     fn date_in_run(&mut self, path: &str, text: &str) -> Option<Time> {
         let t = self.date(path, text)?;
         if t < 0 || t > self.end {
             let start = self.calendar.date(0);
             let end = self.calendar.date(self.end);
-            self.err(
+            self.warn(
                 path,
-                format!("date {text} is outside the run ({start} to {end})"),
+                format!("date {text} is outside the run ({start} to {end}); it has no effect"),
             );
         }
         Some(t)

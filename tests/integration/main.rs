@@ -1,1 +1,4 @@
+mod cli;
+mod conservation;
+mod hand;
 mod mm1;

@@ -1,0 +1,226 @@
+//! The `capsim` binary as a user runs it: outputs, determinism, errors, exit codes.
+
+use std::path::Path;
+use std::process::Command;
+
+fn capsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+}
+
+const FILES: [&str; 5] = [
+    "timeseries.csv",
+    "summary.json",
+    "events.csv",
+    "ledger.csv",
+    "manifest.json",
+];
+
+fn run_to(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let out = capsim()
+        .arg("run")
+        .args(extra)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .expect("capsim runs");
+    assert!(
+        out.status.success(),
+        "capsim run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn run_writes_every_output_and_is_byte_identical_for_a_seed() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let out = run_to(&a, &["--seed", "7"]);
+    run_to(&b, &["--seed", "7"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("scenario default"), "{stdout}");
+    for f in FILES {
+        let x = std::fs::read(a.join(f)).expect(f);
+        let y = std::fs::read(b.join(f)).expect(f);
+        assert!(!x.is_empty(), "{f} is empty");
+        assert!(x == y, "{f} differs between two runs with the same seed");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).expect("summary"))
+            .expect("summary is JSON");
+    assert_eq!(summary["seed"], 7);
+    for key in [
+        "scenario",
+        "start",
+        "end",
+        "first_shortage",
+        "shortage_days",
+        "peak_unserved_share",
+        "pause_episodes",
+        "pause_days",
+        "lost_signups",
+        "lost_revenue_usd",
+        "lead_time_peak_days",
+        "lead_time_peak_date",
+        "capex_usd",
+        "production_by_year",
+        "fleet_end",
+        "binding_constraint_days",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    let header = std::fs::read_to_string(a.join("timeseries.csv")).expect("csv");
+    assert!(header.starts_with("date,demand_h100e,capacity_h100e,"));
+    // One row per day of 2023-2025 plus the header.
+    assert_eq!(header.lines().count(), 1 + 1096);
+}
+
+#[test]
+fn a_different_seed_changes_random_failures() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_to(&a, &["--seed", "1"]);
+    run_to(&b, &["--seed", "2"]);
+    let x = std::fs::read(a.join("timeseries.csv")).expect("a");
+    let y = std::fs::read(b.join("timeseries.csv")).expect("b");
+    assert!(x != y, "failures are drawn from seeded streams");
+}
+
+#[test]
+fn bad_yaml_names_file_line_and_field_and_keeps_old_outputs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    run_to(&out, &[]);
+    let before = std::fs::read(out.join("summary.json")).expect("summary");
+    let bad = tmp.path().join("bad.yaml");
+    let text = std::fs::read_to_string("scenarios/default.yaml")
+        .expect("default scenario")
+        .replacen("    packages_per_wafer: 29", "    packages_per_wafr: 29", 1);
+    std::fs::write(&bad, text).expect("write");
+    let res = capsim()
+        .args(["run"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("capsim runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("unknown field `packages_per_wafr`"), "{err}");
+    assert!(err.contains("did you mean `packages_per_wafer`"), "{err}");
+    assert!(err.contains("bad.yaml:"), "{err}");
+    assert!(err.contains("products[0].packages_per_wafr"), "{err}");
+    // The previous outputs are untouched.
+    assert_eq!(
+        std::fs::read(out.join("summary.json")).expect("summary"),
+        before
+    );
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_line() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let bad = tmp.path().join("two.yaml");
+    let text = std::fs::read_to_string("scenarios/default.yaml")
+        .expect("default scenario")
+        .replacen("    packaging_yield: 0.9", "    packaging_yeild: 0.9", 1)
+        .replacen("    vendor: Nvidia", "    vendor: Nvidai", 2);
+    std::fs::write(&bad, &text).expect("write");
+    let res = capsim().arg("validate").arg(&bad).output().expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("packaging_yeild"), "{err}");
+    // Shape errors are reported first; fix the key and the name errors show.
+    let text = text.replacen("packaging_yeild", "packaging_yield", 1);
+    std::fs::write(&bad, &text).expect("write");
+    let res = capsim().arg("validate").arg(&bad).output().expect("runs");
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(err.matches("names no vendor").count(), 2, "{err}");
+    assert!(err.contains("did you mean `Nvidia`"), "{err}");
+    let line = text
+        .lines()
+        .position(|l| l.contains("Nvidai"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    assert!(err.contains(&format!("two.yaml:{line}:")), "{err}");
+}
+
+#[test]
+fn validate_accepts_the_shipped_scenarios() {
+    let res = capsim()
+        .args(["validate", "scenarios/default.yaml"])
+        .output()
+        .expect("runs");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+}
+
+#[test]
+fn set_overrides_a_field_and_a_bad_path_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("o");
+    run_to(&out, &["--set", "end=2023-06-30"]);
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 1 + 181);
+    let res = capsim()
+        .args(["run", "--set", "products.H10.power_w=800", "--out"])
+        .arg(tmp.path().join("p"))
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("H10"), "{err}");
+    assert!(!tmp.path().join("p").exists(), "no output on bad input");
+}
+
+#[test]
+fn extends_overrides_one_field_of_a_named_item() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
+    let child = tmp.path().join("child.yaml");
+    std::fs::write(
+        &child,
+        format!(
+            "extends: {}\nname: child\nend: 2023-03-31\nproducts:\n  - name: H100\n    power_w: 800\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = tmp.path().join("c");
+    run_to(&out, &[child.to_str().expect("utf8")]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let products = manifest["resolved_scenario"]["products"]
+        .as_array()
+        .expect("products");
+    let h100 = products
+        .iter()
+        .find(|p| p["name"] == "H100")
+        .expect("H100 kept");
+    assert_eq!(h100["power_w"], 800.0);
+    assert_eq!(
+        h100["packages_per_wafer"], 29.0,
+        "other fields come from the base"
+    );
+    assert_eq!(products.len(), 7, "the other six products are kept");
+    assert_eq!(manifest["scenario"], "child");
+}
+
+#[test]
+fn extends_cycle_is_refused() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(tmp.path().join("a.yaml"), "extends: b.yaml\nname: a\n").expect("a");
+    std::fs::write(tmp.path().join("b.yaml"), "extends: a.yaml\nname: b\n").expect("b");
+    let res = capsim()
+        .arg("validate")
+        .arg(tmp.path().join("a.yaml"))
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("cycle"), "{err}");
+}
