@@ -49,14 +49,14 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md).")]
     Run {
         /// Scenario file (YAML); the built-in default scenario if absent.
         scenario: Option<PathBuf>,
-        /// Output folder (replaced whole on success).
-        #[arg(long)]
+        /// Output folder (replaced whole on success) [default: output/<scenario name>]
+        #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Override a field: `path.to.field=value` (list items by name or index).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
         /// Seed of the random streams (default: the scenario's `seed`, else 0).
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         seed: Option<u64>,
         /// Print nothing but errors.
         #[arg(long, short)]

@@ -259,9 +259,11 @@ impl World<'_> {
         for k in 0..ns {
             let seg = &s.segments[k];
             let st = &self.segments[k];
-            revenue += st.users * seg.revenue_per_user_per_day;
-            lost_pause += (st.lost_to_pause + st.waitlist) * seg.revenue_per_user_per_day;
-            lost_churn += st.lost_to_churn * seg.revenue_per_user_per_day;
+            // Monthly revenue per user as a daily amount: × 12 / 365.
+            let per_day = seg.revenue_per_user_per_month.at(t) * 12.0 / 365.0;
+            revenue += st.users * per_day;
+            lost_pause += (st.lost_to_pause + st.waitlist) * per_day;
+            lost_churn += st.lost_to_churn * per_day;
             if demand[k] > 0.0 {
                 queries_served += queries[k] * served[k] / demand[k];
             }

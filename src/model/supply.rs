@@ -50,7 +50,7 @@ impl World<'_> {
                         .collect();
                     let total: f64 = shares.iter().map(|x| x.1).sum();
                     for &(p, share) in &shares {
-                        nominal[p] = wafers * share / total * s.products[p].good_units_per_wafer;
+                        nominal[p] = wafers * share / total * s.products[p].units_per_wafer(t);
                     }
                     // Wafers a product's orders cannot use go to the others, pro rata to
                     // their shares, until every wafer is used or every order covered.
@@ -63,7 +63,7 @@ impl World<'_> {
                         let mut still = Vec::with_capacity(active.len());
                         for &(p, share) in &active {
                             let offer = left * share / total;
-                            let need = wanted[p] / s.products[p].good_units_per_wafer - given[p];
+                            let need = wanted[p] / s.products[p].units_per_wafer(t) - given[p];
                             if need <= offer {
                                 given[p] += need.max(0.0);
                                 used += need.max(0.0);
@@ -80,7 +80,7 @@ impl World<'_> {
                         active = still;
                     }
                     for &p in &line.products {
-                        pack[p] = given[p] * s.products[p].good_units_per_wafer;
+                        pack[p] = given[p] * s.products[p].units_per_wafer(t);
                     }
                 }
                 Split::Priority(order) => {
@@ -89,7 +89,7 @@ impl World<'_> {
                         if s.products[p].available > t || left <= 0.0 {
                             continue;
                         }
-                        let upw = s.products[p].good_units_per_wafer;
+                        let upw = s.products[p].units_per_wafer(t);
                         let take = (wanted[p] / upw).min(left);
                         pack[p] = take * upw;
                         nominal[p] = left * upw;
@@ -163,7 +163,7 @@ impl World<'_> {
             potential_by[idx] += nominal[p] * prod.h100e;
             hbm_used += units * prod.hbm_stacks;
             if let Some(li) = prod.line {
-                wafers_used[li] += units / prod.good_units_per_wafer;
+                wafers_used[li] += units / prod.units_per_wafer(t);
             }
             self.carry[p] += units;
             let start = self.carry[p].floor();

@@ -14,6 +14,14 @@ fn one() -> f64 {
     1.0
 }
 
+fn one_timeline() -> RawTimeline {
+    RawTimeline::Constant(1.0)
+}
+
+fn zero_timeline() -> RawTimeline {
+    RawTimeline::Constant(0.0)
+}
+
 /// The whole scenario file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -147,9 +155,9 @@ pub struct RawProduct {
     /// Packages per packaging wafer [packages].
     #[serde(default)]
     pub packages_per_wafer: Option<f64>,
-    /// Share of packages that pass [0..1].
-    #[serde(default = "one")]
-    pub packaging_yield: f64,
+    /// Share of packages that pass [0..1]; may be a timeline.
+    #[serde(default = "one_timeline")]
+    pub packaging_yield: RawTimeline,
     /// HBM stacks per package [stacks].
     #[serde(default)]
     pub hbm_stacks: f64,
@@ -533,9 +541,9 @@ pub struct RawSegment {
     /// Peak-to-average ratio of load [1].
     #[serde(default = "one")]
     pub peak_factor: f64,
-    /// Revenue [USD per user per month].
-    #[serde(default)]
-    pub revenue_per_user_per_month: f64,
+    /// Revenue [USD per user per month]; may be a timeline.
+    #[serde(default = "zero_timeline")]
+    pub revenue_per_user_per_month: RawTimeline,
     /// Serving priority (1 first).
     #[serde(default = "default_priority")]
     pub priority: u32,

@@ -417,14 +417,14 @@ pub fn resolve(
         if let Some(l) = line {
             lines[l].products.push(i);
         }
-        let mut good_units_per_wafer = 0.0;
+        let mut packages_per_wafer = 0.0;
         match (&pr.packaging_line, pr.packages_per_wafer, &pr.units_per_month) {
             (Some(_), Some(ppw), None) => {
                 r.positive(&format!("{p}.packages_per_wafer"), ppw);
                 if ppw > 1000.0 {
                     r.warn(&format!("{p}.packages_per_wafer"), format!("{ppw} packages per wafer is far above any CoWoS product (H100 ~29); check the unit"));
                 }
-                good_units_per_wafer = ppw * pr.packaging_yield;
+                packages_per_wafer = ppw;
             }
             (Some(_), None, _) => r.err(
                 &format!("{p}.packages_per_wafer"),
@@ -440,12 +440,21 @@ pub fn resolve(
             ),
             (None, _, Some(_)) => {}
         }
-        if pr.packaging_yield <= 0.0 || pr.packaging_yield > 1.0 {
+        let packaging_yield = r.timeline(
+            &format!("{p}.packaging_yield"),
+            &pr.packaging_yield,
+            Interpolation::Linear,
+            0.0,
+        );
+        if let Some(y) = &packaging_yield
+            && (y.range().0 <= 0.0 || y.range().1 > 1.0)
+        {
             r.err(
                 &format!("{p}.packaging_yield"),
                 format!(
-                    "a yield is a share above 0 and at most 1; found {}",
-                    pr.packaging_yield
+                    "a yield is a share above 0 and at most 1; found values from {} to {}",
+                    y.range().0,
+                    y.range().1
                 ),
             );
         }
@@ -544,7 +553,8 @@ pub fn resolve(
             name: pr.name.clone(),
             vendor: vendor.unwrap_or(0),
             line,
-            good_units_per_wafer,
+            packages_per_wafer,
+            packaging_yield: packaging_yield.unwrap_or_else(|| Timeline::constant(1.0)),
             hbm_stacks: pr.hbm_stacks,
             logic: plogic,
             units_per_month: upm,
@@ -589,7 +599,7 @@ pub fn resolve(
                 let n = l.products.len().max(1) as f64;
                 l.products
                     .iter()
-                    .map(|&k| cap / n * products[k].good_units_per_wafer * products[k].hbm_stacks)
+                    .map(|&k| cap / n * products[k].units_per_wafer(0) * products[k].hbm_stacks)
                     .sum::<f64>()
             })
             .sum();
@@ -841,9 +851,11 @@ pub fn resolve(
                 format!("peak-to-average is at least 1; found {}", s.peak_factor),
             );
         }
-        r.non_negative(
+        let revenue = r.timeline(
             &format!("{p}.revenue_per_user_per_month"),
-            s.revenue_per_user_per_month,
+            &s.revenue_per_user_per_month,
+            Interpolation::Step,
+            0.0,
         );
         let pause = s.pause.as_ref().map(|pz| {
             let pp = format!("{p}.pause");
@@ -907,7 +919,9 @@ pub fn resolve(
                 tokens_per_query: tpq,
                 h100_seconds_per_1k_tokens: cpt,
                 peak_factor: s.peak_factor,
-                revenue_per_user_per_day: s.revenue_per_user_per_month * 12.0 / 365.0,
+                revenue_per_user_per_month: revenue
+                    .clone()
+                    .unwrap_or_else(|| Timeline::constant(0.0)),
                 priority: s.priority,
                 pause,
                 rate_limit,

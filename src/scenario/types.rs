@@ -98,8 +98,10 @@ pub struct Product {
     pub vendor: usize,
     /// Index of its packaging line; `None` for parts made without advanced packaging.
     pub line: Option<usize>,
-    /// Good packages per wafer (packages per wafer × packaging yield) [units].
-    pub good_units_per_wafer: f64,
+    /// Packages per packaging wafer [packages].
+    pub packages_per_wafer: f64,
+    /// Share of packages that pass [0..1].
+    pub packaging_yield: Timeline,
     /// HBM stacks per unit [stacks].
     pub hbm_stacks: f64,
     /// Logic die supply, if modelled.
@@ -122,6 +124,13 @@ pub struct Product {
     pub failure_rate_per_day: f64,
     /// Service life [days].
     pub lifetime_days: Time,
+}
+
+impl Product {
+    /// Good units per packaging wafer at tick `t` (packages per wafer × yield) [units].
+    pub fn units_per_wafer(&self, t: Time) -> f64 {
+        self.packages_per_wafer * self.packaging_yield.at(t)
+    }
 }
 
 /// Vendor allocation rule.
@@ -368,8 +377,8 @@ pub struct Segment {
     pub h100_seconds_per_1k_tokens: Timeline,
     /// Peak-to-average [1].
     pub peak_factor: f64,
-    /// Revenue [USD per user per day] (monthly × 12 / 365).
-    pub revenue_per_user_per_day: f64,
+    /// Revenue [USD per user per month].
+    pub revenue_per_user_per_month: Timeline,
     /// Serving priority (1 first).
     pub priority: u32,
     /// Pause policy.
