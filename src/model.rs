@@ -72,10 +72,12 @@ pub enum Event {
     Reservation(usize, bool),
     /// A dated capacity change, for the event log.
     Expansion {
-        /// What expands.
+        /// What changes.
         subject: String,
         /// Description of the change.
         detail: String,
+        /// Whether capacity falls (logged as `reduction`, else `expansion`).
+        reduction: bool,
     },
 }
 
@@ -92,16 +94,19 @@ pub enum Constraint {
     Capacity,
     /// Open orders: the vendors made all they were asked for.
     Demand,
+    /// Nothing could be made: no product available yet, or no capacity at all.
+    Nothing,
 }
 
 impl Constraint {
     /// All constraints, in reporting order.
-    pub const ALL: [Constraint; 5] = [
+    pub const ALL: [Constraint; 6] = [
         Constraint::Packaging,
         Constraint::Hbm,
         Constraint::Logic,
         Constraint::Capacity,
         Constraint::Demand,
+        Constraint::Nothing,
     ];
 
     /// Name in outputs.
@@ -112,6 +117,7 @@ impl Constraint {
             Constraint::Logic => "logic",
             Constraint::Capacity => "capacity",
             Constraint::Demand => "demand",
+            Constraint::Nothing => "none",
         }
     }
 }
@@ -289,7 +295,7 @@ impl<'s> World<'s> {
                 cohorts: vec![VecDeque::new(); np],
                 installed: vec![0; np],
                 online_mw: 0.0,
-                rng: random::stream(seed, 0, &format!("failures/{}", site.name)),
+                rng: random::stream(seed, 0, &format!("failures/site/{}", site.name)),
             });
         }
         for (b, buyer) in s.buyers.iter().enumerate() {
@@ -304,7 +310,7 @@ impl<'s> World<'s> {
                     cohorts: vec![VecDeque::new(); np],
                     installed: vec![0; np],
                     online_mw: 0.0,
-                    rng: random::stream(seed, 0, &format!("failures/{}", buyer.name)),
+                    rng: random::stream(seed, 0, &format!("failures/buyer/{}", buyer.name)),
                 });
             }
         }
@@ -332,6 +338,12 @@ impl<'s> World<'s> {
         };
         // Initial fleets install at the first site of their owner, with power or not:
         // they were there before the run began.
+        // Power online at the start was built before the run: not charged as capex.
+        for k in 0..w.sites.len() {
+            if let Some(i) = w.sites[k].scenario_site {
+                w.sites[k].online_mw = s.sites[i].megawatts_at(0);
+            }
+        }
         for (b, buyer) in s.buyers.iter().enumerate() {
             let site = w.buyers[b].sites[0];
             for &(p, units) in &buyer.initial_fleet {
@@ -479,7 +491,14 @@ impl Model for World<'_> {
                 let name = r.name.clone();
                 self.log(t, kind, &name, cause);
             }
-            Event::Expansion { subject, detail } => self.log(t, "expansion", &subject, detail),
+            Event::Expansion {
+                subject,
+                detail,
+                reduction,
+            } => {
+                let kind = if reduction { "reduction" } else { "expansion" };
+                self.log(t, kind, &subject, detail)
+            }
         }
     }
 }
@@ -517,7 +536,7 @@ pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
         }
     }
     init.extend(expansions(s));
-    init.retain(|(t, _)| *t < s.days);
+    init.retain(|(t, _)| (0..s.days).contains(t));
     init.sort_by_key(|(t, _)| *t);
     let mut sim = Simulation::new(world, 0);
     for (t, e) in init {
@@ -553,6 +572,7 @@ fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
                     Event::Expansion {
                         subject: subject.to_string(),
                         detail,
+                        reduction: v1 < v0,
                     },
                 ));
             }
@@ -579,6 +599,7 @@ fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
                 Event::Expansion {
                     subject: site.name.clone(),
                     detail: format!("build of {mw:.0} MW comes online"),
+                    reduction: false,
                 },
             ));
         }

@@ -69,7 +69,11 @@ impl World<'_> {
             } else {
                 (seg.growth.level(t) - seg.growth.level(t - 1)).max(0.0)
             };
-            let surge = self.surge(t, k, |l| l.extra_signups / l.decay_days);
+            // Each day of the surge brings (1 - e^{-1/τ}) of what is left, so the days add up
+            // to exactly `extra_signups`.
+            let surge = self.surge(t, k, |l| {
+                l.extra_signups * (1.0 - (-1.0 / l.decay_days).exp())
+            });
             let st = &mut self.segments[k];
             // Sign-ups replace base churn so that, with no pause, users follow the growth law.
             let signups = organic_growth + seg.churn_per_day * st.users + surge;
@@ -175,7 +179,10 @@ impl World<'_> {
             self.demand_history.push_back(total_demand);
         }
 
-        // Policies, deciding for tomorrow.
+        // Policies, deciding for tomorrow; the row records today's state.
+        for k in 0..ns {
+            self.rec.paused_today[k] = self.segments[k].paused;
+        }
         for k in 0..ns {
             let seg = &s.segments[k];
             let unserved_share = if demand[k] > 0.0 {

@@ -45,6 +45,18 @@ impl World<'_> {
         let nb = s.buyers.len();
         for p in 0..s.products.len() {
             let vendor = &s.vendors[s.products[p].vendor];
+            // Contracted floors accrue every day a buyer has open orders, stock or not, up to
+            // one month's floor (a vendor catches up a short month, not a year).
+            if vendor.allocation == Allocation::Floors {
+                for b in 0..nb {
+                    for (ci, &(cp, per_day)) in s.buyers[b].contracts.iter().enumerate() {
+                        if cp == p && self.backlog_units[p][b] > 0 && self.exportable(p, b) {
+                            let c = &mut self.buyers[b].floor_carry[ci];
+                            *c = (*c + per_day).min(per_day * 365.0 / 12.0);
+                        }
+                    }
+                }
+            }
             let mut stock = self.accounts[p].inventory;
             if stock > 0 {
                 let open: Vec<u64> = (0..nb)
@@ -60,11 +72,11 @@ impl World<'_> {
                 let mut remaining_open = open.clone();
                 if vendor.allocation == Allocation::Floors {
                     for b in 0..nb {
-                        for (ci, &(cp, per_day)) in s.buyers[b].contracts.iter().enumerate() {
+                        for (ci, &(cp, _)) in s.buyers[b].contracts.iter().enumerate() {
                             if cp != p || remaining_open[b] == 0 {
                                 continue;
                             }
-                            let owed = self.buyers[b].floor_carry[ci] + per_day;
+                            let owed = self.buyers[b].floor_carry[ci];
                             let units = (owed.floor() as u64).min(remaining_open[b]).min(stock);
                             self.buyers[b].floor_carry[ci] = owed - units as f64;
                             give[b].0 += units;
@@ -219,7 +231,7 @@ impl World<'_> {
                 self.forecast_operator_demand(t, horizon) + reserved
             }
         };
-        let mut target = need * (1.0 + buyer.headroom);
+        let target = need * (1.0 + buyer.headroom);
         // Position: everything installed, installing, waiting, shipping or on order.
         let mut position = 0.0;
         for (p, prod) in s.products.iter().enumerate() {
@@ -242,9 +254,7 @@ impl World<'_> {
             && lead > o.above_lead_time_days
         {
             gap *= o.factor;
-            target = position + gap;
         }
-        let _ = target;
         // Split over the mix among products that exist by the horizon and may be sold here.
         let mix: Vec<(usize, f64)> = buyer
             .mix
@@ -299,9 +309,7 @@ impl World<'_> {
                 price_usd: price,
             });
             self.backlog_units[p][b] += n;
-            if super::is_operator(s, b) {
-                self.rec.ordered_today[p] += n as f64;
-            }
+            self.rec.ordered_today[p] += n as f64;
         }
     }
 
@@ -352,7 +360,9 @@ impl World<'_> {
             }
             for &p in &rule.products {
                 for o in self.backlog[p][b].drain(..) {
-                    self.buyers[b].committed_usd -= o.units as f64 * o.price_usd;
+                    // Orders of an earlier budget year may be among them: never below zero.
+                    let c = &mut self.buyers[b].committed_usd;
+                    *c = (*c - o.units as f64 * o.price_usd).max(0.0);
                     cancelled += o.units;
                 }
                 self.backlog_units[p][b] = 0;

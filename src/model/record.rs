@@ -207,6 +207,7 @@ pub struct Recorder {
     pub(crate) shipped_today: Vec<f64>,
     pub(crate) ordered_today: Vec<f64>,
     pub(crate) signups: Vec<f64>,
+    pub(crate) paused_today: Vec<bool>,
     pub(crate) demand: Vec<f64>,
     pub(crate) served: Vec<f64>,
     pub(crate) capacity: f64,
@@ -247,6 +248,7 @@ impl Recorder {
             shipped_today: vec![0.0; np],
             ordered_today: vec![0.0; np],
             signups: vec![0.0; ns],
+            paused_today: vec![false; ns],
             demand: vec![0.0; ns],
             served: vec![0.0; ns],
             finished_by_year: vec![BTreeMap::new(); np],
@@ -305,10 +307,8 @@ impl World<'_> {
             let n = seg.name.as_str();
             sink.num(&|| format!("users[{n}]"), st.users);
             sink.num(&|| format!("signups_per_day[{n}]"), r.signups[k]);
-            sink.num(
-                &|| format!("paused[{n}]"),
-                if st.paused { 1.0 } else { 0.0 },
-            );
+            let paused = if r.paused_today[k] { 1.0 } else { 0.0 };
+            sink.num(&|| format!("paused[{n}]"), paused);
             sink.num(&|| format!("waitlist_users[{n}]"), st.waitlist);
             sink.num(&|| format!("lost_signups_cum[{n}]"), st.lost_signups);
             sink.num(&|| format!("demand_h100e[{n}]"), r.demand[k]);

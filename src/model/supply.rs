@@ -125,7 +125,7 @@ impl World<'_> {
         }
 
         // 4. Output is the least the inputs allow; record what bound.
-        let mut potential_by: [f64; 5] = [0.0; 5];
+        let mut potential_by = [0.0; Constraint::ALL.len()];
         let mut hbm_used = 0.0;
         for p in 0..np {
             if s.products[p].available > t {
@@ -187,7 +187,7 @@ impl World<'_> {
         self.rec.hbm_used = hbm_used;
         self.rec.line_used.copy_from_slice(&wafers_used);
         // The day's binding constraint: the one holding back the most potential output.
-        let (mut best, mut best_v) = (Constraint::Demand, -1.0);
+        let (mut best, mut best_v) = (Constraint::Nothing, 0.0);
         for (i, c) in Constraint::ALL.iter().enumerate() {
             if potential_by[i] > best_v {
                 best = *c;

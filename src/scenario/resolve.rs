@@ -267,6 +267,8 @@ pub fn resolve(
             "name",
             "the scenario needs a name (it names the output folder)",
         );
+    } else if raw.name == "." || raw.name == ".." {
+        r.err("name", "`.` and `..` cannot name an output folder");
     } else if raw
         .name
         .chars()
@@ -570,6 +572,23 @@ pub fn resolve(
     }
     for (i, l) in raw.supply.packaging_lines.iter().enumerate() {
         if let Split::Priority(order) = &lines[i].split {
+            for (j, &k) in order.iter().enumerate() {
+                if products[k].line != Some(i) {
+                    r.err(
+                        &format!("supply.packaging_lines[{i}].priority[{j}]"),
+                        format!(
+                            "product `{}` is not packaged on line `{}`",
+                            product_names[k], l.name
+                        ),
+                    );
+                }
+                if order[..j].contains(&k) {
+                    r.err(
+                        &format!("supply.packaging_lines[{i}].priority[{j}]"),
+                        format!("product `{}` is listed twice", product_names[k]),
+                    );
+                }
+            }
             for &k in &lines[i].products {
                 if !order.contains(&k) {
                     r.err(
@@ -687,6 +706,12 @@ pub fn resolve(
             )
         });
         r.non_negative(&format!("{p}.headroom"), b.headroom);
+        if b.max_planning_horizon_days == 0 {
+            r.err(
+                &format!("{p}.max_planning_horizon_days"),
+                "must be at least 1 day",
+            );
+        }
         if b.forecast_window_days < 2 {
             r.err(
                 &format!("{p}.forecast_window_days"),
@@ -695,7 +720,11 @@ pub fn resolve(
         }
         let over_order = match &b.over_order {
             Some(o) if o.enabled => {
-                if o.factor < 1.0 {
+                r.non_negative(
+                    &format!("{p}.over_order.above_lead_time_days"),
+                    o.above_lead_time_days,
+                );
+                if !o.factor.is_finite() || o.factor < 1.0 {
                     r.err(
                         &format!("{p}.over_order.factor"),
                         format!(
@@ -721,6 +750,19 @@ pub fn resolve(
                 &c.product,
                 &product_names,
             ) {
+                if let Some(v) = raw.vendors.get(products[k].vendor)
+                    && v.allocation != RawAllocation::Floors
+                {
+                    let rule = match v.allocation {
+                        RawAllocation::ProRata => "pro_rata",
+                        RawAllocation::Priority => "priority",
+                        RawAllocation::Floors => "floors",
+                    };
+                    r.warn(
+                        &format!("{cp}.product"),
+                        format!("vendor `{}` allocates by `{rule}`; contracts only count under `allocation: floors`", v.name),
+                    );
+                }
                 contracts.push((k, c.units_per_month * 12.0 / 365.0));
             }
         }
@@ -845,7 +887,7 @@ pub fn resolve(
             Interpolation::Linear,
             0.0,
         );
-        if s.peak_factor < 1.0 {
+        if !s.peak_factor.is_finite() || s.peak_factor < 1.0 {
             r.err(
                 &format!("{p}.peak_factor"),
                 format!("peak-to-average is at least 1; found {}", s.peak_factor),
@@ -889,6 +931,9 @@ pub fn resolve(
                 &format!("{p}.rate_limit.max_queries_per_user_per_day"),
                 rl.max_queries_per_user_per_day,
             );
+            if let Some(a) = rl.active_above {
+                r.positive(&format!("{p}.rate_limit.active_above"), a);
+            }
             RateLimit {
                 max_queries_per_user_per_day: rl.max_queries_per_user_per_day,
                 active_above: rl.active_above,
@@ -1038,6 +1083,14 @@ pub fn resolve(
             && e < s
         {
             r.err(&format!("{p}.end"), "`end` comes before `start`");
+        }
+        if let Some(b) = buyer
+            && Some(b) != operator
+        {
+            r.warn(
+                &format!("{p}.buyer"),
+                format!("`{}` is a competitor: reservations only hold back the operator's serving capacity, so this one only appears in the event log", buyer_names[b]),
+            );
         }
         if let (Some(buyer), Some(start), Some(end)) = (buyer, start, end) {
             reservations.push(Reservation {

@@ -4,12 +4,14 @@
 //!
 //! ```yaml
 //! capacity_wafers_per_month: 8000                       # a constant
-//! capacity_wafers_per_month: {2023-06: 8000, 2024-01: 15000}   # dated values, step
+//! capacity_wafers_per_month: {2023-06: 8000, 2024-01: 15000}   # dated values
 //! capacity_wafers_per_month:
-//!   interpolation: linear                               # or step (the default)
+//!   interpolation: linear                               # or step
 //!   points: {2023-06: 8000, 2024-12: 33000}
 //! ```
 //!
+//! Without `interpolation:` each field has its own default (step for capacities, prices and
+//! budgets; linear for yields, usage and user timelines): see `docs/scenario-reference.md`.
 //! Before the first point a timeline holds its first value; after the last, its last value.
 
 use std::fmt;
@@ -36,7 +38,7 @@ pub enum RawTimeline {
     Constant(f64),
     /// Dated values (date text, value) in file order.
     Points {
-        /// Step or linear; `None` means the default of the field (step).
+        /// Step or linear; `None` means the default of the field.
         interpolation: Option<Interpolation>,
         /// `(date text, value)` pairs in file order.
         points: Vec<(String, f64)>,
@@ -149,13 +151,17 @@ impl serde::Serialize for RawTimeline {
                 interpolation,
                 points,
             } => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry(
-                    "interpolation",
-                    &interpolation.unwrap_or(Interpolation::Step),
-                )?;
-                m.serialize_entry("points", &PointsSer(points))?;
-                m.end()
+                // Without an explicit interpolation the points are written as a plain dated
+                // map, so the field's own default applies again when read back.
+                match interpolation {
+                    Some(i) => {
+                        let mut m = s.serialize_map(Some(2))?;
+                        m.serialize_entry("interpolation", i)?;
+                        m.serialize_entry("points", &PointsSer(points))?;
+                        m.end()
+                    }
+                    None => PointsSer(points).serialize(s),
+                }
             }
         }
     }

@@ -224,3 +224,86 @@ fn extends_cycle_is_refused() {
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(err.contains("cycle"), "{err}");
 }
+
+#[test]
+fn the_readme_what_if_replaces_a_timeline_whole() {
+    // The example in README.md: a timeline in a what-if replaces the base's, it does not
+    // add its dates to the base's.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
+    let child = tmp.path().join("cowos-early.yaml");
+    std::fs::write(
+        &child,
+        format!(
+            "extends: {}\nname: cowos-early\nsupply:\n  packaging_lines:\n    - name: CoWoS-S\n      capacity_wafers_per_month: {{2023-01: 7000, 2023-06: 15000, 2024-06: 35000}}\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = tmp.path().join("o");
+    run_to(
+        &out,
+        &[child.to_str().expect("utf8"), "--set", "end=2023-12-31"],
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let line = &manifest["resolved_scenario"]["supply"]["packaging_lines"][0];
+    assert_eq!(line["name"], "CoWoS-S");
+    let points = line["capacity_wafers_per_month"]
+        .as_object()
+        .expect("a dated map");
+    let dates: Vec<&str> = points.keys().map(String::as_str).collect();
+    assert_eq!(dates, vec!["2023-01", "2023-06", "2024-06"]);
+}
+
+#[test]
+fn the_manifest_reruns_to_the_same_outcome() {
+    // manifest.json's resolved scenario (defaults filled, extends and --set applied) is
+    // itself a scenario: JSON is YAML. Running it gives the same summary.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_to(&a, &["--set", "end=2024-06-30"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let again = tmp.path().join("again.yaml");
+    std::fs::write(
+        &again,
+        serde_json::to_string_pretty(&manifest["resolved_scenario"]).expect("json"),
+    )
+    .expect("write");
+    run_to(&b, &[again.to_str().expect("utf8")]);
+    assert_eq!(
+        std::fs::read(a.join("summary.json")).expect("a"),
+        std::fs::read(b.join("summary.json")).expect("b")
+    );
+    assert_eq!(
+        std::fs::read(a.join("timeseries.csv")).expect("a"),
+        std::fs::read(b.join("timeseries.csv")).expect("b")
+    );
+}
+
+#[test]
+fn a_build_finished_before_the_start_is_power_already_there() {
+    // Regression: a build that came online before the run began used to schedule an event
+    // in the past (a panic in debug builds) and charge its power as capex on day 0.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("o");
+    run_to(
+        &out,
+        &[
+            "--set",
+            "sites.0.builds=[{start: 2021-01, months: 6, megawatts: 50}]",
+            "--set",
+            "end=2023-01-31",
+        ],
+    );
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).expect("csv");
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let first: Vec<&str> = csv.lines().nth(1).unwrap_or_default().split(',').collect();
+    // 80 MW of the site plus the 50 MW build, both there on day 0 and not charged.
+    assert_eq!(first[col("power_available_mw")], "130");
+    assert_eq!(first[col("capex_usd_per_day")], "0");
+}

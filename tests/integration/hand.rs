@@ -273,9 +273,10 @@ segments:
 }
 
 #[test]
-fn launch_surge_decays_exponentially() {
-    // A launch of 1,000 extra sign-ups with a 10-day decay adds 1000/10 × e^{-d/10} on the
-    // d-th day after it: 100 on the day, 100 e^{-1} = 36.79 ten days later.
+fn launch_surge_decays_exponentially_and_adds_up() {
+    // A launch of 1,000 extra sign-ups with a 10-day decay adds, on the d-th day after it,
+    // 1000 × (1 − e^{-1/10}) × e^{-d/10}: 95.16 on the day, 95.16 × e^{-1} = 35.01 ten days
+    // later, and 1000 over all days (a geometric series).
     let text = PAUSE.replace(
         "    pause:\n      pause_above: 1.0",
         "    pause_off:\n      pause_above: 1.0",
@@ -292,12 +293,19 @@ fn launch_surge_decays_exponentially() {
     decay_days: 10
 "#;
     let r = run(&text);
+    let first = 1000.0 * (1.0 - (-0.1f64).exp());
     // Organic sign-ups are 20,000 a day (linear growth, no churn).
-    assert!(close(
-        at(&r, "signups_per_day[users]", 10),
-        20_000.0 + 100.0
-    ));
-    let ten_later = 20_000.0 + 100.0 * (-1.0f64).exp();
+    assert!((at(&r, "signups_per_day[users]", 10) - (20_000.0 + first)).abs() < 1e-6);
+    let ten_later = 20_000.0 + first * (-1.0f64).exp();
     assert!((at(&r, "signups_per_day[users]", 20) - ten_later).abs() < 1e-6);
+    // Organic sign-ups are 20,000 on each of days 10..=100 (91 days, the law stops at day
+    // 100); the surge
+    // over days 10..=120 adds 1000 × (1 − e^{-111/10}) ≈ 999.985.
+    let total: f64 = r.series("signups_per_day[users]").unwrap_or_default()[10..]
+        .iter()
+        .sum();
+    let organic = 20_000.0 * 91.0;
+    let surge = 1000.0 * (1.0 - (-11.1f64).exp());
+    assert!((total - organic - surge).abs() < 1e-3, "{total}");
     assert_eq!(r.events.iter().filter(|e| e.kind == "launch").count(), 1);
 }

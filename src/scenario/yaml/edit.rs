@@ -23,7 +23,7 @@ pub fn merge(base: Node, over: Node) -> Node {
         loc: base_loc,
     } = base;
     match (base_value, over.value) {
-        (Value::Map(entries), Value::Map(over_entries)) => {
+        (Value::Map(entries), Value::Map(over_entries)) if !is_timeline(&over_entries) => {
             Node::new(Value::Map(merge_maps(entries, over_entries)), base_loc)
         }
         (Value::Seq(items), Value::Seq(over_items)) if is_named_list(&over_items) => {
@@ -31,6 +31,16 @@ pub fn merge(base: Node, over: Node) -> Node {
         }
         (_, value) => Node::new(value, over.loc),
     }
+}
+
+/// A timeline map (`{2023-06: 8000}` or `{interpolation: .., points: ..}`) is one value: an
+/// override replaces it whole rather than adding its dates to the base's.
+fn is_timeline(entries: &[(Key, Node)]) -> bool {
+    entries.iter().any(|(k, _)| {
+        k.name.starts_with(|c: char| c.is_ascii_digit())
+            || k.name == "points"
+            || k.name == "interpolation"
+    })
 }
 
 fn is_named_list(items: &[Node]) -> bool {
