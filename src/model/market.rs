@@ -8,6 +8,9 @@ use crate::scenario::types::{Allocation, BuyerKind};
 
 use super::{Event, LedgerRow, Order, World, schedule};
 
+/// Largest order a buyer places at one review [units].
+const MAX_ORDER_UNITS: f64 = 1e12;
+
 /// Lead time reported when there is a backlog but nothing is being produced [days].
 pub const LEAD_TIME_CAP_DAYS: f64 = 3650.0;
 
@@ -270,11 +273,11 @@ impl World<'_> {
         }
         let mut lines: Vec<(usize, u64)> = mix
             .iter()
+            // At most a trillion units an order: beyond any real market, and far from u64
+            // overflow when orders add up.
             .map(|&(p, share)| {
-                (
-                    p,
-                    (gap * share / total / s.products[p].h100e).round() as u64,
-                )
+                let units = (gap * share / total / s.products[p].h100e).round();
+                (p, units.min(MAX_ORDER_UNITS) as u64)
             })
             .filter(|l| l.1 > 0)
             .collect();

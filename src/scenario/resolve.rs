@@ -1,7 +1,7 @@
 //! From raw scenario to resolved [`Scenario`]: names to indices, dates to ticks, and every
 //! cross-field check. All problems are collected, not only the first.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::engine::Time;
 use crate::engine::calendar::{Calendar, parse_date};
@@ -105,9 +105,16 @@ impl<'a> Resolver<'a> {
                 Timeline::new(interpolation.unwrap_or(default), pts)?
             }
         };
-        let (lo, _) = tl.range();
-        if !lo.is_finite() || lo < min {
-            self.err(path, format!("values must be at least {min}; found {lo}"));
+        let (lo, hi) = tl.range();
+        if !lo.is_finite() || !hi.is_finite() {
+            self.err(path, "values must be finite numbers (not .inf or .nan)");
+            return None;
+        }
+        if lo < min {
+            self.err(
+                path,
+                format!("values must be at least {min}; found {}", num(lo)),
+            );
             return None;
         }
         Some(tl)
@@ -115,19 +122,19 @@ impl<'a> Resolver<'a> {
 
     fn positive(&mut self, path: &str, v: f64) {
         if !(v > 0.0 && v.is_finite()) {
-            self.err(path, format!("must be a positive number; found {v}"));
+            self.err(path, format!("must be a positive number; found {}", num(v)));
         }
     }
 
     fn non_negative(&mut self, path: &str, v: f64) {
         if !(v >= 0.0 && v.is_finite()) {
-            self.err(path, format!("must be zero or more; found {v}"));
+            self.err(path, format!("must be zero or more; found {}", num(v)));
         }
     }
 
     fn fraction(&mut self, path: &str, v: f64) {
         if !(0.0..=1.0).contains(&v) {
-            self.err(path, format!("must be between 0 and 1; found {v}"));
+            self.err(path, format!("must be between 0 and 1; found {}", num(v)));
         }
     }
 
@@ -236,7 +243,14 @@ pub fn resolve(
 ) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let start = parse_or_push(&mut problems, root, "start", &raw.start);
-    let end = parse_or_push(&mut problems, root, "end", &raw.end);
+    // `end: 2025-12` means the whole of December: the last day of the month.
+    let end = parse_or_push(&mut problems, root, "end", &raw.end).map(|d| {
+        if raw.end.trim().len() == 7 {
+            last_of_month(d)
+        } else {
+            d
+        }
+    });
     let (Some(start), Some(end_date)) = (start, end) else {
         return Err(problems);
     };
@@ -384,7 +398,7 @@ pub fn resolve(
                 &format!("{p}.max_price_multiple"),
                 format!(
                     "must be at least 1 (a multiple of list price); found {}",
-                    v.max_price_multiple
+                    num(v.max_price_multiple)
                 ),
             );
         }
@@ -424,7 +438,7 @@ pub fn resolve(
             (Some(_), Some(ppw), None) => {
                 r.positive(&format!("{p}.packages_per_wafer"), ppw);
                 if ppw > 1000.0 {
-                    r.warn(&format!("{p}.packages_per_wafer"), format!("{ppw} packages per wafer is far above any CoWoS product (H100 ~29); check the unit"));
+                    r.warn(&format!("{p}.packages_per_wafer"), format!("{} packages per wafer is far above any CoWoS product (H100 ~29); check the unit", num(ppw)));
                 }
                 packages_per_wafer = ppw;
             }
@@ -466,7 +480,7 @@ pub fn resolve(
                 &format!("{p}.hbm_stacks"),
                 format!(
                     "{} HBM stacks per package is more than any product carries (B200: 8)",
-                    pr.hbm_stacks
+                    num(pr.hbm_stacks)
                 ),
             );
         }
@@ -510,16 +524,16 @@ pub fn resolve(
                 &format!("{p}.h100_equivalents"),
                 format!(
                     "{} H100-equivalents per unit is unusual; the field is relative to one H100",
-                    pr.h100_equivalents
+                    num(pr.h100_equivalents)
                 ),
             );
         }
         r.positive(&format!("{p}.power_w"), pr.power_w);
         if pr.power_w > 0.0 && pr.power_w < 20.0 {
-            r.warn(&format!("{p}.power_w"), format!("{} W is very low for an accelerator; is it in kW? The field is in watts (H100: 700)", pr.power_w));
+            r.warn(&format!("{p}.power_w"), format!("{} W is very low for an accelerator; is it in kW? The field is in watts (H100: 700)", num(pr.power_w)));
         }
         if pr.power_w > 5000.0 && pr.packaging_line.is_some() {
-            r.warn(&format!("{p}.power_w"), format!("{} W per package is far above any GPU (B200: 1000 W); the field is in watts per unit", pr.power_w));
+            r.warn(&format!("{p}.power_w"), format!("{} W per package is far above any GPU (B200: 1000 W); the field is in watts per unit", num(pr.power_w)));
         }
         let price = r.timeline(
             &format!("{p}.price_usd"),
@@ -770,6 +784,15 @@ pub fn resolve(
         for (name, units) in &b.initial_fleet {
             let fp = format!("{p}.initial_fleet.{name}");
             r.non_negative(&fp, *units);
+            if *units > 1e10 {
+                r.err(
+                    &fp,
+                    format!(
+                        "{} units is more than were ever made; check the number",
+                        num(*units)
+                    ),
+                );
+            }
             if let Some(k) = r.lookup(&fp, "product", name, &product_names) {
                 initial_fleet.push((k, units.max(0.0).round() as u64));
             }
@@ -838,12 +861,12 @@ pub fn resolve(
                 &format!("{p}.pue"),
                 format!(
                     "PUE is facility power over IT power, between 1 and 3; found {}",
-                    s.pue
+                    num(s.pue)
                 ),
             );
         }
         if !(1.0..=5.0).contains(&s.server_overhead) {
-            r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", s.server_overhead));
+            r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", num(s.server_overhead)));
         }
         r.non_negative(&format!("{p}.capex_usd_per_mw"), s.capex_usd_per_mw);
         sites.push(Site {
@@ -890,7 +913,10 @@ pub fn resolve(
         if !s.peak_factor.is_finite() || s.peak_factor < 1.0 {
             r.err(
                 &format!("{p}.peak_factor"),
-                format!("peak-to-average is at least 1; found {}", s.peak_factor),
+                format!(
+                    "peak-to-average is at least 1; found {}",
+                    num(s.peak_factor)
+                ),
             );
         }
         let revenue = r.timeline(
@@ -1139,6 +1165,24 @@ pub fn resolve(
         power_price_usd_per_mwh: power_price.unwrap_or_else(|| Timeline::constant(0.0)),
     };
     Ok((scenario, warnings))
+}
+
+/// A number for messages: plain when ordinary, scientific when huge or tiny.
+fn num(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e9).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The last day of `d`'s month.
+fn last_of_month(d: NaiveDate) -> NaiveDate {
+    let first_next = d
+        .with_day(1)
+        .and_then(|f| f.checked_add_months(chrono::Months::new(1)));
+    first_next.and_then(|f| f.pred_opt()).unwrap_or(d)
 }
 
 fn parse_or_push(

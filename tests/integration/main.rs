@@ -2,3 +2,4 @@ mod cli;
 mod conservation;
 mod hand;
 mod mm1;
+mod robust;
