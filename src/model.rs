@@ -520,6 +520,9 @@ pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
         init.push((l.day, Event::Launch(i)));
     }
     for (i, r) in s.export_rules.iter().enumerate() {
+        if r.until.is_some_and(|u| u < 0) {
+            continue;
+        }
         init.push((r.from.max(0), Event::ExportRule(i, true)));
         if let Some(u) = r.until
             && u + 1 < s.days

@@ -1065,7 +1065,17 @@ pub fn resolve(
             }
             r.warn(&format!("{p}.region"), msg);
         }
-        let from = r.date_in_run(&format!("{p}.from"), &e.from);
+        // A rule may already be in force when the run starts; one that starts after the end,
+        // or ends before the start, changes nothing.
+        let from = r.date(&format!("{p}.from"), &e.from);
+        if let Some(f) = from
+            && f > r.end
+        {
+            r.warn(
+                &format!("{p}.from"),
+                format!("{} is after the run's end; the rule has no effect", e.from),
+            );
+        }
         let until = e
             .until
             .as_ref()
@@ -1074,6 +1084,14 @@ pub fn resolve(
             && u < f
         {
             r.err(&format!("{p}.until"), "`until` comes before `from`");
+        }
+        if let Some(u) = until
+            && u < 0
+        {
+            r.warn(
+                &format!("{p}.until"),
+                "the rule ends before the run starts; it has no effect",
+            );
         }
         if let Some(from) = from {
             export_rules.push(ExportRule {
