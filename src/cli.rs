@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use crate::model;
-use crate::report;
+use crate::report::{self, human, usd};
 use crate::scenario::{self, Loaded, Source};
 
 /// Exit codes, documented in README.md.
@@ -202,32 +202,6 @@ pub fn describe(s: &model::Summary) -> String {
         usd(s.revenue_usd)
     ));
     out
-}
-
-/// A number for people: 1.2k, 3.4M, 5.6B.
-pub fn human(v: f64) -> String {
-    let a = v.abs();
-    let (x, suffix) = if a >= 1e12 {
-        (v / 1e12, "T")
-    } else if a >= 1e9 {
-        (v / 1e9, "B")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        return format!("{v:.0}");
-    };
-    format!("{x:.1}{suffix}")
-}
-
-/// Money for people: $4.5B.
-pub fn usd(v: f64) -> String {
-    if v < 0.0 {
-        format!("-${}", human(-v))
-    } else {
-        format!("${}", human(v))
-    }
 }
 
 fn validate(files: &[PathBuf], sets: &[String]) -> ExitCode {

@@ -1,5 +1,15 @@
-//! Output writers. Each serialises to bytes; [`write_outputs`] is the one place that touches
+//! Output writers.
+//!
+//! - [`data`]: a run's output files parsed back, what charts are drawn from;
+//! - [`charts`]: the charts, as PNG and SVG bytes;
+//! - [`markdown`]: `report.md` and `compare.md`.
+//!
+//! Writers. Each serialises to bytes; [`write_outputs`] is the one place that touches
 //! the file system, and it replaces the output folder whole or not at all.
+
+pub mod charts;
+pub mod data;
+pub mod markdown;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -20,6 +30,14 @@ pub enum ReportError {
         path: PathBuf,
         /// Why not.
         source: io::Error,
+    },
+    /// An output file could not be read back (for `capsim chart`).
+    #[error("cannot read {what}: {message}")]
+    Parse {
+        /// Which file.
+        what: &'static str,
+        /// What is wrong.
+        message: String,
     },
     /// Serialisation failed (a bug, not bad input).
     #[error("cannot serialise {what}: {message}")]
@@ -248,4 +266,30 @@ pub fn write_outputs(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Report
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// A number for people: 1.2k, 3.4M, 5.6B.
+pub fn human(v: f64) -> String {
+    let a = v.abs();
+    let (x, suffix) = if a >= 1e12 {
+        (v / 1e12, "T")
+    } else if a >= 1e9 {
+        (v / 1e9, "B")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        return format!("{v:.0}");
+    };
+    format!("{x:.1}{suffix}")
+}
+
+/// Money for people: $4.5B.
+pub fn usd(v: f64) -> String {
+    if v < 0.0 {
+        format!("-${}", human(-v))
+    } else {
+        format!("${}", human(v))
+    }
 }

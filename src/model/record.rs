@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::Time;
 use crate::scenario::types::Scenario;
@@ -51,7 +51,7 @@ pub struct LedgerRow {
 }
 
 /// A pause episode as reported in the summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeSummary {
     /// Segment paused.
     pub segment: String,
@@ -66,7 +66,7 @@ pub struct EpisodeSummary {
 }
 
 /// `summary.json`. Every key is documented in `docs/outputs.md`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
