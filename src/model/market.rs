@@ -262,7 +262,16 @@ impl World<'_> {
         let mix: Vec<(usize, f64)> = buyer
             .mix
             .iter()
-            .map(|(p, share)| (*p, share.at(t)))
+            .map(|(p, share)| {
+                // With substitution, a product quoting more than its vendor's normal lead
+                // time gets proportionally less of the new orders: share × normal / lead.
+                let mut w = share.at(t);
+                if buyer.lead_time_substitution {
+                    let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
+                    w *= normal / self.lead_time_days[*p].max(normal);
+                }
+                (*p, w)
+            })
             .filter(|&(p, share)| {
                 share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
             })

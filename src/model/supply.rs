@@ -112,14 +112,11 @@ impl World<'_> {
         // orders ask (today's output) and once uncapped (the capacity lead time is quoted on).
         let (logic, hbm) = self.input_limits(t, &pack, Some(&wanted));
         let (logic_free, hbm_free) = self.input_limits(t, &nominal, None);
-        for p in 0..np {
-            let capacity = nominal[p].min(logic_free[p]).min(hbm_free[p]);
-            let hist = &mut self.capacity_history[p];
-            if hist.len() == RATE_WINDOW {
-                hist.pop_front();
-            }
-            hist.push_back(capacity);
-        }
+        // The rate a lead time is quoted on: the product's own share of the inputs, or what
+        // it actually got when other products left it their wafers, whichever is more.
+        let mut rate: Vec<f64> = (0..np)
+            .map(|p| nominal[p].min(logic_free[p]).min(hbm_free[p]))
+            .collect();
         if let Some(tl) = &s.hbm_stacks_per_month {
             self.rec.hbm_supply = per_day(tl.at(t));
         }
@@ -170,6 +167,7 @@ impl World<'_> {
             self.carry[p] -= start;
             let start = start as u64;
             self.rec.production_started[p] = start as f64;
+            rate[p] = rate[p].max(units);
             if start > 0 {
                 let a = &mut self.accounts[p];
                 a.started += start;
@@ -183,6 +181,13 @@ impl World<'_> {
                     },
                 );
             }
+        }
+        for (p, r) in rate.into_iter().enumerate() {
+            let hist = &mut self.capacity_history[p];
+            if hist.len() == RATE_WINDOW {
+                hist.pop_front();
+            }
+            hist.push_back(r);
         }
         self.rec.hbm_used = hbm_used;
         self.rec.line_used.copy_from_slice(&wafers_used);

@@ -14,6 +14,10 @@ fn one() -> f64 {
     1.0
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn one_timeline() -> RawTimeline {
     RawTimeline::Constant(1.0)
 }
@@ -316,6 +320,9 @@ pub struct RawBuyer {
     /// Trailing window the operator's forecast uses [days].
     #[serde(default = "default_forecast_window")]
     pub forecast_window_days: u32,
+    /// Whether new orders shift away from products whose lead time is longer than normal.
+    #[serde(default = "yes")]
+    pub lead_time_substitution: bool,
     /// Longest lead time the buyer plans over; beyond it, it orders for this far ahead [days].
     #[serde(default = "default_max_horizon")]
     pub max_planning_horizon_days: u32,

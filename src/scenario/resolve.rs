@@ -808,6 +808,7 @@ pub fn resolve(
             headroom: b.headroom,
             forecast_window_days: b.forecast_window_days.max(2) as Time,
             max_planning_horizon_days: b.max_planning_horizon_days as Time,
+            lead_time_substitution: b.lead_time_substitution,
             over_order,
             contracts,
             initial_fleet,

@@ -212,6 +212,8 @@ pub struct Buyer {
     pub headroom: f64,
     /// Forecast window [days].
     pub forecast_window_days: Time,
+    /// Whether new orders shift away from products with long lead times.
+    pub lead_time_substitution: bool,
     /// Longest lead time planned over [days].
     pub max_planning_horizon_days: Time,
     /// Over-ordering, if switched on.
