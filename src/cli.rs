@@ -1,6 +1,6 @@
 //! The command line: subcommands and what each prints. `main.rs` only parses and exits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -45,7 +45,8 @@ pub enum Command {
   capsim run my.yaml --seed 7
 
 Outputs go to output/<scenario name>/ unless --out names a folder: timeseries.csv,
-summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md).")]
+summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and unless
+--no-charts, charts/*.png|svg and report.md.")]
     Run {
         /// Scenario file (YAML); the built-in default scenario if absent.
         scenario: Option<PathBuf>,
@@ -56,6 +57,45 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md).")]
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
         /// Seed of the random streams (default: the scenario's `seed`, else 0).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Skip the charts and report.md (data files only).
+        #[arg(long)]
+        no_charts: bool,
+    },
+    /// Redraw the charts and report.md of an existing run, without simulating again.
+    #[command(after_help = "Examples:
+  capsim chart output/default
+  capsim chart /tmp/base          # a folder written by `capsim run --out /tmp/base`")]
+    Chart {
+        /// Output folder of a run (holds timeseries.csv, summary.json, events.csv).
+        dir: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run several scenarios and compare them: overlaid charts and a table of differences.
+    #[command(after_help = "Examples:
+  capsim compare scenarios/default.yaml my-what-if.yaml
+  capsim compare a.yaml b.yaml c.yaml --out /tmp/cmp --set end=2024-12
+
+Writes compare.md, charts/compare_*.png|svg and each scenario's data files in a folder of
+its own, in output/compare-<a>-vs-<b>/ unless --out names a folder. Differences are
+against the first scenario.")]
+    Compare {
+        /// Scenario files, the first being the baseline.
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Output folder (replaced whole on success).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Overrides applied to every scenario, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Seed for every scenario (default: each scenario's own).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
         /// Print nothing but errors.
@@ -85,7 +125,23 @@ pub fn main(cli: Cli) -> ExitCode {
             sets,
             seed,
             quiet,
-        } => run(scenario, out, sets, seed, quiet),
+            no_charts,
+        } => run(RunOpts {
+            path: scenario,
+            out,
+            sets,
+            seed,
+            quiet,
+            charts: !no_charts,
+        }),
+        Command::Chart { dir, quiet } => chart(&dir, quiet),
+        Command::Compare {
+            scenarios,
+            out,
+            sets,
+            seed,
+            quiet,
+        } => compare(&scenarios, out, &sets, seed, quiet),
         Command::Validate { files, sets } => validate(&files, &sets),
     }
 }
@@ -109,52 +165,198 @@ fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Loaded, ExitCode> {
     }
 }
 
-fn run(
+/// Options of `capsim run` that shape one run.
+struct RunOpts {
     path: Option<PathBuf>,
     out: Option<PathBuf>,
     sets: Vec<String>,
     seed: Option<u64>,
     quiet: bool,
-) -> ExitCode {
-    let started = Instant::now();
-    let loaded = match load(path.as_ref(), &sets) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
+    charts: bool,
+}
+
+/// One simulated and rendered run.
+struct Rendered {
+    name: String,
+    summary: model::Summary,
+    files: Vec<(String, Vec<u8>)>,
+    sim_ms: f64,
+}
+
+/// Loads and simulates a scenario and renders its files (charts too, if asked); prints
+/// errors itself.
+fn simulate_and_render(
+    path: Option<&PathBuf>,
+    sets: &[String],
+    seed: Option<u64>,
+    charts: bool,
+) -> Result<Rendered, ExitCode> {
+    let loaded = load(path, sets)?;
     let mut scenario = loaded.scenario.clone();
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
     let sim_start = Instant::now();
     let result = model::simulate(&scenario, scenario.seed);
-    let sim_time = sim_start.elapsed();
-    let files = match report::render_all(&loaded, &result, &sets) {
+    let sim_ms = sim_start.elapsed().as_secs_f64() * 1e3;
+    let mut files = report::render_all(&loaded, &result, sets).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(exit::IO)
+    })?;
+    if charts {
+        let drawn = report::render_charts(&files).map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::IO)
+        })?;
+        files.extend(drawn);
+    }
+    Ok(Rendered {
+        name: scenario.name.clone(),
+        summary: result.summary,
+        files,
+        sim_ms,
+    })
+}
+
+fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), ExitCode> {
+    report::write_outputs(dir, files).map_err(|e| {
+        eprintln!(
+            "error: {e}; previous outputs in {} are unchanged",
+            dir.display()
+        );
+        ExitCode::from(exit::IO)
+    })
+}
+
+fn run(o: RunOpts) -> ExitCode {
+    let started = Instant::now();
+    let Rendered {
+        name,
+        summary,
+        files,
+        sim_ms,
+    } = match simulate_and_render(o.path.as_ref(), &o.sets, o.seed, o.charts) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let dir = o.out.unwrap_or_else(|| PathBuf::from("output").join(&name));
+    if let Err(code) = write(&dir, &files) {
+        return code;
+    }
+    if !o.quiet {
+        print!("{}", describe(&summary));
+        let mut what = report::OUTPUT_FILES.join(", ");
+        if o.charts {
+            what.push_str(", report.md, charts/");
+        }
+        println!("outputs: {}/ ({what})", dir.display());
+        println!(
+            "simulated {} days in {sim_ms:.1} ms ({:.1} ms in all)",
+            summary.days,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    ExitCode::from(exit::OK)
+}
+
+fn chart(dir: &Path, quiet: bool) -> ExitCode {
+    let started = Instant::now();
+    let mut files = match report::read_output_dir(dir) {
         Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    let drawn = match report::render_charts(&files) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "error: {e}\n{} does not look like the output folder of `capsim run`",
+                dir.display()
+            );
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    files.extend(drawn);
+    if let Err(code) = write(dir, &files) {
+        return code;
+    }
+    if !quiet {
+        println!(
+            "redrew {}/charts/ and report.md in {:.0} ms",
+            dir.display(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    ExitCode::from(exit::OK)
+}
+
+fn compare(
+    scenarios: &[PathBuf],
+    out: Option<PathBuf>,
+    sets: &[String],
+    seed: Option<u64>,
+    quiet: bool,
+) -> ExitCode {
+    let mut runs = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for path in scenarios {
+        let Rendered {
+            name,
+            files: run_files,
+            ..
+        } = match simulate_and_render(Some(path), sets, seed, false) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        let data = match report::chart_data(&run_files) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::IO);
+            }
+        };
+        // Two scenarios of one name still get a folder each.
+        let mut folder = name.clone();
+        let mut k = 2;
+        while names.contains(&folder) {
+            folder = format!("{name}-{k}");
+            k += 1;
+        }
+        for (f, bytes) in run_files {
+            files.push((format!("{folder}/{f}"), bytes));
+        }
+        names.push(folder);
+        runs.push(data);
+    }
+    let charts = match report::charts::draw_compare(&runs) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(exit::IO);
         }
     };
-    let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
-    if let Err(e) = report::write_outputs(&dir, &files) {
-        eprintln!(
-            "error: {e}; previous outputs in {} are unchanged",
-            dir.display()
-        );
-        return ExitCode::from(exit::IO);
+    let refs: Vec<_> = charts.iter().map(report::chart_ref).collect();
+    for c in charts {
+        files.push((format!("charts/{}.png", c.name), c.png));
+        files.push((format!("charts/{}.svg", c.name), c.svg));
+    }
+    let md = report::markdown::compare_md(&runs, &refs);
+    files.push(("compare.md".into(), md.clone().into_bytes()));
+    let dir = out
+        .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", names.join("-vs-"))));
+    if let Err(code) = write(&dir, &files) {
+        return code;
     }
     if !quiet {
-        print!("{}", describe(&result.summary));
+        for r in &runs {
+            print!("{}", describe(&r.summary));
+        }
         println!(
-            "outputs: {}/ ({})",
-            dir.display(),
-            report::OUTPUT_FILES.join(", ")
-        );
-        println!(
-            "simulated {} days in {:.1} ms ({:.1} ms in all)",
-            result.summary.days,
-            sim_time.as_secs_f64() * 1e3,
-            started.elapsed().as_secs_f64() * 1e3
+            "outputs: {}/ (compare.md, charts/, one folder per scenario)",
+            dir.display()
         );
     }
     ExitCode::from(exit::OK)

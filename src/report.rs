@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::model::RunOutput;
 use crate::scenario::Loaded;
 use crate::scenario::types::Scenario;
+use data::ChartData;
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -206,23 +207,105 @@ pub fn render_all(
     loaded: &Loaded,
     run: &RunOutput,
     sets: &[String],
-) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let s = &loaded.scenario;
     Ok(vec![
-        ("timeseries.csv", timeseries_csv(run)?),
-        ("summary.json", summary_json(run)?),
-        ("events.csv", events_csv(s, run)?),
-        ("ledger.csv", ledger_csv(s, run)?),
+        ("timeseries.csv".into(), timeseries_csv(run)?),
+        ("summary.json".into(), summary_json(run)?),
+        ("events.csv".into(), events_csv(s, run)?),
+        ("ledger.csv".into(), ledger_csv(s, run)?),
         (
-            "manifest.json",
+            "manifest.json".into(),
             manifest_json(loaded, run.summary.seed, sets)?,
         ),
     ])
 }
 
+/// Looks a file up in a list of rendered outputs.
+fn find<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, b)| b.as_slice())
+}
+
+/// Parses a run's core files (as rendered or as read from disk) into [`ChartData`].
+pub fn chart_data(files: &[(String, Vec<u8>)]) -> Result<ChartData, ReportError> {
+    let get = |name: &'static str| {
+        find(files, name).ok_or(ReportError::Parse {
+            what: name,
+            message: "missing".into(),
+        })
+    };
+    ChartData::from_bytes(
+        get("timeseries.csv")?,
+        get("summary.json")?,
+        get("events.csv")?,
+    )
+}
+
+/// The scenario description recorded in `manifest.json`, if any.
+pub fn description(files: &[(String, Vec<u8>)]) -> String {
+    find(files, "manifest.json")
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|m| {
+            m["resolved_scenario"]["description"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// The charts (`charts/<name>.png` and `.svg`) and `report.md` of a run's core files.
+pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let data = chart_data(files)?;
+    let charts = charts::draw_all(&data)?;
+    let refs: Vec<markdown::ChartRef> = charts.iter().map(chart_ref).collect();
+    let mut out = Vec::new();
+    for c in charts {
+        out.push((format!("charts/{}.png", c.name), c.png));
+        out.push((format!("charts/{}.svg", c.name), c.svg));
+    }
+    out.push((
+        "report.md".into(),
+        markdown::report_md(&data, &description(files), &refs).into_bytes(),
+    ));
+    Ok(out)
+}
+
+/// What the Markdown needs of a chart.
+pub fn chart_ref(c: &charts::Chart) -> markdown::ChartRef {
+    markdown::ChartRef {
+        name: c.name.to_string(),
+        title: c.title.clone(),
+        caption: c.caption.clone(),
+    }
+}
+
+/// Reads the files of an output folder (top level; `charts/` and `report.md` excepted,
+/// since they are what gets redrawn).
+pub fn read_output_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
+        let entry = entry.map_err(io_err(dir))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !path.is_file() || name == "report.md" {
+            continue;
+        }
+        files.push((name, std::fs::read(&path).map_err(io_err(&path))?));
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Writes `files` as the folder `dir`, replacing any folder there only once every file is
 /// written: files go to a sibling temporary folder, which is then renamed into place.
-pub fn write_outputs(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), ReportError> {
+pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), ReportError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }

@@ -1,1 +1,357 @@
-//! Markdown reports (placeholder).
+//! `report.md` for one run and `compare.md` for several: Markdown a user can paste into
+//! their own report, with the charts beside it in `charts/`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use crate::model::Summary;
+
+use super::data::ChartData;
+use super::{human, usd};
+
+/// What the report needs to know of a chart.
+#[derive(Debug, Clone)]
+pub struct ChartRef {
+    /// File stem under `charts/` (`capacity_demand`).
+    pub name: String,
+    /// Chart title.
+    pub title: String,
+    /// One sentence on what it shows.
+    pub caption: String,
+}
+
+/// Escapes text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn or_none(d: &Option<String>) -> String {
+    d.clone().unwrap_or_else(|| "none".to_string())
+}
+
+/// The headline metrics of a summary, as (label, value) rows, shared by both reports.
+fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
+    let lead = match (&s.lead_time_peak_date, &s.lead_time_peak_product) {
+        (Some(d), Some(p)) => format!("{:.0} days ({p}, {d})", s.lead_time_peak_days),
+        _ => "0 days".to_string(),
+    };
+    let binding: Vec<String> = s
+        .binding_constraint_days
+        .iter()
+        .filter(|(_, d)| **d > 0)
+        .map(|(c, d)| format!("{c} {d} d"))
+        .collect();
+    vec![
+        ("First shortage day", or_none(&s.first_shortage)),
+        ("Last shortage day", or_none(&s.last_shortage)),
+        (
+            "Shortage days",
+            format!(
+                "{} of {} ({})",
+                s.shortage_days,
+                s.days,
+                pct(s.shortage_days as f64 / s.days.max(1) as f64)
+            ),
+        ),
+        ("Worst unserved share of demand", pct(s.peak_unserved_share)),
+        (
+            "Sign-up pauses",
+            format!(
+                "{} episode(s), {} segment-days",
+                s.pause_episodes.len(),
+                s.pause_days
+            ),
+        ),
+        ("Sign-ups lost", human(s.lost_signups)),
+        (
+            "Revenue lost",
+            format!(
+                "{} (pauses {}, shortage churn {})",
+                usd(s.lost_revenue_usd),
+                usd(s.lost_revenue_pause_usd),
+                usd(s.lost_revenue_churn_usd)
+            ),
+        ),
+        ("Revenue", usd(s.revenue_usd)),
+        ("Capital spent (operator)", usd(s.capex_usd)),
+        ("Electricity (operator)", usd(s.power_cost_usd)),
+        ("Longest lead time", lead),
+        (
+            "Fleet at the end",
+            format!("{} H100e", human(s.fleet_end_h100e)),
+        ),
+        (
+            "Units waiting for power at the end",
+            human(s.stranded_end as f64),
+        ),
+        ("Binding constraint", binding.join(", ")),
+    ]
+}
+
+/// `report.md` for one run: summary, pause episodes, charts, production, events.
+pub fn report_md(data: &ChartData, description: &str, charts: &[ChartRef]) -> String {
+    let s = &data.summary;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {} — capsim report\n", s.scenario);
+    if !description.trim().is_empty() {
+        let _ = writeln!(out, "{}\n", description.trim());
+    }
+    let _ = writeln!(
+        out,
+        "Simulated {} to {} ({} days), seed {}. Figures below are for the operator's fleet \
+         and users unless a row says otherwise; see `docs/outputs.md` for definitions.\n",
+        s.start, s.end, s.days, s.seed
+    );
+    let _ = writeln!(out, "## Summary\n\n| | |\n|---|---|");
+    for (label, value) in metric_rows(s) {
+        let _ = writeln!(out, "| {label} | {} |", cell(&value));
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Sign-up pauses\n");
+    if s.pause_episodes.is_empty() {
+        let _ = writeln!(out, "No segment's sign-ups were paused.\n");
+    } else {
+        let _ = writeln!(out, "| segment | first day | last day | days | cause |");
+        let _ = writeln!(out, "|---|---|---|---:|---|");
+        for e in &s.pause_episodes {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&e.segment),
+                e.start,
+                e.end,
+                e.days,
+                cell(&e.cause)
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    if !charts.is_empty() {
+        let _ = writeln!(out, "## Charts\n");
+        for c in charts {
+            let _ = writeln!(out, "### {}\n", c.title);
+            let _ = writeln!(out, "![{}](charts/{}.png)\n", c.title, c.name);
+            let _ = writeln!(
+                out,
+                "{} (Vector version: [charts/{}.svg](charts/{}.svg).)\n",
+                c.caption, c.name, c.name
+            );
+        }
+    }
+
+    let _ = writeln!(out, "## Production by year\n");
+    let years: BTreeSet<&String> = s
+        .production_by_year
+        .values()
+        .flat_map(|y| y.keys())
+        .collect();
+    if years.is_empty() {
+        let _ = writeln!(out, "Nothing was produced.\n");
+    } else {
+        let _ = write!(out, "| product (units) |");
+        for y in &years {
+            let _ = write!(out, " {y} |");
+        }
+        let _ = write!(out, "\n|---|");
+        for _ in &years {
+            let _ = write!(out, "---:|");
+        }
+        let _ = writeln!(out);
+        for (product, by_year) in &s.production_by_year {
+            let _ = write!(out, "| {} |", cell(product));
+            for y in &years {
+                let v = by_year.get(*y).copied().unwrap_or(0);
+                let _ = write!(out, " {} |", human(v as f64));
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(
+        out,
+        "## Fleet at the end\n\n| product | units |\n|---|---:|"
+    );
+    for (product, units) in &s.fleet_end {
+        if *units > 0 {
+            let _ = writeln!(out, "| {} | {} |", cell(product), human(*units as f64));
+        }
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "## Events\n");
+    if data.events.is_empty() {
+        let _ = writeln!(out, "No events.");
+    } else {
+        let _ = writeln!(out, "| date | kind | subject | cause |\n|---|---|---|---|");
+        for e in &data.events {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                e.date.format("%Y-%m-%d"),
+                cell(&e.kind),
+                cell(&e.subject),
+                cell(&e.cause)
+            );
+        }
+    }
+    out
+}
+
+/// `compare.md`: the runs' summaries side by side, each with its difference from the first.
+pub fn compare_md(runs: &[ChartData], charts: &[ChartRef]) -> String {
+    let mut out = String::new();
+    let names: Vec<&str> = runs.iter().map(|r| r.summary.scenario.as_str()).collect();
+    let _ = writeln!(out, "# Comparison: {}\n", names.join(" vs "));
+    if let Some(first) = runs.first() {
+        let _ = writeln!(
+            out,
+            "Differences are against the first scenario, `{}`. Each column is one run with its \
+             own seed as given; see `docs/outputs.md` for definitions.\n",
+            first.summary.scenario
+        );
+    }
+    // Numeric rows: (label, value, formatter).
+    type Row = (&'static str, fn(&Summary) -> f64, fn(f64) -> String);
+    let rows: Vec<Row> = vec![
+        (
+            "Shortage days",
+            |s| s.shortage_days as f64,
+            |v| format!("{v:.0}"),
+        ),
+        ("Worst unserved share", |s| s.peak_unserved_share, pct),
+        (
+            "Paused segment-days",
+            |s| s.pause_days as f64,
+            |v| format!("{v:.0}"),
+        ),
+        ("Sign-ups lost", |s| s.lost_signups, human),
+        ("Revenue lost", |s| s.lost_revenue_usd, usd),
+        ("Revenue", |s| s.revenue_usd, usd),
+        ("Capital spent", |s| s.capex_usd, usd),
+        ("Electricity", |s| s.power_cost_usd, usd),
+        (
+            "Longest lead time (days)",
+            |s| s.lead_time_peak_days,
+            |v| format!("{v:.0}"),
+        ),
+        ("Fleet at the end (H100e)", |s| s.fleet_end_h100e, human),
+    ];
+    let _ = write!(out, "| metric |");
+    for (i, n) in names.iter().enumerate() {
+        let _ = write!(out, " {} |", cell(n));
+        if i > 0 {
+            let _ = write!(out, " Δ vs {} |", cell(names[0]));
+        }
+    }
+    let _ = write!(out, "\n|---|");
+    for i in 0..names.len() {
+        let _ = write!(out, "---:|");
+        if i > 0 {
+            let _ = write!(out, "---:|");
+        }
+    }
+    let _ = writeln!(out);
+    type DateRow = (&'static str, fn(&Summary) -> Option<String>);
+    let dates: Vec<DateRow> = vec![
+        ("First shortage day", |s| s.first_shortage.clone()),
+        ("Last shortage day", |s| s.last_shortage.clone()),
+    ];
+    for (label, get) in dates {
+        let _ = write!(out, "| {label} |");
+        let base = runs.first().and_then(|r| get(&r.summary));
+        for (i, r) in runs.iter().enumerate() {
+            let v = get(&r.summary);
+            let _ = write!(out, " {} |", v.clone().unwrap_or_else(|| "none".into()));
+            if i > 0 {
+                let diff = match (&base, &v) {
+                    (Some(a), Some(b)) => day_diff(a, b),
+                    (None, None) => "same".into(),
+                    _ => "—".into(),
+                };
+                let _ = write!(out, " {diff} |");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    for (label, get, fmt) in rows {
+        let _ = write!(out, "| {label} |");
+        let base = runs.first().map(|r| get(&r.summary)).unwrap_or(0.0);
+        for (i, r) in runs.iter().enumerate() {
+            let v = get(&r.summary);
+            let _ = write!(out, " {} |", fmt(v));
+            if i > 0 {
+                let d = v - base;
+                let sign = if d > 0.0 {
+                    "+"
+                } else if d < 0.0 {
+                    "−"
+                } else {
+                    ""
+                };
+                let rel = if base != 0.0 {
+                    format!(" ({}{:.0}%)", sign, (d / base).abs() * 100.0)
+                } else {
+                    String::new()
+                };
+                let _ = write!(out, " {sign}{}{rel} |", fmt(d.abs()));
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "## Sign-up pauses\n");
+    let _ = writeln!(
+        out,
+        "| scenario | segment | first day | last day | days |\n|---|---|---|---|---:|"
+    );
+    let mut any = false;
+    for r in runs {
+        for e in &r.summary.pause_episodes {
+            any = true;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&r.summary.scenario),
+                cell(&e.segment),
+                e.start,
+                e.end,
+                e.days
+            );
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "| (none) | | | | |");
+    }
+    let _ = writeln!(out);
+    for c in charts {
+        let _ = writeln!(
+            out,
+            "## {}\n\n![{}](charts/{}.png)\n\n{}\n",
+            c.title, c.title, c.name, c.caption
+        );
+    }
+    out
+}
+
+/// `b − a` in days, signed, for two `YYYY-MM-DD` dates.
+fn day_diff(a: &str, b: &str) -> String {
+    let p = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    match (p(a), p(b)) {
+        (Some(a), Some(b)) => {
+            let d = (b - a).num_days();
+            match d {
+                0 => "same".into(),
+                d if d > 0 => format!("{d} days later"),
+                d => format!("{} days earlier", -d),
+            }
+        }
+        _ => "—".into(),
+    }
+}

@@ -307,3 +307,124 @@ fn a_build_finished_before_the_start_is_power_already_there() {
     assert_eq!(first[col("power_available_mw")], "130");
     assert_eq!(first[col("capex_usd_per_day")], "0");
 }
+
+#[test]
+fn run_draws_the_charts_and_chart_redraws_them_identically() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_to(&a, &["--set", "end=2023-12-31"]);
+    run_to(&b, &["--set", "end=2023-12-31", "--no-charts"]);
+    assert!(!b.join("charts").exists() && !b.join("report.md").exists());
+    let report = std::fs::read_to_string(a.join("report.md")).expect("report.md");
+    for name in [
+        "capacity_demand",
+        "supply",
+        "fleet",
+        "market",
+        "users",
+        "money",
+    ] {
+        let png = std::fs::read(a.join(format!("charts/{name}.png"))).expect("png");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
+        let svg = std::fs::read_to_string(a.join(format!("charts/{name}.svg"))).expect("svg");
+        assert!(
+            svg.trim_start().starts_with("<svg") || svg.contains("<svg"),
+            "{name}.svg"
+        );
+        assert!(
+            report.contains(&format!("(charts/{name}.png)")),
+            "report.md shows {name}"
+        );
+    }
+    assert!(report.contains("## Summary") && report.contains("## Events"));
+    // `capsim chart` redraws from the files alone, byte for byte what `run` drew.
+    let res = capsim().arg("chart").arg(&b).output().expect("runs");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for f in [
+        "charts/capacity_demand.png",
+        "charts/money.svg",
+        "report.md",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).expect("a"),
+            std::fs::read(b.join(f)).expect("b"),
+            "{f} differs between run and chart"
+        );
+    }
+    // The data files are kept as they were.
+    assert_eq!(
+        std::fs::read(a.join("timeseries.csv")).expect("a"),
+        std::fs::read(b.join("timeseries.csv")).expect("b")
+    );
+}
+
+#[test]
+fn chart_on_a_folder_that_is_not_a_run_is_bad_input() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(tmp.path().join("notes.txt"), "hello").expect("write");
+    let res = capsim()
+        .arg("chart")
+        .arg(tmp.path())
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("timeseries.csv"), "{err}");
+    // Nothing was changed.
+    assert!(!tmp.path().join("charts").exists());
+    assert!(tmp.path().join("notes.txt").exists());
+}
+
+#[test]
+fn compare_overlays_two_scenarios_and_tabulates_differences() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
+    let what_if = tmp.path().join("cowos-late.yaml");
+    std::fs::write(
+        &what_if,
+        format!(
+            "extends: {}\nname: cowos-late\nsupply:\n  packaging_lines:\n    - name: CoWoS-S\n      capacity_wafers_per_month: 6000\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = tmp.path().join("cmp");
+    let res = capsim()
+        .arg("compare")
+        .arg(&base)
+        .arg(&what_if)
+        .args(["--set", "end=2023-12-31", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("compare.md")).expect("compare.md");
+    assert!(md.contains("default") && md.contains("cowos-late"), "{md}");
+    assert!(md.contains("Δ vs default"), "{md}");
+    assert!(md.contains("(charts/compare_capacity_demand.png)"));
+    for f in [
+        "charts/compare_capacity_demand.png",
+        "charts/compare_users.svg",
+        "default/summary.json",
+        "cowos-late/summary.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    // Less packaging capacity cannot mean fewer shortage days for the same demand.
+    let days = |dir: &str| -> i64 {
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join(dir).join("summary.json")).expect("summary"),
+        )
+        .expect("json");
+        v["shortage_days"].as_i64().unwrap_or(-1)
+    };
+    assert!(days("cowos-late") >= days("default"));
+}

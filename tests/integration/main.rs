@@ -1,3 +1,4 @@
+mod charts;
 mod cli;
 mod conservation;
 mod hand;

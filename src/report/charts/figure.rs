@@ -1,0 +1,906 @@
+//! A chart as data ([`Figure`]), and the one renderer that lays out and draws any figure on
+//! any plotters backend, so the PNG and the SVG of a chart are the same drawing.
+//!
+//! Layout at 1600x900 (pixels, top to bottom): the title; a strip of annotation labels (event
+//! markers and labelled bands, stacked in rows so that no two overlap); then rows of panels
+//! sharing the time axis, each row with an optional heading, dates under the last row only.
+//! Legends sit in a column right of the plots, each beside its row, so they never cover data.
+
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::scale::{NumFormat, Ticks, TimeAxis, is_light};
+use super::{HEIGHT, WIDTH};
+
+/// Title text size [px].
+const TITLE_PX: f64 = 34.0;
+/// Panel heading text size [px].
+const HEADING_PX: f64 = 21.0;
+/// Tick label text size [px].
+const TICK_PX: f64 = 18.0;
+/// Axis description text size [px].
+const DESC_PX: f64 = 20.0;
+/// Legend and annotation text size [px].
+const LEGEND_PX: f64 = 19.0;
+const STRIP_PX: f64 = 18.0;
+
+/// Height of the title row [px].
+const TITLE_H: i32 = 64;
+/// Height of a panel heading [px].
+const HEADING_H: i32 = 30;
+/// Height of a row of the annotation strip [px].
+const STRIP_ROW_H: i32 = 27;
+/// Most rows in the annotation strip; further labels share the least crowded row.
+const STRIP_MAX_ROWS: usize = 6;
+/// Room for the dates under the last row [px].
+const X_AREA: i32 = 44;
+/// Room for value labels and the unit left of a plot, one column / several [px].
+const Y_AREA: i32 = 128;
+const Y_AREA_GRID: i32 = 108;
+/// How far right of its column a panel's area starts, so that the rotated unit is not cut
+/// at the left edge [px].
+const DESC_INSET: i32 = 16;
+/// Space between a plot's right edge and what follows [px].
+const RIGHT_PAD: i32 = 30;
+/// Vertical gap between rows [px].
+const ROW_GAP: i32 = 18;
+const BOTTOM_PAD: i32 = 8;
+/// Width of the legend column [px].
+const LEGEND_W: i32 = 340;
+/// Height of a [`Layer::Rug`] [px].
+const RUG_PX: f64 = 9.0;
+/// Height of a legend entry [px].
+const LEGEND_ROW_H: i32 = 28;
+
+const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
+const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Dash {
+    Solid,
+    /// Dashes of 12 px, gaps of 7 px.
+    Dashed,
+    /// Dots.
+    Dotted,
+    /// Long dashes of 24 px, gaps of 8 px.
+    Long,
+}
+
+impl Dash {
+    /// (dash, gap) [px], `None` when solid.
+    fn pattern(self) -> Option<(i32, i32)> {
+        match self {
+            Dash::Solid => None,
+            Dash::Dashed => Some((12, 7)),
+            Dash::Dotted => Some((3, 5)),
+            Dash::Long => Some((24, 8)),
+        }
+    }
+
+    /// Line styles distinguishing the entities of one kind (segments in the compare chart).
+    pub fn nth(i: usize) -> Dash {
+        [Dash::Solid, Dash::Dashed, Dash::Dotted, Dash::Long][i % 4]
+    }
+
+    /// How a reader would name it, for captions.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dash::Solid => "solid",
+            Dash::Dashed => "dashed",
+            Dash::Dotted => "dotted",
+            Dash::Long => "long-dashed",
+        }
+    }
+}
+
+/// Something drawn in a panel, in data coordinates (x in days, y in the panel's unit).
+#[derive(Debug, Clone)]
+pub(super) enum Layer {
+    /// A full-height translucent band from `x0` to `x1`.
+    Band { x0: f64, x1: f64, colour: RGBAColor },
+    /// Full-height opaque blocks `(x0, x1, colour)`: a categorical strip.
+    Blocks(Vec<(f64, f64, RGBColor)>),
+    /// Spans `(x0, x1)` marked by a strip along the bottom of the plot, [`RUG_PX`] high,
+    /// so that days stand out however small the quantity drawn above them.
+    Rug {
+        spans: Vec<(f64, f64)>,
+        colour: RGBAColor,
+    },
+    /// The region between `lower` and `upper` (same x values).
+    Area {
+        upper: Vec<(f64, f64)>,
+        lower: Vec<(f64, f64)>,
+        colour: RGBAColor,
+    },
+    /// A line.
+    Line {
+        points: Vec<(f64, f64)>,
+        colour: RGBColor,
+        width: u32,
+        dash: Dash,
+    },
+}
+
+/// One plot: a value axis and layers.
+#[derive(Debug, Clone)]
+pub(super) struct Panel {
+    /// Text above the plot (what is shown).
+    pub heading: Option<String>,
+    /// The value axis's description, with its unit: `H100e`, `units/day`.
+    pub y_desc: String,
+    /// How values are written.
+    pub format: NumFormat,
+    /// A categorical strip (no value axis).
+    pub categorical: bool,
+    /// Drawn in order, after sorting bands first, then blocks, areas, rugs, lines.
+    pub layers: Vec<Layer>,
+    /// Shown in the middle of the plot (e.g. "no backlog in this run").
+    pub note: Option<String>,
+}
+
+impl Panel {
+    pub fn new(heading: Option<String>, y_desc: &str, format: NumFormat) -> Self {
+        Panel {
+            heading,
+            y_desc: y_desc.to_string(),
+            format,
+            categorical: false,
+            layers: Vec::new(),
+            note: None,
+        }
+    }
+
+    /// Whether any line or area leaves zero.
+    fn has_values(&self) -> bool {
+        self.layers.iter().any(|l| match l {
+            Layer::Line { points, .. } => points.iter().any(|p| p.1 != 0.0),
+            Layer::Area { upper, .. } => upper.iter().any(|p| p.1 != 0.0),
+            Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => false,
+        })
+    }
+
+    /// The value range: from 0 (or the least value if negative) to the greatest value plus
+    /// 8% headroom; 0..1 when there is nothing to show.
+    fn y_range(&self) -> Range<f64> {
+        if self.categorical {
+            return 0.0..1.0;
+        }
+        let (mut lo, mut hi) = (0.0f64, 0.0f64);
+        let mut see = |p: &[(f64, f64)]| {
+            for &(_, y) in p {
+                if y.is_finite() {
+                    lo = lo.min(y);
+                    hi = hi.max(y);
+                }
+            }
+        };
+        for l in &self.layers {
+            match l {
+                Layer::Line { points, .. } => see(points),
+                Layer::Area { upper, lower, .. } => {
+                    see(upper);
+                    see(lower);
+                }
+                Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => {}
+            }
+        }
+        if hi - lo <= 0.0 {
+            return lo..lo + 1.0;
+        }
+        lo..hi + (hi - lo) * 0.08
+    }
+}
+
+/// How a legend entry is marked.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mark {
+    /// A line sample.
+    Line {
+        colour: RGBColor,
+        width: u32,
+        dash: Dash,
+    },
+    /// A filled square.
+    Fill(RGBAColor),
+    /// No mark: the entry is a heading, in bold.
+    Heading,
+}
+
+/// A legend entry.
+#[derive(Debug, Clone)]
+pub(super) struct LegendItem {
+    pub label: String,
+    pub mark: Mark,
+}
+
+impl LegendItem {
+    pub fn line(label: impl Into<String>, colour: RGBColor, dash: Dash) -> Self {
+        LegendItem {
+            label: label.into(),
+            mark: Mark::Line {
+                colour,
+                width: 3,
+                dash,
+            },
+        }
+    }
+    pub fn fill(label: impl Into<String>, colour: RGBAColor) -> Self {
+        LegendItem {
+            label: label.into(),
+            mark: Mark::Fill(colour),
+        }
+    }
+    pub fn heading(label: impl Into<String>) -> Self {
+        LegendItem {
+            label: label.into(),
+            mark: Mark::Heading,
+        }
+    }
+}
+
+/// A row of panels side by side, with its legend.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    /// Relative height.
+    pub weight: f64,
+    pub panels: Vec<Panel>,
+    pub legend: Vec<LegendItem>,
+}
+
+/// A label in the annotation strip above the plots.
+#[derive(Debug, Clone)]
+pub(super) enum StripItem {
+    /// A dated event: a vertical dashed line through every panel, labelled.
+    Marker {
+        x: f64,
+        colour: RGBColor,
+        label: String,
+    },
+    /// A labelled period, drawn as a bar over its extent (its band is a [`Layer::Band`]).
+    Period {
+        x0: f64,
+        x1: f64,
+        colour: RGBAColor,
+        label: String,
+    },
+}
+
+/// A whole chart.
+#[derive(Debug, Clone)]
+pub(super) struct Figure {
+    pub title: String,
+    pub time: TimeAxis,
+    /// Labels above the plots (single-column figures only).
+    pub strip: Vec<StripItem>,
+    pub rows: Vec<Row>,
+}
+
+type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn font(px: f64) -> TextStyle<'static> {
+    TextStyle::from(FontDesc::new(FontFamily::SansSerif, px, FontStyle::Normal)).color(&TEXT)
+}
+
+fn bold(px: f64) -> TextStyle<'static> {
+    TextStyle::from(FontDesc::new(FontFamily::SansSerif, px, FontStyle::Bold)).color(&TEXT)
+}
+
+/// Shortens `text` with an ellipsis until it fits `max_w` pixels.
+fn fit<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+) -> Res<String, DB> {
+    let width = |s: &str| root.estimate_text_size(s, style).map(|(w, _)| w as i32);
+    if width(text)? <= max_w {
+        return Ok(text.to_string());
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let s: String = chars.iter().collect::<String>().trim_end().to_string() + "…";
+        if width(&s)? <= max_w {
+            return Ok(s);
+        }
+    }
+    Ok(String::new())
+}
+
+/// A strip label, measured: its pixel extent and how it is drawn.
+struct Label {
+    /// Extent it occupies in its row [px].
+    x0: i32,
+    x1: i32,
+    /// x of a marker's line [px].
+    line: Option<i32>,
+    /// A period's bar [px].
+    bar: Option<(i32, i32)>,
+    colour: RGBAColor,
+    /// Where the text is anchored, and whether at its right end.
+    text_x: i32,
+    right_aligned: bool,
+    text: String,
+}
+
+/// Puts strip labels in rows, lowest row (nearest the plots) first, so that no two labels
+/// overlap and no marker's line, running down from its label to the plots, crosses a label
+/// below it. Returns each label's row.
+fn pack(labels: &[Label]) -> Vec<usize> {
+    let mut rows: Vec<usize> = Vec::with_capacity(labels.len());
+    for (i, l) in labels.iter().enumerate() {
+        let fits = |row: usize| {
+            labels[..i].iter().zip(&rows).all(|(p, &prow)| {
+                let overlap = prow == row && l.x0 < p.x1 + 10 && p.x0 < l.x1 + 10;
+                let ours_crosses = l.line.is_some_and(|x| prow < row && p.x0 <= x && x <= p.x1);
+                let theirs_crosses = p.line.is_some_and(|x| prow > row && l.x0 <= x && x <= l.x1);
+                !overlap && !ours_crosses && !theirs_crosses
+            })
+        };
+        let row = (0..STRIP_MAX_ROWS).find(|&r| fits(r)).unwrap_or_else(|| {
+            // Crowded: the row whose labels end furthest left.
+            (0..STRIP_MAX_ROWS)
+                .min_by_key(|&r| {
+                    labels[..i]
+                        .iter()
+                        .zip(&rows)
+                        .filter(|(_, pr)| **pr == r)
+                        .map(|(p, _)| p.x1)
+                        .max()
+                        .unwrap_or(i32::MIN)
+                })
+                .unwrap_or(0)
+        });
+        rows.push(row);
+    }
+    rows
+}
+
+/// The time axis as plotters sees it: days as `f64`, with our ticks (month starts).
+#[derive(Clone)]
+struct DayAxis {
+    range: Range<f64>,
+    major: Vec<f64>,
+    minor: Vec<f64>,
+}
+
+impl Ranged for DayAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.range.clone()).map(value, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.minor.clone()
+        } else {
+            self.major.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// Maps x in data units to pixels, for one column of plots.
+#[derive(Clone)]
+struct XMap {
+    range: Range<f64>,
+    px: Range<i32>,
+}
+
+impl XMap {
+    fn px(&self, x: f64) -> i32 {
+        let span = (self.range.end - self.range.start).max(f64::MIN_POSITIVE);
+        let t = ((x - self.range.start) / span).clamp(0.0, 1.0);
+        self.px.start + (t * (self.px.end - self.px.start) as f64).round() as i32
+    }
+}
+
+/// Measures the strip's labels.
+fn strip_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    strip: &[StripItem],
+    map: &XMap,
+) -> Res<Vec<Label>, DB> {
+    let style = font(STRIP_PX);
+    let (lo, hi) = (map.px.start, map.px.end);
+    let mut out = Vec::new();
+    // Markers first, so they take the rows nearest the plots, from right to left: a label
+    // runs right of its line, so a marker placed later (further left) never has a line
+    // running down through it. Then periods, left to right.
+    let x_of = |it: &StripItem| match it {
+        StripItem::Marker { x, .. } => (0, -*x),
+        StripItem::Period { x0, .. } => (1, *x0),
+    };
+    // Items wholly outside the time axis are not drawn.
+    let visible = |it: &&StripItem| {
+        let (a, b) = match it {
+            StripItem::Marker { x, .. } => (*x, *x),
+            StripItem::Period { x0, x1, .. } => (*x0, *x1),
+        };
+        b >= map.range.start && a <= map.range.end
+    };
+    let mut order: Vec<&StripItem> = strip.iter().filter(visible).collect();
+    order.sort_by(|a, b| {
+        let (ka, xa) = x_of(a);
+        let (kb, xb) = x_of(b);
+        ka.cmp(&kb).then(xa.total_cmp(&xb))
+    });
+    for it in order {
+        let (a, b, line, colour, label) = match it {
+            StripItem::Marker { x, colour, label } => {
+                let px = map.px(*x);
+                (px, px, Some(px), colour.mix(1.0), label)
+            }
+            StripItem::Period {
+                x0,
+                x1,
+                colour,
+                label,
+            } => {
+                let a = map.px(*x0);
+                (a, map.px(*x1).max(a + 3), None, *colour, label)
+            }
+        };
+        let text = fit(root, label, &style, (hi - lo) / 2)?;
+        let tw = root.estimate_text_size(&text, &style)?.0 as i32;
+        let bar = line.is_none().then_some((a, b));
+        // Text starts right of the line or the bar's start; near the right edge it ends there.
+        let l = if a + 7 + tw <= hi + RIGHT_PAD / 2 {
+            Label {
+                x0: a - 2,
+                x1: b.max(a + 7 + tw),
+                line,
+                bar,
+                colour,
+                text_x: a + 7,
+                right_aligned: false,
+                text,
+            }
+        } else {
+            let end = if line.is_some() { a } else { b };
+            Label {
+                x0: (end - 7 - tw).min(a),
+                x1: end + 2,
+                line,
+                bar,
+                colour,
+                text_x: end - 7,
+                right_aligned: true,
+                text,
+            }
+        };
+        out.push(l);
+    }
+    Ok(out)
+}
+
+/// Draws `fig` on `root`, which is [`WIDTH`] x [`HEIGHT`] pixels.
+pub(super) fn render<DB: DrawingBackend>(
+    fig: &Figure,
+    root: &DrawingArea<DB, Shift>,
+) -> Res<(), DB> {
+    let (w, h) = (WIDTH as i32, HEIGHT as i32);
+    root.fill(&WHITE)?;
+
+    let title = fit(root, &fig.title, &bold(TITLE_PX), w - 40)?;
+    root.draw_text(
+        &title,
+        &bold(TITLE_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+        (20, TITLE_H / 2),
+    )?;
+
+    // Columns.
+    let legend_w = if fig.rows.iter().any(|r| !r.legend.is_empty()) {
+        LEGEND_W
+    } else {
+        0
+    };
+    let ncols = fig
+        .rows
+        .iter()
+        .map(|r| r.panels.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as i32;
+    let content_w = w - legend_w;
+    let col_w = content_w / ncols;
+    let y_area = if ncols > 1 { Y_AREA_GRID } else { Y_AREA };
+    let xmap = |c: i32| XMap {
+        range: fig.time.range(),
+        px: (c * col_w + y_area)..((c + 1) * col_w - RIGHT_PAD),
+    };
+    let ticks = fig.time.ticks(col_w - y_area - RIGHT_PAD);
+
+    // The annotation strip (single column only).
+    let map0 = xmap(0);
+    let labels = if ncols == 1 {
+        strip_labels(root, &fig.strip, &map0)?
+    } else {
+        Vec::new()
+    };
+    let label_rows = pack(&labels);
+    let strip_rows = label_rows.iter().map(|r| r + 1).max().unwrap_or(0) as i32;
+    let strip_bottom = TITLE_H
+        + if strip_rows > 0 {
+            strip_rows * STRIP_ROW_H + 6
+        } else {
+            0
+        };
+
+    // Rows of panels.
+    let nrows = fig.rows.len() as i32;
+    let heading_h = |r: &Row| {
+        if r.panels.iter().any(|p| p.heading.is_some()) {
+            HEADING_H
+        } else {
+            0
+        }
+    };
+    let fixed = fig.rows.iter().map(heading_h).sum::<i32>() + ROW_GAP * (nrows - 1).max(0);
+    let avail = (h - BOTTOM_PAD - X_AREA - strip_bottom - 4 - fixed).max(40);
+    let total_weight: f64 = fig.rows.iter().map(|r| r.weight.max(0.01)).sum();
+    let mut y = strip_bottom + 4;
+    let mut plots_top = None;
+    let mut legend_next = 0;
+    for (ri, row) in fig.rows.iter().enumerate() {
+        let last = ri as i32 == nrows - 1;
+        let hh = heading_h(row);
+        let ph = (avail as f64 * row.weight.max(0.01) / total_weight).floor() as i32;
+        let plot_top = y + hh;
+        plots_top.get_or_insert(plot_top);
+        for (ci, panel) in row.panels.iter().enumerate() {
+            let ci = ci as i32;
+            let map = xmap(ci);
+            if let Some(hd) = &panel.heading {
+                let hd = fit(root, hd, &bold(HEADING_PX), map.px.end - map.px.start)?;
+                root.draw_text(
+                    &hd,
+                    &bold(HEADING_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+                    (map.px.start, y + hh / 2),
+                )?;
+            }
+            let area_h = ph + if last { X_AREA } else { 0 };
+            // The rotated unit is centred on the area's left edge: start the area a little
+            // right of the column so that it is not cut.
+            let area = root.clone().shrink(
+                (ci * col_w + DESC_INSET, plot_top),
+                (col_w - DESC_INSET, area_h),
+            );
+            draw_panel(panel, &area, fig, &ticks, last, y_area - DESC_INSET, ph)?;
+        }
+        if !row.legend.is_empty() {
+            let mut ly = plot_top.max(legend_next);
+            for item in &row.legend {
+                if ly + LEGEND_ROW_H > h {
+                    break;
+                }
+                draw_legend_item(root, item, content_w + 14, ly, legend_w - 24)?;
+                ly += LEGEND_ROW_H;
+            }
+            legend_next = ly + 10;
+        }
+        y = plot_top + ph + ROW_GAP;
+    }
+
+    // The strip's labels, over the bands and lines already drawn below them.
+    let plots_top = plots_top.unwrap_or(strip_bottom);
+    let style = font(STRIP_PX);
+    for (l, &row) in labels.iter().zip(&label_rows) {
+        let ry = strip_bottom - 4 - (row as i32 + 1) * STRIP_ROW_H;
+        if let Some((a, b)) = l.bar {
+            root.draw(&Rectangle::new(
+                [(a, ry + 2), (b, ry + STRIP_ROW_H - 2)],
+                l.colour.filled(),
+            ))?;
+        }
+        if let Some(px) = l.line {
+            root.draw(&PathElement::new(
+                vec![(px, ry + 2), (px, ry + STRIP_ROW_H)],
+                ShapeStyle::from(l.colour).stroke_width(3),
+            ))?;
+            root.draw(&DashedPathElement::new(
+                vec![(px, ry + STRIP_ROW_H), (px, plots_top)],
+                6,
+                4,
+                ShapeStyle::from(l.colour.mix(0.8)).stroke_width(2),
+            ))?;
+        }
+        let anchor = if l.right_aligned {
+            HPos::Right
+        } else {
+            HPos::Left
+        };
+        root.draw_text(
+            &l.text,
+            &style.pos(Pos::new(anchor, VPos::Center)),
+            (l.text_x, ry + STRIP_ROW_H / 2),
+        )?;
+    }
+    Ok(())
+}
+
+/// Drops the points of a line that lie within 0.3 px of the line through their neighbours
+/// (Douglas-Peucker), so a daily series is drawn as the few segments that can be seen rather
+/// than a thousand stubs. `sx`, `sy`: pixels per unit of x and y.
+fn simplify(pts: &[(f64, f64)], sx: f64, sy: f64) -> Vec<(f64, f64)> {
+    const TOLERANCE_PX: f64 = 0.3;
+    let n = pts.len();
+    if n <= 2 {
+        return pts.to_vec();
+    }
+    let px: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x * sx, y * sy)).collect();
+    let mut keep = vec![false; n];
+    keep[0] = true;
+    keep[n - 1] = true;
+    let mut stack = vec![(0, n - 1)];
+    while let Some((a, b)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (ax, ay) = px[a];
+        let (bx, by) = px[b];
+        let (dx, dy) = (bx - ax, by - ay);
+        let len = dx.hypot(dy);
+        let (mut far, mut dist) = (a, -1.0);
+        for (k, &(x, y)) in px.iter().enumerate().take(b).skip(a + 1) {
+            let d = if len == 0.0 {
+                (x - ax).hypot(y - ay)
+            } else {
+                ((x - ax) * dy - (y - ay) * dx).abs() / len
+            };
+            if d > dist {
+                (far, dist) = (k, d);
+            }
+        }
+        if dist > TOLERANCE_PX {
+            keep[far] = true;
+            stack.push((a, far));
+            stack.push((far, b));
+        }
+    }
+    pts.iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(*p))
+        .collect()
+}
+
+/// Draws one panel in `area` (its value labels left, its dates below if `last`).
+fn draw_panel<DB: DrawingBackend>(
+    panel: &Panel,
+    area: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    ticks: &Ticks,
+    last: bool,
+    y_area: i32,
+    plot_h: i32,
+) -> Res<(), DB> {
+    let xr = fig.time.range();
+    let yr = panel.y_range();
+    let mut chart = ChartBuilder::on(area)
+        .margin_right(RIGHT_PAD)
+        .y_label_area_size(y_area)
+        .x_label_area_size(if last { X_AREA } else { 0 })
+        .build_cartesian_2d(
+            DayAxis {
+                range: xr.clone(),
+                major: ticks.major.clone(),
+                minor: ticks.minor.clone(),
+            },
+            yr.clone(),
+        )?;
+    let time = fig.time;
+    let date_label = ticks.label;
+    let xfmt = move |x: &f64| time.label(*x, date_label);
+    let format = panel.format;
+    let yfmt = move |y: &f64| format.tick(*y);
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .y_labels((plot_h / 38).clamp(3, 10) as usize)
+            .label_style(font(TICK_PX))
+            .axis_desc_style(font(DESC_PX).color(&MUTED))
+            .bold_line_style(BLACK.mix(0.14))
+            .light_line_style(BLACK.mix(0.05))
+            .axis_style(BLACK.mix(0.55))
+            .set_all_tick_mark_size(5);
+        if panel.categorical || !panel.has_values() {
+            // Nothing to read off a value axis (a flat zero says so in the panel's note).
+            mesh.disable_y_mesh().y_labels(0);
+        }
+        if !panel.categorical && !panel.y_desc.is_empty() {
+            mesh.y_desc(panel.y_desc.as_str());
+        }
+        mesh.draw()?;
+    }
+
+    // Everything is clipped to the plot: plotters does not clip.
+    let cx = |x: f64| x.clamp(xr.start, xr.end);
+    let cy = |y: f64| {
+        if y.is_finite() {
+            y.clamp(yr.start, yr.end)
+        } else {
+            0.0f64.clamp(yr.start, yr.end)
+        }
+    };
+    let clip =
+        |p: &[(f64, f64)]| -> Vec<(f64, f64)> { p.iter().map(|&(x, y)| (cx(x), cy(y))).collect() };
+    let rank = |l: &Layer| match l {
+        Layer::Band { .. } => 0,
+        Layer::Blocks(_) => 1,
+        Layer::Area { .. } => 2,
+        Layer::Rug { .. } => 3,
+        Layer::Line { .. } => 4,
+    };
+    let mut layers: Vec<&Layer> = panel.layers.iter().collect();
+    layers.sort_by_key(|l| rank(l));
+    let pa = chart.plotting_area();
+    // Pixels per data unit, to simplify lines to what can be seen.
+    let (pw, ph) = pa.dim_in_pixel();
+    let sx = pw as f64 / (xr.end - xr.start).max(f64::MIN_POSITIVE);
+    let sy = ph as f64 / (yr.end - yr.start).max(f64::MIN_POSITIVE);
+    for l in layers {
+        match l {
+            Layer::Band { x0, x1, .. } if *x1 < xr.start || *x0 > xr.end => {}
+            Layer::Band { x0, x1, colour } => {
+                pa.draw(&Rectangle::new(
+                    [(cx(*x0), yr.start), (cx(*x1), yr.end)],
+                    colour.filled(),
+                ))?;
+            }
+            Layer::Blocks(spans) => {
+                for (x0, x1, c) in spans {
+                    pa.draw(&Rectangle::new(
+                        [(cx(*x0), yr.start), (cx(*x1), yr.end)],
+                        c.filled(),
+                    ))?;
+                }
+            }
+            Layer::Rug { spans, colour } => {
+                let top = yr.start + RUG_PX / sy;
+                for (x0, x1) in spans {
+                    if *x1 < xr.start || *x0 > xr.end {
+                        continue;
+                    }
+                    pa.draw(&Rectangle::new(
+                        [(cx(*x0), yr.start), (cx(*x1), top)],
+                        colour.filled(),
+                    ))?;
+                }
+            }
+            Layer::Area {
+                upper,
+                lower,
+                colour,
+            } => {
+                // Both edges simplified alike: a stacked band's lower edge is the upper edge
+                // of the band below, and stays so.
+                let mut pts = simplify(&clip(upper), sx, sy);
+                pts.extend(simplify(&clip(lower), sx, sy).into_iter().rev());
+                if pts.len() >= 3 {
+                    pa.draw(&Polygon::new(pts, colour.filled()))?;
+                }
+            }
+            Layer::Line {
+                points,
+                colour,
+                width,
+                dash,
+            } => {
+                let pts = simplify(&clip(points), sx, sy);
+                if pts.len() < 2 {
+                    continue;
+                }
+                // The palette's yellow gets a dark edge to stand out as a line.
+                if is_light(*colour) {
+                    pa.draw(&PathElement::new(
+                        pts.clone(),
+                        ShapeStyle::from(BLACK.mix(0.6)).stroke_width(width + 2),
+                    ))?;
+                }
+                let style = ShapeStyle::from(*colour).stroke_width(*width);
+                match dash.pattern() {
+                    None => pa.draw(&PathElement::new(pts, style))?,
+                    Some((d, g)) => pa.draw(&DashedPathElement::new(pts, d, g, style))?,
+                }
+            }
+        }
+    }
+    // Event markers run through every panel.
+    for it in &fig.strip {
+        if let StripItem::Marker { x, colour, .. } = it {
+            if *x < xr.start || *x > xr.end {
+                continue;
+            }
+            let x = *x;
+            pa.draw(&DashedPathElement::new(
+                vec![(x, yr.end), (x, yr.start)],
+                6,
+                4,
+                ShapeStyle::from(colour.mix(0.8)).stroke_width(2),
+            ))?;
+        }
+    }
+
+    // A frame, and the note, in pixels of the plot.
+    let plot = pa.strip_coord_spec();
+    let (pw, ph) = plot.dim_in_pixel();
+    let (pw, ph) = (pw as i32, ph as i32);
+    plot.draw(&Rectangle::new(
+        [(0, 0), (pw - 1, ph - 1)],
+        ShapeStyle::from(BLACK.mix(0.35)).stroke_width(1),
+    ))?;
+    if let Some(note) = &panel.note {
+        plot.draw_text(
+            note,
+            &font(LEGEND_PX)
+                .color(&MUTED)
+                .pos(Pos::new(HPos::Center, VPos::Center)),
+            (pw / 2, ph / 2),
+        )?;
+    }
+    Ok(())
+}
+
+fn draw_legend_item<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    item: &LegendItem,
+    x: i32,
+    y: i32,
+    width: i32,
+) -> Res<(), DB> {
+    let cy = y + LEGEND_ROW_H / 2;
+    let (style, text_x) = match item.mark {
+        Mark::Heading => (bold(LEGEND_PX), x),
+        _ => (font(LEGEND_PX), x + 44),
+    };
+    match item.mark {
+        Mark::Line {
+            colour,
+            width: lw,
+            dash,
+        } => {
+            let pts = vec![(x, cy), (x + 34, cy)];
+            if is_light(colour) {
+                root.draw(&PathElement::new(
+                    pts.clone(),
+                    ShapeStyle::from(BLACK.mix(0.6)).stroke_width(lw + 2),
+                ))?;
+            }
+            let style = ShapeStyle::from(colour).stroke_width(lw);
+            match dash.pattern() {
+                None => root.draw(&PathElement::new(pts, style))?,
+                Some((d, g)) => {
+                    root.draw(&DashedPathElement::new(pts, d.min(9), g.min(5), style))?
+                }
+            }
+        }
+        Mark::Fill(c) => {
+            let r = [(x + 4, cy - 9), (x + 30, cy + 9)];
+            root.draw(&Rectangle::new(r, c.filled()))?;
+            // A border in the same hue, more opaque, so a pale band's swatch still shows.
+            let edge = RGBColor(c.0, c.1, c.2).mix((c.3 * 2.5).min(1.0));
+            root.draw(&Rectangle::new(r, ShapeStyle::from(edge).stroke_width(1)))?;
+        }
+        Mark::Heading => {}
+    }
+    let text = fit(root, &item.label, &style, width - (text_x - x))?;
+    root.draw_text(
+        &text,
+        &style.pos(Pos::new(HPos::Left, VPos::Center)),
+        (text_x, cy),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! Scales and formats: the time axis (dates), number formats of value axes, the palette.
+
+use std::ops::Range;
+
+use chrono::{Datelike, Days, NaiveDate};
+use plotters::style::RGBColor;
+
+/// Okabe-Ito, the colour-blind-safe palette, in the order entities (products, segments,
+/// scenarios) take it by their index. Yellow is last: it is hard to see as a thin line.
+pub(super) const PALETTE: [RGBColor; 8] = [
+    RGBColor(0x00, 0x72, 0xB2), // blue
+    RGBColor(0xE6, 0x9F, 0x00), // orange
+    RGBColor(0x00, 0x9E, 0x73), // bluish green
+    RGBColor(0xD5, 0x5E, 0x00), // vermillion
+    RGBColor(0xCC, 0x79, 0xA7), // reddish purple
+    RGBColor(0x56, 0xB4, 0xE9), // sky blue
+    RGBColor(0x00, 0x00, 0x00), // black
+    RGBColor(0xF0, 0xE4, 0x42), // yellow
+];
+
+/// Colour of the entity at `index` in its run's list (products, segments or compared runs).
+/// Beyond eight entities the palette repeats.
+pub(super) fn entity_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Whether a colour is too light for a thin line (the palette's yellow).
+pub(super) fn is_light(c: RGBColor) -> bool {
+    // Relative luminance, roughly: yellow is about 0.86, sky blue 0.63.
+    let l = 0.2126 * c.0 as f64 + 0.7152 * c.1 as f64 + 0.0722 * c.2 as f64;
+    l > 200.0
+}
+
+/// How dates are written under the time axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum DateLabel {
+    /// `2024`
+    Year,
+    /// `Jan 2024`
+    Month,
+    /// `2024-01-15`
+    Day,
+}
+
+/// Tick positions of the time axis [days since the first date].
+#[derive(Debug, Clone)]
+pub(super) struct Ticks {
+    /// Labelled ticks, with a grid line.
+    pub major: Vec<f64>,
+    /// Light grid lines.
+    pub minor: Vec<f64>,
+    /// How the labels read.
+    pub label: DateLabel,
+}
+
+/// The shared time axis: x is days since `base`, one point per day.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TimeAxis {
+    /// Date at x = 0.
+    pub base: NaiveDate,
+    /// Days on the axis (at least 1 for drawing).
+    pub len: usize,
+}
+
+/// Month steps tried for labelled ticks, smallest first.
+const MONTH_STEPS: [u32; 9] = [1, 2, 3, 6, 12, 24, 60, 120, 240];
+/// Day steps tried when a run is too short for two month ticks.
+const DAY_STEPS: [u64; 5] = [1, 2, 7, 14, 28];
+/// Width a date label needs, room around it included, by style [px].
+const YEAR_PX: i32 = 70;
+const MONTH_PX: i32 = 115;
+const DAY_PX: i32 = 125;
+
+impl TimeAxis {
+    /// The x range: first to last day, at least one day wide.
+    pub fn range(&self) -> Range<f64> {
+        0.0..(self.len.max(2) - 1) as f64
+    }
+
+    /// x of a date (may fall outside the range).
+    pub fn x_of(&self, d: NaiveDate) -> f64 {
+        (d - self.base).num_days() as f64
+    }
+
+    fn date(&self, x: f64) -> NaiveDate {
+        let days = x.round();
+        if days >= 0.0 {
+            self.base.checked_add_days(Days::new(days as u64))
+        } else {
+            self.base.checked_sub_days(Days::new((-days) as u64))
+        }
+        .unwrap_or(self.base)
+    }
+
+    /// Ticks for a plot `width_px` wide: month starts (every 1, 2, 3, 6, 12... months, aligned
+    /// to January) or, for runs too short for two month starts, days.
+    pub fn ticks(&self, width_px: i32) -> Ticks {
+        let last = self.range().end;
+        let end = self.date(last);
+        let months = month_starts(self.base, end);
+        // Light grid lines at most every 8 px.
+        let max_minor = (width_px / 8).max(2) as usize;
+        if months.len() >= 2 {
+            for step in MONTH_STEPS {
+                let (label, label_px) = if step >= 12 {
+                    (DateLabel::Year, YEAR_PX)
+                } else {
+                    (DateLabel::Month, MONTH_PX)
+                };
+                let max_labels = (width_px / label_px).max(2) as usize;
+                let major: Vec<f64> = months
+                    .iter()
+                    .filter(|d| month_index(**d).is_multiple_of(step))
+                    .map(|d| self.x_of(*d))
+                    .collect();
+                // Take the finest step whose labels fit; never fewer than two labels.
+                let coarser_too_few = months
+                    .iter()
+                    .filter(|d| month_index(**d).is_multiple_of(step * 2))
+                    .count()
+                    < 2;
+                if major.len() > max_labels && !coarser_too_few {
+                    continue;
+                }
+                let minor_step = [1, 3, 12, 60]
+                    .into_iter()
+                    .find(|m| months.len() / (*m as usize) <= max_minor)
+                    .unwrap_or(120);
+                let minor = months
+                    .iter()
+                    .filter(|d| month_index(**d).is_multiple_of(minor_step))
+                    .map(|d| self.x_of(*d))
+                    .collect();
+                return Ticks {
+                    major,
+                    minor,
+                    label,
+                };
+            }
+        }
+        // Short runs: days.
+        let max_labels = (width_px / DAY_PX).max(2) as u64;
+        let days = last as u64;
+        let step = DAY_STEPS
+            .into_iter()
+            .find(|s| days / s < max_labels)
+            .unwrap_or_else(|| days.div_ceil(max_labels).max(1));
+        let major = (0..=days)
+            .step_by(step as usize)
+            .map(|d| d as f64)
+            .collect();
+        let minor_step = days.div_ceil(max_minor as u64).max(1);
+        let minor = (0..=days)
+            .step_by(minor_step as usize)
+            .map(|d| d as f64)
+            .collect();
+        Ticks {
+            major,
+            minor,
+            label: DateLabel::Day,
+        }
+    }
+
+    /// The label of a tick at `x`.
+    pub fn label(&self, x: f64, style: DateLabel) -> String {
+        let d = self.date(x);
+        match style {
+            DateLabel::Year => d.format("%Y").to_string(),
+            DateLabel::Month => d.format("%b %Y").to_string(),
+            DateLabel::Day => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+fn month_index(d: NaiveDate) -> u32 {
+    (d.year().rem_euclid(10_000) as u32) * 12 + d.month0()
+}
+
+/// First days of the months from `from` to `to`, both included.
+fn month_starts(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (from.year(), from.month());
+    if from.day() != 1 {
+        (y, m) = next_month(y, m);
+    }
+    while let Some(d) = NaiveDate::from_ymd_opt(y, m, 1) {
+        if d > to || out.len() > 12 * 500 {
+            break;
+        }
+        out.push(d);
+        (y, m) = next_month(y, m);
+    }
+    out
+}
+
+fn next_month(y: i32, m: u32) -> (i32, u32) {
+    if m == 12 { (y + 1, 1) } else { (y, m + 1) }
+}
+
+/// How the values of a value axis are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum NumFormat {
+    /// 1.25M, 250k, 0.5
+    Count,
+    /// $1.25B
+    Usd,
+}
+
+impl NumFormat {
+    /// A tick label.
+    pub fn tick(self, v: f64) -> String {
+        match self {
+            NumFormat::Count => compact(v),
+            NumFormat::Usd if v < 0.0 => format!("-${}", compact(-v)),
+            NumFormat::Usd => format!("${}", compact(v)),
+        }
+    }
+}
+
+/// A number for a tick: like [`crate::report::human`], with as many decimals as ticks need
+/// (1.25M, 250k, 0.005) and no trailing zeros.
+pub(super) fn compact(v: f64) -> String {
+    if !v.is_finite() {
+        return "0".into();
+    }
+    let a = v.abs();
+    let (x, suffix) = if a >= 1e12 {
+        (v / 1e12, "T")
+    } else if a >= 1e9 {
+        (v / 1e9, "B")
+    } else if a >= 1e6 {
+        (v / 1e6, "M")
+    } else if a >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    format!("{}{suffix}", plain(x))
+}
+
+/// Four significant digits at most, trailing zeros dropped.
+fn plain(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let decimals = (3 - mag).clamp(0, 8) as usize;
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_numbers_read_like_people_write_them() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(1_250_000.0), "1.25M");
+        assert_eq!(compact(250_000.0), "250k");
+        assert_eq!(compact(2_000_000_000.0), "2B");
+        assert_eq!(compact(0.005), "0.005");
+        assert_eq!(compact(0.30000000000000004), "0.3");
+        assert_eq!(compact(150.0), "150");
+        assert_eq!(NumFormat::Usd.tick(4.5e9), "$4.5B");
+    }
+
+    #[test]
+    fn three_years_get_half_year_ticks_at_month_starts() {
+        let t = TimeAxis {
+            base: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+            len: 1096,
+        };
+        let ticks = t.ticks(1100);
+        // 1100 px / 115 px = 9 labels at most: every 6 months gives Jan and Jul of
+        // 2023, 2024, 2025 = 6 ticks (every 3 months would give 12).
+        assert_eq!(ticks.major.len(), 6);
+        assert_eq!(ticks.label, DateLabel::Month);
+        assert_eq!(t.label(ticks.major[1], ticks.label), "Jul 2023");
+    }
+
+    #[test]
+    fn a_narrow_plot_gets_years() {
+        let t = TimeAxis {
+            base: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+            len: 1096,
+        };
+        // 282 px / 70 px = 4 year labels at most: 2023, 2024, 2025.
+        let ticks = t.ticks(282);
+        assert_eq!(ticks.label, DateLabel::Year);
+        assert_eq!(ticks.major.len(), 3);
+        assert!(ticks.minor.len() <= 282 / 8);
+    }
+
+    #[test]
+    fn a_one_day_run_still_has_ticks() {
+        let t = TimeAxis {
+            base: NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+            len: 1,
+        };
+        let ticks = t.ticks(1100);
+        assert_eq!(ticks.label, DateLabel::Day);
+        assert_eq!(ticks.major, vec![0.0, 1.0]);
+    }
+}
