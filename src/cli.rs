@@ -1,38 +1,125 @@
-//! The command line: subcommands and what each prints. `main.rs` only parses and exits.
+//! The command line: subcommands, what each prints, and its conventions. `main.rs` only
+//! parses and exits.
+//!
+//! The conventions, documented for users in `docs/cli.md`:
+//!
+//! - results on stdout, problems (`error:`, `warning:`) on stderr;
+//! - `--quiet` prints nothing on stdout; `--json` makes stdout one JSON document (human text
+//!   is not printed; problems still go to stderr and are in the document too);
+//! - the `error:` and `warning:` labels are coloured only when stderr is a terminal and
+//!   `NO_COLOR` is not set (`--color` overrides);
+//! - exit codes are those of [`exit`], whatever the output mode; clap's own usage errors exit
+//!   with 2 as well, `--help` and `--version` with 0.
+
+mod schema;
+mod ui;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use serde::Serialize;
 
 use crate::model;
 use crate::report::{self, human, usd};
 use crate::scenario::{self, Loaded, Source};
+pub use schema::scenario_schema;
+use ui::{Failure, Problem, Ui};
 
-/// Exit codes, documented in README.md.
+/// Exit codes, documented in README.md ("Exit codes"), docs/cli.md and `capsim --help`.
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
     /// A check failed (reserved for `capsim check`).
     pub const CHECK_FAILED: u8 = 1;
-    /// Bad input: a scenario or an argument is wrong.
+    /// Bad input: a scenario, an override or an argument is wrong (clap's usage errors too).
     pub const BAD_INPUT: u8 = 2;
-    /// Outputs could not be written.
+    /// Outputs could not be written (an output folder, or standard output).
     pub const IO: u8 = 3;
 }
+
+/// Shown after the top-level `--help`.
+const AFTER_HELP: &str = "Examples:
+  capsim run                          # the built-in default scenario, into output/default/
+  capsim validate my.yaml             # every problem, with file, line, column and field
+  capsim run my.yaml --json > run.json
+  capsim compare scenarios/default.yaml my.yaml
+  capsim help run                     # a subcommand's options and examples
+
+Exit codes:
+  0  success
+  1  a check failed (reserved for `capsim check`)
+  2  bad input: a scenario, an override or an argument is wrong; nothing was written
+  3  outputs could not be written; the previous output folder is unchanged
+
+Environment:
+  NO_COLOR  set to anything: no colour in the error and warning labels (see --color)
+
+See also:
+  docs/cli.md: every subcommand and flag, the --json shapes, completions, the schema
+  docs/scenario-reference.md: the scenario format";
 
 /// capsim: a discrete-event simulator of AI datacenter capacity.
 ///
 /// From packaging lines and HBM to vendors' backlogs, datacenter power and user demand:
 /// when does the shortage end, and what does it cost?
 #[derive(Debug, Parser)]
-#[command(name = "capsim", version, about, long_about = None)]
+#[command(name = "capsim", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// When to colour the error and warning labels on stderr.
+    ///
+    /// `auto` colours them when stderr is a terminal and the NO_COLOR environment variable
+    /// is not set (to any value); `always` and `never` override both.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// When to colour labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR environment variable is set.
+    Auto,
+    /// Always, even into a file or pipe, and whatever NO_COLOR says.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What the subcommands that report results print on stdout.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputArgs {
+    /// Print nothing on stdout; errors and warnings still go to stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the results as one JSON document on stdout (shapes in docs/cli.md).
+    ///
+    /// No human text is printed. Errors and warnings are in the document, and still go to
+    /// stderr as well; the exit code is the same as without --json.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
+const SUBCOMMANDS: [&str; 7] = [
+    "run",
+    "validate",
+    "chart",
+    "compare",
+    "completions",
+    "man",
+    "schema",
+];
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
@@ -42,11 +129,13 @@ pub enum Command {
   capsim run                                  # the built-in default scenario
   capsim run scenarios/default.yaml --out /tmp/base
   capsim run my.yaml --set supply.packaging_lines.CoWoS-S.capacity_wafers_per_month=20000
-  capsim run my.yaml --seed 7
+  capsim run my.yaml --seed 7 --quiet
+  capsim run my.yaml --json | jq .summary.shortage_days
 
 Outputs go to output/<scenario name>/ unless --out names a folder: timeseries.csv,
 summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and unless
---no-charts, charts/*.png|svg and report.md.")]
+--no-charts, charts/*.png|svg and report.md. With --json, stdout is
+{scenario, out_dir, files, summary, warnings}.")]
     Run {
         /// Scenario file (YAML); the built-in default scenario if absent.
         scenario: Option<PathBuf>,
@@ -59,28 +148,45 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and u
         /// Seed of the random streams (default: the scenario's `seed`, else 0).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
         /// Skip the charts and report.md (data files only).
         #[arg(long)]
         no_charts: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Check scenario files and report every problem found.
+    #[command(after_help = "Examples:
+  capsim validate scenarios/*.yaml
+  capsim validate my.yaml --set end=2027-12
+  capsim validate my.yaml --json      # {files: [{file, ok, scenario, errors, warnings}]}
+
+Exits with 2 if any file is invalid (after checking them all), with --json too.")]
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Overrides applied before checking, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Redraw the charts and report.md of an existing run, without simulating again.
     #[command(after_help = "Examples:
   capsim chart output/default
-  capsim chart /tmp/base          # a folder written by `capsim run --out /tmp/base`")]
+  capsim chart /tmp/base          # a folder written by `capsim run --out /tmp/base`
+  capsim chart output/default --json   # {out_dir, files}")]
     Chart {
         /// Output folder of a run (holds timeseries.csv, summary.json, events.csv).
         dir: PathBuf,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Run several scenarios and compare them: overlaid charts and a table of differences.
     #[command(after_help = "Examples:
   capsim compare scenarios/default.yaml my-what-if.yaml
   capsim compare a.yaml b.yaml c.yaml --out /tmp/cmp --set end=2024-12
+  capsim compare a.yaml b.yaml --json  # {out_dir, files, scenarios, warnings}
 
 Writes compare.md, charts/compare_*.png|svg and each scenario's data files in a folder of
 its own, in output/compare-<a>-vs-<b>/ unless --out names a folder. Differences are
@@ -98,70 +204,127 @@ against the first scenario.")]
         /// Seed for every scenario (default: each scenario's own).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Check scenario files and report every problem found.
+    /// Print a shell completion script on stdout.
     #[command(after_help = "Examples:
-  capsim validate scenarios/*.yaml
-  capsim validate my.yaml --set end=2027-12")]
-    Validate {
-        /// Scenario files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Overrides applied before checking, as for `run`.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
+  capsim completions bash > ~/.local/share/bash-completion/completions/capsim
+  capsim completions zsh > ~/.zfunc/_capsim     # with fpath+=(~/.zfunc) before compinit
+  capsim completions fish > ~/.config/fish/completions/capsim.fish
+  capsim completions powershell >> $PROFILE
+  capsim completions elvish > ~/.config/elvish/lib/capsim.elv   # then `use capsim`
+
+Open a new shell afterwards. Details per shell in docs/cli.md.")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
     },
+    /// Print a man page (roff), generated from this command line, on stdout.
+    #[command(after_help = "Examples:
+  capsim man > capsim.1 && man ./capsim.1
+  capsim man run > capsim-run.1               # one page per subcommand, as git does
+  mkdir -p ~/.local/share/man/man1 && capsim man > ~/.local/share/man/man1/capsim.1")]
+    Man {
+        /// A subcommand's page (`capsim-run(1)`) instead of capsim(1).
+        #[arg(value_name = "SUBCOMMAND", value_parser = SUBCOMMANDS)]
+        subcommand: Option<String>,
+    },
+    /// Print a JSON Schema of the scenario format, for editors' completion and checks.
+    #[command(after_help = "Examples:
+  capsim schema > capsim.schema.json
+  # then, on the first line of a scenario, for the YAML language server:
+  # yaml-language-server: $schema=./capsim.schema.json
+  # or, in VS Code's settings.json, for every scenario at once:
+  # \"yaml.schemas\": {\"./capsim.schema.json\": [\"scenarios/*.yaml\"]}
+
+The schema checks shapes and key names as you type; `capsim validate` checks meaning.
+See docs/cli.md for the editor set-up.")]
+    Schema,
 }
 
 /// Runs the parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {
+    let color = ui::use_color(cli.color);
+    let plain = Ui {
+        color,
+        quiet: false,
+        json: false,
+    };
+    let with = |o: OutputArgs| Ui {
+        color,
+        quiet: o.quiet,
+        json: o.json,
+    };
+    let (ui, result) = match cli.command {
         Command::Run {
             scenario,
             out,
             sets,
             seed,
-            quiet,
             no_charts,
-        } => run(RunOpts {
-            path: scenario,
-            out,
+            output,
+        } => {
+            let ui = with(output);
+            let opts = RunOpts {
+                path: scenario,
+                out,
+                sets,
+                seed,
+                charts: !no_charts,
+            };
+            (ui, run(&ui, opts))
+        }
+        Command::Validate {
+            files,
             sets,
-            seed,
-            quiet,
-            charts: !no_charts,
-        }),
-        Command::Chart { dir, quiet } => chart(&dir, quiet),
+            output,
+        } => {
+            let ui = with(output);
+            (ui, validate(&ui, &files, &sets))
+        }
+        Command::Chart { dir, output } => {
+            let ui = with(output);
+            (ui, chart(&ui, &dir))
+        }
         Command::Compare {
             scenarios,
             out,
             sets,
             seed,
-            quiet,
-        } => compare(&scenarios, out, &sets, seed, quiet),
-        Command::Validate { files, sets } => validate(&files, &sets),
+            output,
+        } => {
+            let ui = with(output);
+            (ui, compare(&ui, &scenarios, out, &sets, seed))
+        }
+        Command::Completions { shell } => (plain, completions(shell)),
+        Command::Man { subcommand } => (plain, man(subcommand.as_deref())),
+        Command::Schema => (plain, print_schema()),
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(f) => ExitCode::from(ui.fail(&f)),
     }
 }
 
-fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Loaded, ExitCode> {
+/// Loads a scenario, shows its warnings on stderr and returns them for `--json`.
+fn load(ui: &Ui, path: Option<&Path>, sets: &[String]) -> Result<(Loaded, Vec<Problem>), Failure> {
     let source = match path {
         Some(p) => Source::File(p),
         None => Source::BuiltIn,
     };
     match scenario::load(source, sets) {
         Ok(l) => {
-            for w in &l.warnings {
-                eprintln!("{}", w.render(&l.sources));
-            }
-            Ok(l)
+            let warnings: Vec<Problem> = l
+                .warnings
+                .iter()
+                .map(|w| Problem::from_diag(w, &l.sources))
+                .collect();
+            ui.show(&warnings);
+            Ok((l, warnings))
         }
-        Err(e) => {
-            eprintln!("{}", e.render());
-            Err(ExitCode::from(exit::BAD_INPUT))
-        }
+        Err(e) => Err(Failure::load(&e)),
     }
 }
 
@@ -171,7 +334,6 @@ struct RunOpts {
     out: Option<PathBuf>,
     sets: Vec<String>,
     seed: Option<u64>,
-    quiet: bool,
     charts: bool,
 }
 
@@ -180,18 +342,24 @@ struct Rendered {
     name: String,
     summary: model::Summary,
     files: Vec<(String, Vec<u8>)>,
+    warnings: Vec<Problem>,
     sim_ms: f64,
 }
 
-/// Loads and simulates a scenario and renders its files (charts too, if asked); prints
-/// errors itself.
+/// A report error met while rendering: the outputs cannot be made, so none are written.
+fn render_failed(e: report::ReportError) -> Failure {
+    Failure::io(e.to_string())
+}
+
+/// Loads and simulates a scenario and renders its files (charts too, if asked).
 fn simulate_and_render(
-    path: Option<&PathBuf>,
+    ui: &Ui,
+    path: Option<&Path>,
     sets: &[String],
     seed: Option<u64>,
     charts: bool,
-) -> Result<Rendered, ExitCode> {
-    let loaded = load(path, sets)?;
+) -> Result<Rendered, Failure> {
+    let (loaded, warnings) = load(ui, path, sets)?;
     let mut scenario = loaded.scenario.clone();
     if let Some(seed) = seed {
         scenario.seed = seed;
@@ -199,167 +367,182 @@ fn simulate_and_render(
     let sim_start = Instant::now();
     let result = model::simulate(&scenario, scenario.seed);
     let sim_ms = sim_start.elapsed().as_secs_f64() * 1e3;
-    let mut files = report::render_all(&loaded, &result, sets).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(exit::IO)
-    })?;
+    let mut files = report::render_all(&loaded, &result, sets).map_err(render_failed)?;
     if charts {
-        let drawn = report::render_charts(&files).map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::IO)
-        })?;
-        files.extend(drawn);
+        files.extend(report::render_charts(&files).map_err(render_failed)?);
     }
     Ok(Rendered {
         name: scenario.name.clone(),
         summary: result.summary,
         files,
+        warnings,
         sim_ms,
     })
 }
 
-fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), ExitCode> {
+fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
     report::write_outputs(dir, files).map_err(|e| {
-        eprintln!(
-            "error: {e}; previous outputs in {} are unchanged",
+        Failure::io(format!(
+            "{e}; previous outputs in {} are unchanged",
             dir.display()
-        );
-        ExitCode::from(exit::IO)
+        ))
     })
 }
 
-fn run(o: RunOpts) -> ExitCode {
-    let started = Instant::now();
-    let Rendered {
-        name,
-        summary,
-        files,
-        sim_ms,
-    } = match simulate_and_render(o.path.as_ref(), &o.sets, o.seed, o.charts) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    let dir = o.out.unwrap_or_else(|| PathBuf::from("output").join(&name));
-    if let Err(code) = write(&dir, &files) {
-        return code;
-    }
-    if !o.quiet {
-        print!("{}", describe(&summary));
-        let mut what = report::OUTPUT_FILES.join(", ");
-        if o.charts {
-            what.push_str(", report.md, charts/");
-        }
-        println!("outputs: {}/ ({what})", dir.display());
-        println!(
-            "simulated {} days in {sim_ms:.1} ms ({:.1} ms in all)",
-            summary.days,
-            started.elapsed().as_secs_f64() * 1e3
-        );
-    }
-    ExitCode::from(exit::OK)
+/// Names of rendered files, in the order written.
+fn names(files: &[(String, Vec<u8>)]) -> Vec<&str> {
+    files.iter().map(|(n, _)| n.as_str()).collect()
 }
 
-fn chart(dir: &Path, quiet: bool) -> ExitCode {
+/// `capsim run --json`.
+#[derive(Serialize)]
+struct RunDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    summary: &'a model::Summary,
+    warnings: &'a [Problem],
+}
+
+fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
     let started = Instant::now();
-    let mut files = match report::read_output_dir(dir) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::BAD_INPUT);
-        }
-    };
-    let drawn = match report::render_charts(&files) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!(
-                "error: {e}\n{} does not look like the output folder of `capsim run`",
-                dir.display()
-            );
-            return ExitCode::from(exit::BAD_INPUT);
-        }
-    };
+    let r = simulate_and_render(ui, o.path.as_deref(), &o.sets, o.seed, o.charts)?;
+    let dir = o
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join(&r.name));
+    write(&dir, &r.files)?;
+    ui.doc(&RunDoc {
+        scenario: &r.name,
+        out_dir: dir.display().to_string(),
+        files: names(&r.files),
+        summary: &r.summary,
+        warnings: &r.warnings,
+    })?;
+    let mut what = report::OUTPUT_FILES.join(", ");
+    if o.charts {
+        what.push_str(", report.md, charts/");
+    }
+    ui.say(&format!(
+        "{}outputs: {}/ ({what})\nsimulated {} days in {:.1} ms ({:.1} ms in all)\n",
+        describe(&r.summary),
+        dir.display(),
+        r.summary.days,
+        r.sim_ms,
+        started.elapsed().as_secs_f64() * 1e3
+    ))
+}
+
+/// `capsim chart --json`.
+#[derive(Serialize)]
+struct ChartDoc<'a> {
+    out_dir: String,
+    files: Vec<&'a str>,
+}
+
+fn chart(ui: &Ui, dir: &Path) -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut files = report::read_output_dir(dir)
+        .map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))?;
+    let drawn = report::render_charts(&files).map_err(|e| {
+        Failure::bad_input(vec![Problem::error(format!(
+            "{e}\n{} does not look like the output folder of `capsim run`",
+            dir.display()
+        ))])
+    })?;
+    let drawn_names: Vec<String> = drawn.iter().map(|(n, _)| n.clone()).collect();
     files.extend(drawn);
-    if let Err(code) = write(dir, &files) {
-        return code;
-    }
-    if !quiet {
-        println!(
-            "redrew {}/charts/ and report.md in {:.0} ms",
-            dir.display(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
-    }
-    ExitCode::from(exit::OK)
+    write(dir, &files)?;
+    ui.doc(&ChartDoc {
+        out_dir: dir.display().to_string(),
+        files: drawn_names.iter().map(String::as_str).collect(),
+    })?;
+    ui.say(&format!(
+        "redrew {}/charts/ and report.md in {:.0} ms\n",
+        dir.display(),
+        started.elapsed().as_secs_f64() * 1e3
+    ))
+}
+
+/// One scenario of `capsim compare --json`.
+#[derive(Serialize)]
+struct CompareRunDoc<'a> {
+    scenario: &'a str,
+    file: String,
+    folder: &'a str,
+    summary: &'a model::Summary,
+}
+
+/// `capsim compare --json`.
+#[derive(Serialize)]
+struct CompareDoc<'a> {
+    out_dir: String,
+    files: Vec<&'a str>,
+    scenarios: Vec<CompareRunDoc<'a>>,
+    warnings: &'a [Problem],
 }
 
 fn compare(
+    ui: &Ui,
     scenarios: &[PathBuf],
     out: Option<PathBuf>,
     sets: &[String],
     seed: Option<u64>,
-    quiet: bool,
-) -> ExitCode {
+) -> Result<(), Failure> {
     let mut runs = Vec::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    let mut folders: Vec<String> = Vec::new();
+    let mut warnings = Vec::new();
     for path in scenarios {
-        let Rendered {
-            name,
-            files: run_files,
-            ..
-        } = match simulate_and_render(Some(path), sets, seed, false) {
-            Ok(x) => x,
-            Err(code) => return code,
-        };
-        let data = match report::chart_data(&run_files) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(exit::IO);
-            }
-        };
+        let r = simulate_and_render(ui, Some(path), sets, seed, false)?;
+        let data = report::chart_data(&r.files).map_err(render_failed)?;
         // Two scenarios of one name still get a folder each.
-        let mut folder = name.clone();
+        let mut folder = r.name.clone();
         let mut k = 2;
-        while names.contains(&folder) {
-            folder = format!("{name}-{k}");
+        while folders.contains(&folder) {
+            folder = format!("{}-{k}", r.name);
             k += 1;
         }
-        for (f, bytes) in run_files {
+        for (f, bytes) in r.files {
             files.push((format!("{folder}/{f}"), bytes));
         }
-        names.push(folder);
+        folders.push(folder);
+        warnings.extend(r.warnings);
         runs.push(data);
     }
-    let charts = match report::charts::draw_compare(&runs) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::IO);
-        }
-    };
+    let charts = report::charts::draw_compare(&runs).map_err(render_failed)?;
     let refs: Vec<_> = charts.iter().map(report::chart_ref).collect();
     for c in charts {
         files.push((format!("charts/{}.png", c.name), c.png));
         files.push((format!("charts/{}.svg", c.name), c.svg));
     }
     let md = report::markdown::compare_md(&runs, &refs);
-    files.push(("compare.md".into(), md.clone().into_bytes()));
-    let dir = out
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("compare-{}", names.join("-vs-"))));
-    if let Err(code) = write(&dir, &files) {
-        return code;
-    }
-    if !quiet {
-        for r in &runs {
-            print!("{}", describe(&r.summary));
-        }
-        println!(
-            "outputs: {}/ (compare.md, charts/, one folder per scenario)",
-            dir.display()
-        );
-    }
-    ExitCode::from(exit::OK)
+    files.push(("compare.md".into(), md.into_bytes()));
+    let dir = out.unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("compare-{}", folders.join("-vs-")))
+    });
+    write(&dir, &files)?;
+    ui.doc(&CompareDoc {
+        out_dir: dir.display().to_string(),
+        files: names(&files),
+        scenarios: runs
+            .iter()
+            .zip(scenarios)
+            .zip(&folders)
+            .map(|((r, path), folder)| CompareRunDoc {
+                scenario: &r.summary.scenario,
+                file: path.display().to_string(),
+                folder,
+                summary: &r.summary,
+            })
+            .collect(),
+        warnings: &warnings,
+    })?;
+    let mut text: String = runs.iter().map(|r| describe(&r.summary)).collect();
+    text.push_str(&format!(
+        "outputs: {}/ (compare.md, charts/, one folder per scenario)\n",
+        dir.display()
+    ));
+    ui.say(&text)
 }
 
 /// A few lines a person reads after a run.
@@ -406,35 +589,241 @@ pub fn describe(s: &model::Summary) -> String {
     out
 }
 
-fn validate(files: &[PathBuf], sets: &[String]) -> ExitCode {
-    let mut bad = 0;
+/// One file of `capsim validate --json`.
+#[derive(Serialize)]
+struct ValidatedDoc {
+    file: String,
+    ok: bool,
+    /// The scenario's name, when it loaded.
+    scenario: Option<String>,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+/// `capsim validate --json`.
+#[derive(Serialize)]
+struct ValidateDoc {
+    files: Vec<ValidatedDoc>,
+}
+
+fn validate(ui: &Ui, files: &[PathBuf], sets: &[String]) -> Result<(), Failure> {
+    let mut docs = Vec::new();
     for f in files {
-        match scenario::load(Source::File(f), sets) {
+        let (scenario, problems) = match scenario::load(Source::File(f), sets) {
             Ok(l) => {
-                for w in &l.warnings {
-                    eprintln!("{}", w.render(&l.sources));
-                }
-                println!(
-                    "{}: ok ({}{})",
-                    f.display(),
-                    l.scenario.name,
-                    if l.warnings.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {} warning(s)", l.warnings.len())
-                    }
-                );
+                let warnings: Vec<Problem> = l
+                    .warnings
+                    .iter()
+                    .map(|w| Problem::from_diag(w, &l.sources))
+                    .collect();
+                (Some(l.scenario.name), warnings)
             }
-            Err(e) => {
-                bad += 1;
-                eprintln!("{}", e.render());
-                println!("{}: invalid", f.display());
+            Err(e) => (None, ui::load_problems(&e)),
+        };
+        ui.show(&problems);
+        let (errors, warnings): (Vec<Problem>, Vec<Problem>) = problems
+            .into_iter()
+            .partition(|p| p.severity == ui::Level::Error);
+        let line = match &scenario {
+            Some(name) if warnings.is_empty() => format!("{}: ok ({name})", f.display()),
+            Some(name) => format!(
+                "{}: ok ({name}, {} warning(s))",
+                f.display(),
+                warnings.len()
+            ),
+            None => {
+                eprintln!("{}", ui::tally(&errors));
+                format!("{}: invalid", f.display())
             }
+        };
+        ui.say(&format!("{line}\n"))?;
+        docs.push(ValidatedDoc {
+            file: f.display().to_string(),
+            ok: scenario.is_some(),
+            scenario,
+            errors,
+            warnings,
+        });
+    }
+    let invalid = docs.iter().any(|d| !d.ok);
+    ui.doc(&ValidateDoc { files: docs })?;
+    if invalid {
+        Err(Failure::reported(exit::BAD_INPUT))
+    } else {
+        Ok(())
+    }
+}
+
+fn completions(shell: Shell) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "capsim", &mut buf);
+    ui::write_stdout(&buf)
+}
+
+fn print_schema() -> Result<(), Failure> {
+    let mut bytes = serde_json::to_vec_pretty(&scenario_schema())
+        .map_err(|e| Failure::io(format!("cannot serialise the schema: {e}")))?;
+    bytes.push(b'\n');
+    ui::write_stdout(&bytes)
+}
+
+fn man(subcommand: Option<&str>) -> Result<(), Failure> {
+    // clap has already refused names that are not subcommands.
+    let page = man_page(subcommand).ok_or_else(|| {
+        Failure::bad_input(vec![Problem::error(format!(
+            "no subcommand named `{}`",
+            subcommand.unwrap_or_default()
+        ))])
+    })?;
+    ui::write_stdout(page.as_bytes())
+}
+
+/// The roff man page of capsim, or of one subcommand (`capsim-run(1)`), from the clap
+/// definition: clap_mangen's sections, then the `after_help` text (examples, exit codes) as
+/// sections of its own, kept line for line. `None` for an unknown subcommand.
+pub fn man_page(subcommand: Option<&str>) -> Option<String> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    // `capsim help` is clap's; it has no page of its own.
+    let cmd = cmd.mut_subcommand("help", |h| h.hide(true));
+    let source = format!("capsim {}", cmd.get_version().unwrap_or_default());
+    let cmd = match subcommand {
+        None => cmd,
+        Some(name) => cmd.find_subcommand(name)?.clone(),
+    };
+    let extra = cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.after_help(None::<&str>))
+        .source(source)
+        .render(&mut buf)
+        .ok()?;
+    let page = String::from_utf8(buf).ok()?;
+    // clap_mangen starts with a string definition for apostrophes; the page proper (and
+    // `whatis`) wants `.TH` first, and the definition works as well after it.
+    let (preamble, body) = match page.find("\n.TH ") {
+        Some(i) => page.split_at(i + 1),
+        None => ("", page.as_str()),
+    };
+    let (th, rest) = body.split_once('\n').unwrap_or((body, ""));
+    let sections = roff_sections(&extra);
+    let (before_version, version) = match rest.find(".SH VERSION") {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    Some(format!(
+        "{th}\n{preamble}{before_version}{sections}{version}"
+    ))
+}
+
+/// Turns `after_help` text into roff: a line such as `Examples:` starts a section
+/// (`Exit codes:` becomes the customary EXIT STATUS), and the text is kept line for line.
+fn roff_sections(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for line in text.lines() {
+        let heading = !line.is_empty()
+            && !line.starts_with(' ')
+            && line.ends_with(':')
+            && !line[..line.len() - 1].contains(':');
+        if heading {
+            if open {
+                out.push_str(".fi\n");
+            }
+            let title = match &line[..line.len() - 1] {
+                "Exit codes" => "EXIT STATUS".to_string(),
+                t => t.to_uppercase(),
+            };
+            out.push_str(&format!(".SH {title}\n.nf\n"));
+            open = true;
+        } else {
+            if !open {
+                out.push_str(".SH NOTES\n.nf\n");
+                open = true;
+            }
+            out.push_str(&roff_escape(line));
+            out.push('\n');
         }
     }
-    if bad > 0 {
-        ExitCode::from(exit::BAD_INPUT)
-    } else {
-        ExitCode::from(exit::OK)
+    if open {
+        out.push_str(".fi\n");
+    }
+    out
+}
+
+/// Escapes a line of text for roff: backslashes, hyphens (so `--out` stays two ASCII
+/// hyphens), and a leading `.` or `'` that would read as a request.
+fn roff_escape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    if line.starts_with('.') || line.starts_with('\'') {
+        out.push_str("\\&");
+    }
+    for c in line.chars() {
+        match c {
+            '\\' => out.push_str("\\e"),
+            '-' => out.push_str("\\-"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subcommand_list_matches_the_definition() {
+        let cmd = Cli::command();
+        let defined: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(defined, SUBCOMMANDS);
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn after_help_becomes_man_sections_line_for_line() {
+        let roff = roff_sections("Examples:\n  capsim run --out x\n\nExit codes:\n  0  ok\n");
+        assert_eq!(
+            roff,
+            ".SH EXAMPLES\n.nf\n  capsim run \\-\\-out x\n\n.fi\n.SH EXIT STATUS\n.nf\n  0  ok\n.fi\n"
+        );
+        assert_eq!(roff_escape(".hidden \\ x"), "\\&.hidden \\e x");
+    }
+
+    #[test]
+    fn a_man_page_starts_with_its_title() {
+        let page = man_page(None).expect("a page");
+        assert!(page.starts_with(".TH capsim 1"), "{}", &page[..80]);
+        assert!(page.contains(".SH EXIT STATUS"));
+        let run = man_page(Some("run")).expect("a page");
+        assert!(run.starts_with(".TH capsim-run 1"), "{}", &run[..80]);
+        assert!(run.contains("\\-\\-no\\-charts"));
+        assert!(man_page(Some("nope")).is_none());
+        // Every page has its examples, and no line of prose was taken for a heading.
+        const KNOWN: [&str; 10] = [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "SUBCOMMANDS",
+            "EXAMPLES",
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "SEE ALSO",
+            "VERSION",
+        ];
+        for sub in SUBCOMMANDS.iter().map(|s| Some(*s)).chain([None]) {
+            let page = man_page(sub).expect("a page");
+            assert!(page.contains(".SH EXAMPLES"), "{sub:?}");
+            for heading in page.lines().filter_map(|l| l.strip_prefix(".SH ")) {
+                assert!(KNOWN.contains(&heading), "{sub:?}: section {heading}");
+            }
+        }
     }
 }

@@ -128,7 +128,7 @@ impl Loader {
         name: String,
         text: String,
         dir: Option<PathBuf>,
-        chain: &mut Vec<PathBuf>,
+        chain: &mut Vec<(PathBuf, String)>,
     ) -> Option<Node> {
         self.hasher.update(text.as_bytes());
         self.hasher.update([0u8]);
@@ -145,20 +145,31 @@ impl Loader {
         if matches!(node.value, Value::Null) {
             self.problems.push(Diagnostic {
                 severity: Severity::Error,
-                loc: Some(node.loc),
+                // The start of the file, whatever the parser says about an empty document.
+                loc: Some(Loc::new(id, 1, 1)),
                 path: String::new(),
-                message: "the scenario file is empty".into(),
+                message: "the scenario file is empty; a scenario needs at least `name`, \
+                          `start`, `end`, `supply`, `products`, `vendors` and `buyers` (see \
+                          \"A minimal scenario\" in docs/scenario-reference.md)"
+                    .into(),
             });
             return None;
         }
         if !matches!(node.value, Value::Map(_)) {
+            let found = match &node.value {
+                Value::Seq(_) => {
+                    "this file is a list; remove the `- ` in front of the top-level keys"
+                }
+                _ => "this file holds a single value; write `key: value` lines",
+            };
             self.problems.push(Diagnostic {
                 severity: Severity::Error,
                 loc: Some(node.loc),
                 path: String::new(),
-                message:
-                    "a scenario is a YAML mapping of keys (name:, start:, ...) at the top level"
-                        .into(),
+                message: format!(
+                    "a scenario is a YAML mapping of keys (name:, start:, ...) at the top \
+                     level, but {found}"
+                ),
             });
             return None;
         }
@@ -180,14 +191,19 @@ impl Loader {
             None => PathBuf::from(&rel),
         };
         let canon = std::fs::canonicalize(&base_path).unwrap_or(base_path.clone());
-        if chain.contains(&canon) {
-            let mut cycle: Vec<String> = chain.iter().map(|p| p.display().to_string()).collect();
-            cycle.push(canon.display().to_string());
+        let shown = base_path.display().to_string();
+        if chain.iter().any(|(p, _)| *p == canon) {
+            let mut cycle: Vec<String> = chain.iter().map(|(_, name)| name.clone()).collect();
+            cycle.push(shown);
             self.problems.push(Diagnostic {
                 severity: Severity::Error,
                 loc: Some(ext.loc),
                 path: "extends".into(),
-                message: format!("`extends` makes a cycle: {}", cycle.join(" -> ")),
+                message: format!(
+                    "`extends` makes a cycle: {}; a file cannot build on itself, so remove one \
+                     of these `extends:`",
+                    cycle.join(" -> ")
+                ),
             });
             return None;
         }
@@ -207,14 +223,14 @@ impl Loader {
                     severity: Severity::Error,
                     loc: Some(ext.loc),
                     path: "extends".into(),
-                    message: format!("cannot read {}: {e}", base_path.display()),
+                    message: unreadable_base(&rel, &base_path, &e),
                 });
                 return None;
             }
         };
-        chain.push(canon);
+        chain.push((canon, shown.clone()));
         let base_dir = base_path.parent().map(Path::to_path_buf);
-        let base = self.tree(base_path.display().to_string(), base_text, base_dir, chain)?;
+        let base = self.tree(shown, base_text, base_dir, chain)?;
         chain.pop();
         Some(yaml::merge(base, node))
     }
@@ -249,7 +265,8 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
     };
     let mut chain = Vec::new();
     if let Source::File(p) = source {
-        chain.push(std::fs::canonicalize(p).unwrap_or(p.to_path_buf()));
+        let canon = std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
+        chain.push((canon, p.display().to_string()));
     }
     let tree = ld.tree(name, text, dir, &mut chain);
     let Some(mut root) = tree else {
@@ -262,14 +279,16 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
         ld.hasher.update(b"--set ");
         ld.hasher.update(set.as_bytes());
         ld.hasher.update([0u8]);
+        // Each override gets its own location, so a message names the `--set` at fault.
+        let loc = ld.sources.add_set(set.as_str());
         let Some((path, value)) = set.split_once('=') else {
-            ld.fail(
-                "",
-                format!("--set `{set}` needs the form path.to.field=value"),
+            ld.problems.push(
+                Diagnostic::error(format!("--set `{set}` needs the form path.to.field=value"))
+                    .at(loc),
             );
             continue;
         };
-        if let Err(d) = yaml::set_path(&mut root, path.trim(), value, Loc::COMMAND_LINE) {
+        if let Err(d) = yaml::set_path(&mut root, path.trim(), value, loc) {
             ld.problems.push(d);
         }
     }
@@ -308,6 +327,35 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
     }
 }
 
+/// Why the file named by `extends:` cannot be read, and what is next to it.
+fn unreadable_base(rel: &str, path: &Path, e: &std::io::Error) -> String {
+    let mut msg = format!("cannot read `{rel}` named by `extends:`");
+    if e.kind() != std::io::ErrorKind::NotFound {
+        return format!("{msg} ({}): {e}", path.display());
+    }
+    msg.push_str(&format!(
+        " (looked for {}): no such file; the path is relative to the folder of the file that \
+         says `extends:`",
+        path.display()
+    ));
+    // Suggest a scenario file in that folder with a close name.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let wanted = path.file_name().and_then(|n| n.to_str()).unwrap_or(rel);
+    let mut names: Vec<String> = std::fs::read_dir(dir.unwrap_or(Path::new(".")))
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    if let Some(best) = yaml::did_you_mean(wanted, names.iter().map(String::as_str)) {
+        msg.push_str(&format!("; did you mean `{best}`?"));
+    }
+    msg
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -339,7 +387,7 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     unknown_keys(&mut out, root, KEYS, "");
     for req in REQUIRED {
-        if root.get(req).is_none() {
+        if root.get(req).is_none() && !misspelled(root, req) {
             out.push(Diagnostic {
                 severity: Severity::Error,
                 loc: Some(root.loc),
@@ -350,6 +398,13 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     }
     fn one<T: serde::de::DeserializeOwned>(out: &mut Vec<Diagnostic>, node: &Node, prefix: &str) {
         if let Err(mut d) = yaml::from_node::<T>(node) {
+            // "missing field `price_usd`" on a list item: say which item.
+            if d.path.is_empty()
+                && d.message.starts_with("missing field")
+                && let Some(name) = node.item_name()
+            {
+                d.message.push_str(&format!(" in `{name}`"));
+            }
             d.path = if d.path.is_empty() {
                 prefix.to_string()
             } else if d.path.starts_with('[') {
@@ -400,7 +455,8 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
                     &["packaging_lines", "hbm", "logic"],
                     "supply.",
                 );
-                if supply.get("packaging_lines").is_none() {
+                if supply.get("packaging_lines").is_none() && !misspelled(supply, "packaging_lines")
+                {
                     out.push(Diagnostic {
                         severity: Severity::Error,
                         loc: Some(supply.loc),
@@ -428,6 +484,16 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     out
 }
 
+/// True when `node` has a key that looks like a misspelling of `field` (already reported as an
+/// unknown field with a suggestion, so "missing field" would only repeat it).
+fn misspelled(node: &Node, field: &str) -> bool {
+    node.as_map().is_some_and(|entries| {
+        entries
+            .iter()
+            .any(|(k, _)| k.name != field && yaml::did_you_mean(&k.name, [field]).is_some())
+    })
+}
+
 /// Reports keys of a mapping that are not among `keys`, with a suggestion.
 fn unknown_keys(out: &mut Vec<Diagnostic>, node: &Node, keys: &[&str], prefix: &str) {
     let Value::Map(entries) = &node.value else {
@@ -435,11 +501,11 @@ fn unknown_keys(out: &mut Vec<Diagnostic>, node: &Node, keys: &[&str], prefix: &
     };
     for (key, _) in entries {
         if !keys.contains(&key.name.as_str()) {
-            let mut msg = format!("unknown field `{}`", key.name);
-            match yaml::did_you_mean(&key.name, keys.iter().copied()) {
-                Some(s) => msg.push_str(&format!(", did you mean `{s}`?")),
-                None => msg.push_str(&format!(", expected one of {}", keys.join(", "))),
-            }
+            let msg = format!(
+                "unknown field `{}`{}",
+                key.name,
+                yaml::unknown_name_hint(&key.name, keys)
+            );
             out.push(Diagnostic {
                 severity: Severity::Error,
                 loc: Some(key.loc),

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::RawTimeline;
@@ -27,11 +28,16 @@ fn zero_timeline() -> RawTimeline {
 }
 
 /// The whole scenario file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
     /// Another scenario this one overrides (removed before deserialisation; kept for the schema).
     #[serde(default, skip_serializing)]
+    #[schemars(
+        description = "Path of a scenario file, relative to this one, that this scenario \
+                       changes: its fields are the defaults, mappings merge key by key, lists \
+                       of named items merge by name, and a timeline replaces the base's whole."
+    )]
     pub extends: Option<String>,
     /// Name of the scenario; also the output folder name.
     pub name: String,
@@ -74,7 +80,7 @@ pub struct RawScenario {
 }
 
 /// Supply side: packaging, memory and logic.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSupply {
     /// Advanced-packaging lines (CoWoS-S, CoWoS-L, ...).
@@ -88,7 +94,7 @@ pub struct RawSupply {
 }
 
 /// How a line's wafers are split among its products.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawSplit {
     /// By each product's `line_share`, renormalised among the products available that day.
@@ -99,7 +105,7 @@ pub enum RawSplit {
 }
 
 /// A packaging line.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLine {
     /// Line name, referred to by products.
@@ -115,7 +121,7 @@ pub struct RawLine {
 }
 
 /// HBM memory supply.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHbm {
     /// Supply available to accelerators [stacks per month].
@@ -123,7 +129,7 @@ pub struct RawHbm {
 }
 
 /// A front-end logic process.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLogic {
     /// Process name, referred to by products (`N4`, `N5`).
@@ -133,7 +139,7 @@ pub struct RawLogic {
 }
 
 /// A product's use of a logic process.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProductLogic {
     /// Name of the logic process.
@@ -146,7 +152,7 @@ pub struct RawProductLogic {
 }
 
 /// An accelerator product.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProduct {
     /// Product name (`H100`).
@@ -203,7 +209,7 @@ fn default_lifetime() -> f64 {
 }
 
 /// How a vendor shares finished units among buyers with orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawAllocation {
     /// In proportion to each buyer's open orders.
@@ -216,7 +222,7 @@ pub enum RawAllocation {
 }
 
 /// A vendor.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawVendor {
     /// Vendor name.
@@ -249,7 +255,7 @@ fn default_max_price_multiple() -> f64 {
 }
 
 /// Over-ordering in a shortage (bullwhip).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOverOrder {
     /// Switch.
@@ -271,7 +277,7 @@ fn default_over_threshold() -> f64 {
 }
 
 /// A contracted floor with a vendor.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawContract {
     /// Product the floor is for.
@@ -281,7 +287,7 @@ pub struct RawContract {
 }
 
 /// Whether a buyer serves the user segments or has its own demand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawBuyerKind {
     /// The focal operator: its demand comes from the segments.
@@ -292,7 +298,7 @@ pub enum RawBuyerKind {
 }
 
 /// A buyer of accelerators.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuyer {
     /// Buyer name.
@@ -358,7 +364,7 @@ fn default_forecast_window() -> u32 {
 }
 
 /// A planned build of a site.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBuild {
     /// Construction start.
@@ -370,7 +376,7 @@ pub struct RawBuild {
 }
 
 /// A datacenter site.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSite {
     /// Site name.
@@ -408,7 +414,7 @@ fn default_install() -> u32 {
 }
 
 /// A growth law for users (or a competitor's fleet).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawGrowth {
     /// Bass diffusion of a market.
@@ -447,7 +453,7 @@ pub enum RawGrowth {
 }
 
 /// The sign-up pause policy of a segment.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPause {
     /// Load ratio (demand / capacity) above which a day counts toward a pause [1].
@@ -484,7 +490,7 @@ fn default_min_pause() -> u32 {
 }
 
 /// A waitlist.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWaitlist {
     /// Share of the waitlist that signs up each day once resumed [1/day].
@@ -503,7 +509,7 @@ fn default_dropout() -> f64 {
 }
 
 /// A rate limit on queries per user.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     /// Cap [queries per user per day].
@@ -514,7 +520,7 @@ pub struct RawRateLimit {
 }
 
 /// Churn that rises with sustained shortage.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawShortageChurn {
     /// Extra churn when the segment is wholly unserved [1/month].
@@ -529,7 +535,7 @@ fn default_shortage_window() -> u32 {
 }
 
 /// A user segment.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSegment {
     /// Segment name.
@@ -566,7 +572,7 @@ pub struct RawSegment {
 }
 
 /// A launch event.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLaunch {
     /// Event name.
@@ -592,7 +598,7 @@ fn default_decay() -> f64 {
 }
 
 /// An export rule.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExportRule {
     /// Rule name, for the event log.
@@ -609,7 +615,7 @@ pub struct RawExportRule {
 }
 
 /// A training reservation.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReservation {
     /// Name, for the event log.
@@ -626,7 +632,7 @@ pub struct RawReservation {
 }
 
 /// Money settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMoney {
     /// Electricity price [USD per MWh].

@@ -9,7 +9,9 @@ use crate::engine::calendar::{Calendar, parse_date};
 use super::raw::*;
 use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
-use super::yaml::{Diagnostic, Node, Severity, did_you_mean, locate};
+use super::yaml::{
+    Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
+};
 
 /// Collects problems while resolving, each located in the merged YAML tree.
 struct Resolver<'a> {
@@ -21,9 +23,26 @@ struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     fn push(&mut self, severity: Severity, path: &str, message: String) {
+        // A field left out (and defaulted) has no node: point at the item that lacks it.
+        let loc = locate(self.root, path).or_else(|| Some(locate_nearest(self.root, path)));
         self.problems.push(Diagnostic {
             severity,
-            loc: locate(self.root, path),
+            loc,
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    /// An error at the key of a mapping entry (a timeline's date) rather than its value.
+    fn err_at_key(&mut self, path: &str, message: impl Into<String>) {
+        self.push_at_key(Severity::Error, path, message.into());
+    }
+
+    fn push_at_key(&mut self, severity: Severity, path: &str, message: String) {
+        let loc = locate_key(self.root, path).or_else(|| Some(locate_nearest(self.root, path)));
+        self.problems.push(Diagnostic {
+            severity,
+            loc,
             path: path.to_string(),
             message,
         });
@@ -41,7 +60,7 @@ impl<'a> Resolver<'a> {
         match parse_date(text) {
             Ok(d) => Some(self.calendar.tick(d)),
             Err(e) => {
-                self.err(path, e.to_string());
+                self.err(path, format!("{e}{}", date_hint(text)));
                 None
             }
         }
@@ -77,29 +96,69 @@ impl<'a> Resolver<'a> {
             } => {
                 let mut pts: Vec<(Time, f64)> = Vec::with_capacity(points.len());
                 let mut ok = true;
+                let mut last_date = "";
                 for (date, v) in points {
-                    let p = format!("{path}.{date}");
-                    match self.date(&p, date) {
-                        Some(t) => {
+                    // Dated values sit in the timeline map itself or under its `points:`.
+                    let mut p = child_path(path, date);
+                    if locate_key(self.root, &p).is_none() {
+                        let under = child_path(&child_path(path, "points"), date);
+                        if locate_key(self.root, &under).is_some() {
+                            p = under;
+                        }
+                    }
+                    match parse_date(date) {
+                        Ok(d) => {
+                            let t = self.calendar.tick(d);
                             if let Some(prev) = pts.last()
                                 && t <= prev.0
                             {
                                 let msg = if t == prev.0 {
-                                    format!("duplicate date {date} in a timeline")
+                                    format!(
+                                        "{date} is the same day as {last_date} just before it \
+                                         (YYYY-MM means the first of the month); give each date \
+                                         once"
+                                    )
                                 } else {
                                     format!(
-                                        "dates in a timeline must be in order; {date} comes after a later date"
+                                        "dates in a timeline must increase; {date} comes after \
+                                         the later {last_date}"
                                     )
                                 };
-                                self.err(&p, msg);
+                                self.err_at_key(&p, msg);
                                 ok = false;
                             }
+                            // A date long after the end changes nothing; it is most often a
+                            // mistyped year (2204-01 for 2024-01).
+                            if t > self.end + 10 * 365 {
+                                self.push_at_key(
+                                    Severity::Warning,
+                                    &p,
+                                    format!(
+                                        "{date} is more than 10 years after the run ends ({}), \
+                                         so this value is never used; is the year mistyped?",
+                                        self.calendar.date(self.end)
+                                    ),
+                                );
+                            }
                             pts.push((t, *v));
+                            last_date = date;
                         }
-                        None => ok = false,
+                        Err(e) => {
+                            self.err_at_key(&p, format!("{e}{}", date_hint(date)));
+                            ok = false;
+                        }
                     }
                 }
                 if !ok {
+                    return None;
+                }
+                if pts.is_empty() {
+                    // `points: {}`: without this the field would silently be nothing.
+                    self.err(
+                        path,
+                        "a timeline needs at least one dated value, e.g. \
+                         {points: {2024-01: 8000}}",
+                    );
                     return None;
                 }
                 Timeline::new(interpolation.unwrap_or(default), pts)?
@@ -111,10 +170,29 @@ impl<'a> Resolver<'a> {
             return None;
         }
         if lo < min {
-            self.err(
-                path,
-                format!("values must be at least {min}; found {}", num(lo)),
-            );
+            // Point at the first dated value below the minimum, if the timeline has dates.
+            let at = match raw {
+                RawTimeline::Points { points, .. } => points.iter().find(|(_, v)| *v < min),
+                RawTimeline::Constant(_) => None,
+            };
+            match at {
+                Some((date, v)) => self.err(
+                    &child_path(path, date),
+                    format!(
+                        "`{}` must be at least {min} at every date; found {} on {date}",
+                        field(path),
+                        num(*v)
+                    ),
+                ),
+                None => self.err(
+                    path,
+                    format!(
+                        "`{}` must be at least {min}; found {}",
+                        field(path),
+                        num(lo)
+                    ),
+                ),
+            }
             return None;
         }
         Some(tl)
@@ -122,19 +200,33 @@ impl<'a> Resolver<'a> {
 
     fn positive(&mut self, path: &str, v: f64) {
         if !(v > 0.0 && v.is_finite()) {
-            self.err(path, format!("must be a positive number; found {}", num(v)));
+            self.err(
+                path,
+                format!("`{}` must be above 0; found {}", field(path), num(v)),
+            );
         }
     }
 
     fn non_negative(&mut self, path: &str, v: f64) {
         if !(v >= 0.0 && v.is_finite()) {
-            self.err(path, format!("must be zero or more; found {}", num(v)));
+            self.err(
+                path,
+                format!("`{}` must be 0 or more; found {}", field(path), num(v)),
+            );
         }
     }
 
     fn fraction(&mut self, path: &str, v: f64) {
         if !(0.0..=1.0).contains(&v) {
-            self.err(path, format!("must be between 0 and 1; found {}", num(v)));
+            self.err(
+                path,
+                format!(
+                    "`{}` is a share, between 0 and 1; found {}{}",
+                    field(path),
+                    num(v),
+                    percent_hint(v)
+                ),
+            );
         }
     }
 
@@ -144,7 +236,12 @@ impl<'a> Resolver<'a> {
             return Some(i);
         }
         let mut msg = format!("{kind} `{name}` names no {kind}");
-        if let Some(s) = did_you_mean(name, names.iter().copied()) {
+        if let Some(s) = names
+            .iter()
+            .find(|n| n.to_lowercase() == name.to_lowercase())
+        {
+            msg.push_str(&format!("; names are case-sensitive: did you mean `{s}`?"));
+        } else if let Some(s) = did_you_mean(name, names.iter().copied()) {
             msg.push_str(&format!("; did you mean `{s}`?"));
         }
         if names.is_empty() {
@@ -157,12 +254,42 @@ impl<'a> Resolver<'a> {
         None
     }
 
+    /// [`Resolver::lookup`] for a name written as a mapping key (`products: {H10: 1.0}`): an
+    /// unknown name is shown at the key, not at its value.
+    fn lookup_key(&mut self, path: &str, kind: &str, name: &str, names: &[&str]) -> Option<usize> {
+        let found = self.lookup(path, kind, name, names);
+        if found.is_none()
+            && let Some(d) = self.problems.last_mut()
+            && let Some(loc) = locate_key(self.root, path)
+        {
+            d.loc = Some(loc);
+        }
+        found
+    }
+
     fn unique(&mut self, section: &str, names: &[&str]) {
         for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
+            if let Some(first) = names[..i].iter().position(|m| m == n) {
                 self.err(
                     &format!("{section}[{i}].name"),
-                    format!("duplicate name `{n}` in {section}"),
+                    format!(
+                        "duplicate name `{n}` in {section} (also {section}[{first}]); names must \
+                         be unique"
+                    ),
+                );
+            } else if let Some(first) = names[..i]
+                .iter()
+                .position(|m| m.to_lowercase() == n.to_lowercase())
+            {
+                // Two spellings of one name are almost always one thing written twice; in an
+                // `extends:` what-if the second spelling adds an item instead of changing one.
+                self.err(
+                    &format!("{section}[{i}].name"),
+                    format!(
+                        "`{n}` differs from `{}` ({section}[{first}]) only in case; names are \
+                         compared exactly, so this is a second item: use one spelling",
+                        names[first]
+                    ),
                 );
             }
         }
@@ -465,12 +592,18 @@ pub fn resolve(
         if let Some(y) = &packaging_yield
             && (y.range().0 <= 0.0 || y.range().1 > 1.0)
         {
+            let (lo, hi) = y.range();
+            let found = if lo == hi {
+                num(lo)
+            } else {
+                format!("values from {} to {}", num(lo), num(hi))
+            };
+            let bad = if hi > 1.0 { hi } else { lo };
             r.err(
                 &format!("{p}.packaging_yield"),
                 format!(
-                    "a yield is a share above 0 and at most 1; found values from {} to {}",
-                    y.range().0,
-                    y.range().1
+                    "a yield is a share above 0 and at most 1; found {found}{}",
+                    percent_hint(bad)
                 ),
             );
         }
@@ -488,12 +621,13 @@ pub fn resolve(
             Some(pl) => {
                 let lp = format!("{p}.logic");
                 r.positive(&format!("{lp}.dies_per_wafer"), pl.dies_per_wafer);
-                if pl.yield_ <= 0.0 || pl.yield_ > 1.0 {
+                if !(pl.yield_ > 0.0 && pl.yield_ <= 1.0) {
                     r.err(
                         &format!("{lp}.yield"),
                         format!(
-                            "a yield is a share above 0 and at most 1; found {}",
-                            pl.yield_
+                            "a yield is a share above 0 and at most 1; found {}{}",
+                            num(pl.yield_),
+                            percent_hint(pl.yield_)
                         ),
                     );
                 }
@@ -533,7 +667,14 @@ pub fn resolve(
             r.warn(&format!("{p}.power_w"), format!("{} W is very low for an accelerator; is it in kW? The field is in watts (H100: 700)", num(pr.power_w)));
         }
         if pr.power_w > 5000.0 && pr.packaging_line.is_some() {
-            r.warn(&format!("{p}.power_w"), format!("{} W per package is far above any GPU (B200: 1000 W); the field is in watts per unit", num(pr.power_w)));
+            r.warn(
+                &format!("{p}.power_w"),
+                format!(
+                    "{} W per package is far above any GPU (B200: 1000 W); `power_w` is one \
+                     unit's power in watts, not a server's or a rack's",
+                    num(pr.power_w)
+                ),
+            );
         }
         let price = r.timeline(
             &format!("{p}.price_usd"),
@@ -541,10 +682,33 @@ pub fn resolve(
             Interpolation::Step,
             0.0,
         );
+        if let Some(pt) = &price
+            && pt.range().1 > 0.0
+            && pt.range().1 < 100.0
+        {
+            r.warn(
+                &format!("{p}.price_usd"),
+                format!(
+                    "{} USD is below any accelerator's price; `price_usd` is in US dollars per \
+                     unit, not thousands (H100: about 30000)",
+                    num(pt.range().1)
+                ),
+            );
+        }
         let available = match &pr.available {
             Some(d) => r.date(&format!("{p}.available"), d).unwrap_or(0),
             None => 0,
         };
+        if available > r.end {
+            r.warn(
+                &format!("{p}.available"),
+                format!(
+                    "`{}` becomes available after the run ends ({}); it is never produced",
+                    pr.name,
+                    r.calendar.date(r.end)
+                ),
+            );
+        }
         let line_share = match &pr.line_share {
             Some(tl) => r.timeline(&format!("{p}.line_share"), tl, Interpolation::Step, 0.0),
             None => Some(Timeline::constant(1.0)),
@@ -615,7 +779,14 @@ pub fn resolve(
                 }
             }
         }
-        if lines[i].products.is_empty() {
+        // A product whose line name is unknown already has an error; "no product uses" the
+        // line it meant would only repeat it.
+        let unresolved = raw.products.iter().any(|pr| {
+            pr.packaging_line
+                .as_ref()
+                .is_some_and(|n| !line_names.contains(&n.as_str()))
+        });
+        if lines[i].products.is_empty() && !unresolved {
             r.warn(
                 &format!("supply.packaging_lines[{i}]"),
                 format!("no product uses line `{}`", l.name),
@@ -640,7 +811,13 @@ pub fn resolve(
         if need > 0.0 && have < 0.5 * need {
             r.warn(
                 "supply.hbm.stacks_per_month",
-                format!("HBM supply at the start ({have:.0} stacks/month) is less than half of what the packaging lines could use ({need:.0}); HBM will bind"),
+                format!(
+                    "HBM supply at the start ({have:.0} stacks/month) is less than half of what \
+                     the packaging lines could use ({need:.0}: wafers x packages_per_wafer x \
+                     packaging_yield x hbm_stacks); HBM will bind and packaging capacity go \
+                     unused. Check that `stacks_per_month` is per month and each product's \
+                     `hbm_stacks`"
+                ),
             );
         }
     }
@@ -673,9 +850,22 @@ pub fn resolve(
                     .unwrap_or(Growth::Timeline(Timeline::constant(0.0))),
             ),
             (RawBuyerKind::Competitor, None) => {
+                let no_operator = !raw.buyers.iter().any(|b| b.kind == RawBuyerKind::Operator);
+                let hint = if no_operator && !raw.segments.is_empty() {
+                    format!(
+                        "; if `{}` is the operator whose segments make its demand, add \
+                         `kind: operator`",
+                        b.name
+                    )
+                } else {
+                    String::new()
+                };
                 r.err(
                     &format!("{p}.demand_h100e"),
-                    "a competitor needs `demand_h100e` (the fleet it wants, in H100-equivalents)",
+                    format!(
+                        "a competitor needs `demand_h100e` (the fleet it wants, in \
+                         H100-equivalents){hint}"
+                    ),
                 );
                 BuyerKind::Competitor(Growth::Timeline(Timeline::constant(0.0)))
             }
@@ -685,16 +875,27 @@ pub fn resolve(
         }
         let mut mix = Vec::new();
         let mut total = Some(0.0);
+        let mut terms = Vec::new();
         for (name, share) in &b.products {
-            let mp = format!("{p}.products.{name}");
+            let mp = child_path(&format!("{p}.products"), name);
             total = total.zip(share.constant()).map(|(a, b)| a + b);
+            if let Some(v) = share.constant() {
+                terms.push(format!("{name} {}", num(v)));
+            }
             let tl = r.timeline(&mp, share, Interpolation::Step, 0.0);
             if let Some(tl) = &tl
                 && tl.range().1 > 1.0
             {
-                r.err(&mp, format!("a share is at most 1; found {}", tl.range().1));
+                r.err(
+                    &mp,
+                    format!(
+                        "a share is at most 1; found {}{}",
+                        num(tl.range().1),
+                        percent_hint(tl.range().1)
+                    ),
+                );
             }
-            if let (Some(k), Some(tl)) = (r.lookup(&mp, "product", name, &product_names), tl) {
+            if let (Some(k), Some(tl)) = (r.lookup_key(&mp, "product", name, &product_names), tl) {
                 mix.push((k, tl));
             }
         }
@@ -706,9 +907,21 @@ pub fn resolve(
         } else if let Some(total) = total
             && (total - 1.0).abs() > 1e-6
         {
+            let hint = if (total - 100.0).abs() < 1e-6 {
+                "; write shares as fractions (60% is 0.6)".to_string()
+            } else {
+                format!(
+                    "; scale them so they add up to 1 (each share divided by {})",
+                    num(round6(total))
+                )
+            };
             r.err(
                 &format!("{p}.products"),
-                format!("product shares must sum to 1; they sum to {total}"),
+                format!(
+                    "product shares must sum to 1; they sum to {} ({}){hint}",
+                    num(round6(total)),
+                    terms.join(" + ")
+                ),
             );
         }
         let budget = b.budget_usd_per_year.as_ref().and_then(|tl| {
@@ -782,7 +995,7 @@ pub fn resolve(
         }
         let mut initial_fleet = Vec::new();
         for (name, units) in &b.initial_fleet {
-            let fp = format!("{p}.initial_fleet.{name}");
+            let fp = child_path(&format!("{p}.initial_fleet"), name);
             r.non_negative(&fp, *units);
             if *units > 1e10 {
                 r.err(
@@ -793,7 +1006,7 @@ pub fn resolve(
                     ),
                 );
             }
-            if let Some(k) = r.lookup(&fp, "product", name, &product_names) {
+            if let Some(k) = r.lookup_key(&fp, "product", name, &product_names) {
                 initial_fleet.push((k, units.max(0.0).round() as u64));
             }
         }
@@ -843,17 +1056,31 @@ pub fn resolve(
         }
         let peak =
             mw.as_ref().map_or(0.0, |tl| tl.range().1) + builds.iter().map(|b| b.1).sum::<f64>();
+        // Point at the power the site states, or at the site when it only has builds.
+        let power_path = if s.megawatts.is_some() {
+            format!("{p}.megawatts")
+        } else {
+            p.clone()
+        };
         if peak > 0.0 && peak < 0.1 {
             r.warn(
-                &p,
-                format!("{peak} MW is smaller than one rack; the fields are in megawatts"),
+                &power_path,
+                format!(
+                    "site `{}` peaks at {} MW, less than one rack; power is in megawatts: a \
+                     50 MW site is `megawatts: 50`",
+                    s.name,
+                    num(peak)
+                ),
             );
         }
         if peak > 20_000.0 {
             r.warn(
-                &p,
+                &power_path,
                 format!(
-                    "{peak} MW is larger than any datacenter campus; the fields are in megawatts"
+                    "site `{}` peaks at {} MW, more than any datacenter campus; power is in \
+                     megawatts, not kilowatts",
+                    s.name,
+                    num(peak)
                 ),
             );
         }
@@ -1056,6 +1283,12 @@ pub fn resolve(
                 prods.push(k);
             }
         }
+        if e.products.is_empty() {
+            r.warn(
+                &format!("{p}.products"),
+                "the rule lists no products, so it changes nothing",
+            );
+        }
         if !regions.contains(&e.region.as_str()) {
             let mut msg = format!(
                 "no buyer is in region `{}`, so the rule changes nothing",
@@ -1084,7 +1317,14 @@ pub fn resolve(
         if let (Some(f), Some(u)) = (from, until)
             && u < f
         {
-            r.err(&format!("{p}.until"), "`until` comes before `from`");
+            r.err(
+                &format!("{p}.until"),
+                format!(
+                    "`until` {} comes before `from` {}; the rule would never be in force",
+                    e.until.as_deref().unwrap_or(""),
+                    e.from
+                ),
+            );
         }
         if let Some(u) = until
             && u < 0
@@ -1127,7 +1367,13 @@ pub fn resolve(
         if let (Some(s), Some(e)) = (start, end)
             && e < s
         {
-            r.err(&format!("{p}.end"), "`end` comes before `start`");
+            r.err(
+                &format!("{p}.end"),
+                format!(
+                    "`end` {} comes before `start` {}; a reservation's `end` is its last day",
+                    res.end, res.start
+                ),
+            );
         }
         if let Some(b) = buyer
             && Some(b) != operator
@@ -1186,6 +1432,74 @@ pub fn resolve(
     Ok((scenario, warnings))
 }
 
+/// For a date written another common way (`01/15/2024`, `2024/01/15`, `15.01.2024`,
+/// `2024-1-5`): the same date as capsim writes it.
+fn date_hint(text: &str) -> String {
+    let parts: Vec<&str> = text.trim().split(['/', '.', '-']).collect();
+    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse::<u32>().ok()).collect();
+    let Some(nums) = nums else {
+        return String::new();
+    };
+    let ymd = |y: u32, m: u32, d: u32| {
+        let s = format!("{y:04}-{m:02}-{d:02}");
+        parse_date(&s).is_ok().then_some(s)
+    };
+    let year_first = parts.first().is_some_and(|p| p.len() == 4);
+    let year_last = parts.last().is_some_and(|p| p.len() == 4);
+    let candidates: Vec<String> = match nums.as_slice() {
+        [y, m] if year_first => ymd(*y, *m, 1)
+            .map(|s| s[..7].to_string())
+            .into_iter()
+            .collect(),
+        [y, m, d] if year_first => ymd(*y, *m, *d).into_iter().collect(),
+        [a, b, y] if year_last => {
+            // Month first (US) or day first: offer whichever exist.
+            let mut c: Vec<String> = [ymd(*y, *a, *b), ymd(*y, *b, *a)]
+                .into_iter()
+                .flatten()
+                .collect();
+            c.dedup();
+            c
+        }
+        _ => Vec::new(),
+    };
+    match candidates.as_slice() {
+        [one] => format!("; write `{one}`"),
+        [a, b] => format!("; write `{a}` (month first) or `{b}` (day first)"),
+        _ => String::new(),
+    }
+}
+
+/// The last segment of a field path, for messages: `power_w` for `products[0].power_w`.
+fn field(path: &str) -> &str {
+    // A quoted last key (`products."Gaudi 3.0"`) may hold dots.
+    if let Some(inner) = path.strip_suffix('"')
+        && let Some(open) = inner.rfind('"')
+    {
+        return &path[open..];
+    }
+    let last = path.rsplit('.').next().unwrap_or(path);
+    last.split('[').next().unwrap_or(last)
+}
+
+/// For a share written as a percentage (1 < v ≤ 100): how to write it as a fraction.
+fn percent_hint(v: f64) -> String {
+    if v > 1.0 && v <= 100.0 {
+        format!(
+            "; is it a percentage? write {}% as {}",
+            num(v),
+            num(v / 100.0)
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// `v` rounded to 6 decimals, so sums of shares print as `1.1`, not `1.1000000000000001`.
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
 /// A number for messages: plain when ordinary, scientific when huge or tiny.
 fn num(v: f64) -> String {
     let a = v.abs();
@@ -1217,9 +1531,39 @@ fn parse_or_push(
                 severity: Severity::Error,
                 loc: locate(root, path),
                 path: path.to_string(),
-                message: e.to_string(),
+                message: format!("{e}{}", date_hint(text)),
             });
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_written_another_way_get_the_capsim_spelling() {
+        assert_eq!(date_hint("01/15/2024"), "; write `2024-01-15`");
+        assert_eq!(date_hint("15.01.2024"), "; write `2024-01-15`");
+        assert_eq!(
+            date_hint("03/04/2024"),
+            "; write `2024-03-04` (month first) or `2024-04-03` (day first)"
+        );
+        assert_eq!(date_hint("2024/1/5"), "; write `2024-01-05`");
+        assert_eq!(date_hint("2024.01"), "; write `2024-01`");
+        assert_eq!(date_hint("2024-02-30"), "");
+        assert_eq!(date_hint("soon"), "");
+    }
+
+    #[test]
+    fn shares_written_as_percentages_are_spotted() {
+        assert_eq!(percent_hint(90.0), "; is it a percentage? write 90% as 0.9");
+        assert_eq!(percent_hint(0.9), "");
+        assert_eq!(percent_hint(250.0), "");
+        assert_eq!(field("products[0].power_w"), "power_w");
+        assert_eq!(field("buyers[0].products.\"Gaudi 3.0\""), "\"Gaudi 3.0\"");
+        // 0.7 + 0.2 is 0.8999999999999999 in binary; the message should say 0.9.
+        assert_eq!(num(round6(0.7 + 0.2)), "0.9");
     }
 }

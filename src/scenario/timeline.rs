@@ -14,15 +14,17 @@
 //! budgets; linear for yields, usage and user timelines): see `docs/scenario-reference.md`.
 //! Before the first point a timeline holds its first value; after the last, its last value.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::engine::Time;
 
 /// How a timeline moves between two dated points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Interpolation {
     /// Holds each value until the next point.
@@ -52,6 +54,50 @@ impl RawTimeline {
             RawTimeline::Constant(v) => Some(*v),
             RawTimeline::Points { .. } => None,
         }
+    }
+}
+
+/// Written by hand, as the deserialiser is: a number, a map of dates to numbers (with an
+/// optional `interpolation:`), or `{interpolation:, points:}`. A date key is anything that
+/// starts with a digit here; `resolve` checks the date itself.
+impl JsonSchema for RawTimeline {
+    fn schema_name() -> Cow<'static, str> {
+        "Timeline".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let interpolation = generator.subschema_for::<Interpolation>();
+        let dated = json_schema!({
+            "type": "object",
+            "propertyNames": { "pattern": "^[0-9]" },
+            "additionalProperties": { "type": "number" },
+            "minProperties": 1
+        });
+        json_schema!({
+            "description": "A quantity that changes over time: a number, a map of dates \
+                (YYYY-MM or YYYY-MM-DD) to numbers, or {interpolation: step|linear, points: \
+                {DATE: NUMBER, ...}}. Before the first date it holds its first value, after \
+                the last its last.",
+            "anyOf": [
+                { "type": "number", "description": "One value for the whole run." },
+                {
+                    "type": "object",
+                    "description": "Dated values, e.g. {2023-06: 8000, 2024-01: 15000}.",
+                    "properties": { "interpolation": interpolation },
+                    "patternProperties": { "^[0-9]": { "type": "number" } },
+                    "additionalProperties": false,
+                    // At least one key is a date: not every key fails the date pattern.
+                    "not": { "propertyNames": { "not": { "pattern": "^[0-9]" } } }
+                },
+                {
+                    "type": "object",
+                    "description": "Dated values with their interpolation spelled out.",
+                    "properties": { "interpolation": interpolation, "points": dated },
+                    "required": ["points"],
+                    "additionalProperties": false
+                }
+            ]
+        })
     }
 }
 

@@ -1,6 +1,9 @@
+mod bad;
 mod charts;
 mod cli;
+mod cli_conventions;
 mod conservation;
 mod hand;
 mod mm1;
+mod props;
 mod robust;

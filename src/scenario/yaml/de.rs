@@ -11,8 +11,11 @@ use serde::de::{
     SeqAccess, Unexpected, VariantAccess, Visitor,
 };
 
-use super::diag::{Diagnostic, unknown_name_hint};
+use super::diag::{Diagnostic, did_you_mean, unknown_name_hint};
 use super::node::{Key, Loc, Node, Trail, Value, float_text, plural, quote_short};
+
+/// The words a timeline map takes besides dates (see `scenario::timeline`).
+const TIMELINE_KEYS: &[&str] = &["interpolation", "points"];
 
 /// Builds `T` from a tree (usually the merged scenario), with serde's derive.
 ///
@@ -45,6 +48,9 @@ pub(super) struct DeError {
     message: String,
     /// Set once by the innermost node that saw the error.
     place: Option<(Option<Loc>, String)>,
+    /// For an unknown field raised by a visitor after it read the key (not through serde's
+    /// field identifier): the key, so the mapping can place the error at it.
+    field: Option<String>,
 }
 
 impl DeError {
@@ -52,6 +58,7 @@ impl DeError {
         DeError {
             message: message.into(),
             place: None,
+            field: None,
         }
     }
 
@@ -86,8 +93,12 @@ impl de::Error for DeError {
     }
 
     fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> DeError {
+        let hint = match unexp {
+            Unexpected::Str(s) if exp.to_string().starts_with("a number") => number_hint(s),
+            _ => String::new(),
+        };
         DeError::new(format!(
-            "expected {exp}, found {}",
+            "expected {exp}, found {}{hint}",
             describe_unexpected(&unexp)
         ))
     }
@@ -111,15 +122,28 @@ impl de::Error for DeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> DeError {
-        if expected.is_empty() {
-            return DeError::new(format!(
+        let mut err = if expected.is_empty() {
+            DeError::new(format!(
                 "unknown field `{field}`; this mapping takes no fields"
-            ));
-        }
-        DeError::new(format!(
-            "unknown field `{field}`{}",
-            unknown_name_hint(field, expected)
-        ))
+            ))
+        } else if expected == TIMELINE_KEYS
+            && did_you_mean(field, expected.iter().copied()).is_none()
+        {
+            // A timeline map whose key is neither a date nor one of its two words: most often
+            // a date written another way (`Jan-2024`, `2024/01`).
+            DeError::new(format!(
+                "`{field}` is not a date; a timeline's keys are dates written YYYY-MM or \
+                 YYYY-MM-DD ({{2024-01: 8000, 2024-07-15: 12000}}), or `interpolation` and \
+                 `points`"
+            ))
+        } else {
+            DeError::new(format!(
+                "unknown field `{field}`{}",
+                unknown_name_hint(field, expected)
+            ))
+        };
+        err.field = Some(field.to_string());
+        err
     }
 
     fn missing_field(field: &'static str) -> DeError {
@@ -180,6 +204,14 @@ impl<'p> NodeDe<'_, 'p> {
             (Value::Null, "a mapping" | "a list") => {
                 "; nothing is written under this key (check the indentation)".to_string()
             }
+            (Value::Seq(_), "a mapping") => {
+                "; a mapping is written `{key: value, ...}` or one `key: value` per line, \
+                 without `- `"
+                    .to_string()
+            }
+            (Value::Map(_), "a list") => {
+                "; start each item of a list with `- ` (or write `[a, b]`)".to_string()
+            }
             _ => String::new(),
         };
         DeError::new(format!("expected {expected}, found {found}{hint}"))
@@ -202,10 +234,13 @@ impl<'p> NodeDe<'_, 'p> {
     fn ranged<T: TryFrom<i128> + fmt::Display>(&self, min: T, max: T) -> Result<T, DeError> {
         let v = self.whole()?;
         T::try_from(v).map_err(|_| {
-            DeError::new(format!(
-                "expected a whole number from {min} to {max}, found the number {v}"
-            ))
-            .placed(self.node.loc, self.trail)
+            let range = if v < 0 && min.to_string() == "0" {
+                "a whole number, 0 or more".to_string()
+            } else {
+                format!("a whole number from {min} to {max}")
+            };
+            DeError::new(format!("expected {range}, found the number {v}"))
+                .placed(self.node.loc, self.trail)
         })
     }
 
@@ -218,6 +253,27 @@ impl<'p> NodeDe<'_, 'p> {
             Value::Float(f) => Ok(f),
             _ => Err(self.type_error("a number")),
         }
+    }
+
+    /// Visits a mapping. A visitor that reads keys as strings and refuses one itself (a
+    /// timeline's `interpolaton:`) raises an unplaced error: it is put at that key.
+    fn visit_entries<'de, V: Visitor<'de>>(
+        &self,
+        visitor: V,
+        entries: &[(Key, Node)],
+    ) -> Result<V::Value, DeError> {
+        visitor
+            .visit_map(self.map_access(entries))
+            .map_err(|e| match (&e.place, &e.field) {
+                (None, Some(field)) => match entries.iter().find(|(k, _)| &k.name == field) {
+                    Some((key, _)) => {
+                        let trail = Trail::Key(self.trail, &key.name);
+                        e.placed(key.loc, &trail)
+                    }
+                    None => e,
+                },
+                _ => e,
+            })
     }
 
     fn map_access<'e>(&self, entries: &'e [(Key, Node)]) -> MapDe<'e, 'p> {
@@ -238,7 +294,47 @@ fn number_hint(s: &str) -> String {
     if cleaned != trimmed && cleaned.parse::<f64>().is_ok() {
         return format!("; digit separators `_` only work in whole numbers: write {cleaned}");
     }
-    String::new()
+    // `$30,000`, `1,000`: currency signs and thousands commas.
+    let bare = trimmed.trim_start_matches(['$', '€', '£']).replace(',', "");
+    if bare != trimmed && bare.parse::<f64>().is_ok() {
+        return format!(
+            "; write the bare number {bare}, without currency signs or thousands commas"
+        );
+    }
+    // `90%`: a share is a fraction.
+    if let Some(p) = trimmed
+        .strip_suffix('%')
+        .and_then(|p| p.trim().parse::<f64>().ok())
+    {
+        return format!("; write a share as a fraction: {}", p / 100.0);
+    }
+    // `10k`, `1.5M`, `2B`: magnitude suffixes.
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(trimmed.len());
+    let (digits, suffix) = trimmed.split_at(split);
+    let Ok(n) = digits.parse::<f64>() else {
+        return String::new();
+    };
+    let scale = match suffix.trim() {
+        "k" | "K" => Some(1e3),
+        "M" => Some(1e6),
+        "B" | "G" | "bn" => Some(1e9),
+        "T" => Some(1e12),
+        _ => None,
+    };
+    match scale {
+        Some(scale) => format!(
+            "; write the whole number: {} (YAML has no `{}` suffix)",
+            float_text(n * scale),
+            suffix.trim()
+        ),
+        // `700W`, `50 MW`: the unit is in the field's name, not the value.
+        None => format!(
+            "; write the number alone ({digits}): the unit is part of the field's name \
+             (`power_w` is in watts)"
+        ),
+    }
 }
 
 macro_rules! deserialize_integer {
@@ -263,7 +359,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
             Value::Float(_) => visitor.visit_f64(self.number()?),
             Value::Str(s) => visitor.visit_str(s),
             Value::Seq(items) => visitor.visit_seq(SeqDe::new(items, self.trail)),
-            Value::Map(entries) => visitor.visit_map(self.map_access(entries)),
+            Value::Map(entries) => self.visit_entries(visitor, entries),
         };
         self.place(result)
     }
@@ -408,7 +504,7 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
-            Value::Map(entries) => self.place(visitor.visit_map(self.map_access(entries))),
+            Value::Map(entries) => self.place(self.visit_entries(visitor, entries)),
             _ => Err(self.type_error("a mapping")),
         }
     }
@@ -734,5 +830,25 @@ impl<'de> VariantAccess<'de> for EnumDe<'_, '_> {
                 empty.place(visitor.visit_map(empty.map_access(&[])))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_hint;
+
+    #[test]
+    fn number_hints_name_the_fix() {
+        assert_eq!(
+            number_hint("8000"),
+            "; remove the quotes to make it a number"
+        );
+        assert!(number_hint("1_000.5").contains("write 1000.5"));
+        assert!(number_hint("$30,000").contains("write the bare number 30000"));
+        assert!(number_hint("90%").contains("write a share as a fraction: 0.9"));
+        assert!(number_hint("500k").contains("write the whole number: 500000"));
+        assert!(number_hint("1.5M").contains("write the whole number: 1500000"));
+        assert!(number_hint("700W").contains("write the number alone (700)"));
+        assert_eq!(number_hint("abc"), "");
     }
 }

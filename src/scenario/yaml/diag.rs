@@ -8,6 +8,8 @@ use super::node::Loc;
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     files: Vec<(String, String)>,
+    /// `--set` arguments, in order; a `--set` value's [`Loc`] has `line` = index + 1.
+    sets: Vec<String>,
 }
 
 impl Sources {
@@ -25,6 +27,16 @@ impl Sources {
                 id
             }
             _ => Loc::UNKNOWN_SOURCE,
+        }
+    }
+
+    /// Registers a `--set` argument and returns the location its values carry, so messages
+    /// can say which override is at fault.
+    pub fn add_set(&mut self, arg: impl Into<String>) -> Loc {
+        self.sets.push(arg.into());
+        Loc {
+            line: u32::try_from(self.sets.len()).unwrap_or(0),
+            ..Loc::COMMAND_LINE
         }
     }
 
@@ -51,10 +63,18 @@ impl Sources {
         self.text(loc.source).lines().nth(index)
     }
 
-    /// `file:line:column`, `command line --set`, or `<unknown location>`.
+    /// `file:line:column`, `command line --set` (followed by the argument when it was
+    /// registered with [`Sources::add_set`]), or `<unknown location>`.
     pub fn describe(&self, loc: Loc) -> String {
         if loc.is_command_line() {
-            "command line --set".to_string()
+            let arg = usize::try_from(loc.line)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| self.sets.get(i));
+            match arg {
+                Some(arg) => format!("command line --set `{arg}`"),
+                None => "command line --set".to_string(),
+            }
         } else if loc.is_in_file() {
             let name = self.name(loc.source).unwrap_or("<unknown file>");
             format!("{name}:{}:{}", loc.line, loc.column)
@@ -323,6 +343,19 @@ fn edit_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_location_names_its_argument() {
+        let mut sources = Sources::new();
+        let first = sources.add_set("end=2026-12");
+        let second = sources.add_set("products.H10.power_w=800");
+        assert!(first.is_command_line() && second.is_command_line());
+        assert_eq!(
+            sources.describe(second),
+            "command line --set `products.H10.power_w=800`"
+        );
+        assert_eq!(sources.describe(Loc::COMMAND_LINE), "command line --set");
+    }
 
     fn dist(a: &str, b: &str) -> Option<usize> {
         edit_distance(&normalize(a), &normalize(b), 10)

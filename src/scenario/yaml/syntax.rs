@@ -47,8 +47,8 @@ pub fn parse(text: &str, source: u32) -> Result<Node, Diagnostic> {
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
     };
-    let raw: Spanned<RawValue> =
-        serde_saphyr::from_str_with_options(text, options).map_err(|e| saphyr_error(&e, source))?;
+    let raw: Spanned<RawValue> = serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| saphyr_error(&e, text, source))?;
     let cx = Context { text, source };
     cx.convert(raw, &Trail::Root)
 }
@@ -58,7 +58,7 @@ pub fn parse(text: &str, source: u32) -> Result<Node, Diagnostic> {
 /// in debug builds, where each level costs tens of kilobytes.
 pub const MAX_DEPTH: usize = 24;
 
-fn saphyr_error(err: &serde_saphyr::Error, source: u32) -> Diagnostic {
+fn saphyr_error(err: &serde_saphyr::Error, text: &str, source: u32) -> Diagnostic {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach;
     let err = err.without_snippet();
@@ -75,11 +75,327 @@ fn saphyr_error(err: &serde_saphyr::Error, source: u32) -> Diagnostic {
         }
         other => UserMessageFormatter.format_message(other).into_owned(),
     };
+    let loc = err.location().map(|location| to_loc(&location, source));
+    let (message, loc) = explain(text, message, loc);
     let diagnostic = Diagnostic::error(format!("invalid YAML: {message}"));
-    match err.location() {
-        Some(location) => diagnostic.at(to_loc(&location, source)),
+    match loc {
+        Some(loc) => diagnostic.at(loc),
         None => diagnostic,
     }
+}
+
+/// Turns the parser's message into one that names the usual slip behind it, and moves the
+/// location to where the slip is when the parser only noticed it later (a tab, an unclosed
+/// bracket or quote). Returns the message (without the `invalid YAML: ` prefix) and location.
+fn explain(text: &str, message: String, loc: Option<Loc>) -> (String, Option<Loc>) {
+    let Some(loc) = loc.filter(|l| l.line > 0) else {
+        return (message, loc);
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let line_at = |n: u32| {
+        usize::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| lines.get(i).copied())
+    };
+    let at = |line: usize, column: usize, len: usize| Loc {
+        source: loc.source,
+        line: u32::try_from(line).unwrap_or(0),
+        column: u32::try_from(column).unwrap_or(0),
+        len: u32::try_from(len).unwrap_or(0),
+    };
+    let lower = message.to_lowercase();
+
+    // A tab in the indentation: serde-saphyr may report it on the line before.
+    if lower.contains("tab") {
+        let tabbed = |(i, l): &(usize, &&str)| {
+            let lead: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            lead.contains('\t')
+                .then(|| (i + 1, lead.find('\t').map_or(1, |c| c + 1)))
+        };
+        let numbered: Vec<(usize, &&str)> = lines.iter().enumerate().collect();
+        let from = usize::try_from(loc.line).unwrap_or(1);
+        let found = numbered
+            .iter()
+            .filter(|(i, _)| i + 1 >= from)
+            .find_map(tabbed)
+            .or_else(|| numbered.iter().rev().find_map(tabbed));
+        return match found {
+            Some((line, column)) => (
+                "this line is indented with a tab; YAML indentation must be spaces".to_string(),
+                Some(at(line, column, 1)),
+            ),
+            None => (format!("{message}; use spaces, not tabs"), Some(loc)),
+        };
+    }
+
+    // An unclosed bracket or quote is only noticed where the parser gives up: point at the
+    // opening one when it is on an earlier line.
+    let flow = lower.contains("flow") || lower.contains("bracket");
+    let quoted = lower.contains("quoted") || lower.contains("end of stream");
+    if flow || quoted {
+        let (quote, brackets) = unclosed(&lines, loc.line, loc.column);
+        if let Some(q) = quote.filter(|q| q.line < loc.line) {
+            return (
+                format!(
+                    "this `{}` starts a quoted value that is never closed (the parser ran on to \
+                     line {}); close it with `{}` on the same line",
+                    q.ch, loc.line, q.ch
+                ),
+                Some(at(q.line as usize, q.column as usize, 1)),
+            );
+        }
+        if flow && let Some(b) = brackets.last().filter(|b| b.line < loc.line) {
+            let close = if b.ch == '{' { '}' } else { ']' };
+            return (
+                format!(
+                    "this `{}` is never closed (the parser ran on to line {}); add `{close}` at \
+                     the end of the value",
+                    b.ch, loc.line
+                ),
+                Some(at(b.line as usize, b.column as usize, 1)),
+            );
+        }
+        return (message, Some(loc));
+    }
+
+    let here = line_at(loc.line).unwrap_or("");
+    // `key:value` with no space after the colon is one plain string, not a key.
+    if (lower.contains("simple key") || lower.contains("could not find expected ':'"))
+        && let Some(key) = glued_key(here)
+    {
+        return (
+            format!("`{key}:` needs a space after the colon: write `{key}: ...`"),
+            Some(loc),
+        );
+    }
+    if lower.contains("mapping values are not allowed") {
+        // `name: Rest of market: US` -- a second `: ` inside a plain value.
+        let before: String = here
+            .chars()
+            .take(usize::try_from(loc.column).unwrap_or(1).saturating_sub(1))
+            .collect();
+        if let Some(colon) = before.find(": ") {
+            let key = before[..colon].trim().trim_start_matches("- ");
+            let value = here[colon + 2..].trim();
+            return (
+                format!(
+                    "a value containing `: ` must be quoted: write `{key}: \"{}\"`",
+                    value.replace('"', "\\\"")
+                ),
+                Some(loc),
+            );
+        }
+        if let Some(found) = dash_without_space(&lines, loc) {
+            return found;
+        }
+        if let Some((above, key)) = previous_key(&lines, loc.line)
+            && indent_of(here) > key.1
+        {
+            let name = here.trim().split(':').next().unwrap_or("").trim();
+            let line = usize::try_from(loc.line).unwrap_or(0);
+            return (
+                format!(
+                    "`{name}:` is indented deeper than `{}:` on line {above}, so YAML reads it \
+                     as part of that value; start the keys of one mapping in the same column",
+                    key.0
+                ),
+                Some(at(line, indent_of(here) + 1, name.chars().count())),
+            );
+        }
+        return (
+            format!("{message}; check the indentation, or quote a value that contains `: `"),
+            Some(loc),
+        );
+    }
+    if lower.contains("did not find expected") && lower.contains("block") {
+        if let Some(found) = dash_without_space(&lines, loc) {
+            return found;
+        }
+        if let Some((above, key)) = previous_key(&lines, loc.line) {
+            let name = here.trim().split(':').next().unwrap_or("").trim();
+            let column = indent_of(here) + 1;
+            return (
+                format!(
+                    "`{name}` starts in column {column}, which lines up with no key above it \
+                     (`{}:` on line {above} starts in column {}); start the keys of one mapping \
+                     in the same column",
+                    key.0,
+                    key.1 + 1
+                ),
+                Some(loc),
+            );
+        }
+        return (
+            format!("{message}; check the indentation of this line"),
+            Some(loc),
+        );
+    }
+    if lower.contains("unexpected character") {
+        let start = usize::try_from(loc.column).unwrap_or(1).saturating_sub(1);
+        let value: String = here.chars().skip(start).collect();
+        let value = value.trim_end();
+        if let Some(c @ ('@' | '`')) = value.chars().next() {
+            let tick = if c == '`' { "`` ` ``" } else { "`@`" };
+            return (
+                format!(
+                    "{tick} is reserved in YAML and cannot start a plain value; quote it: \
+                     \"{}\"",
+                    value.replace('"', "\\\"")
+                ),
+                Some(loc),
+            );
+        }
+    }
+    (message, Some(loc))
+}
+
+/// `-name: x` on the line of `loc` or up to four lines above: a list item needs a space after
+/// the dash. Returns the message and the dash's location.
+fn dash_without_space(lines: &[&str], loc: Loc) -> Option<(String, Option<Loc>)> {
+    let last = usize::try_from(loc.line).ok()?;
+    let first = last.saturating_sub(5);
+    (first..last).rev().find_map(|n| {
+        let l = lines.get(n)?;
+        let t = l.trim_start();
+        let dashless = t.starts_with('-') && t.chars().nth(1).is_some_and(char::is_alphabetic);
+        dashless.then(|| {
+            let column = l.len() - t.len() + 1;
+            (
+                format!(
+                    "a list item needs a space after `-`: write `- {}`",
+                    t[1..].trim_end()
+                ),
+                Some(Loc {
+                    source: loc.source,
+                    line: u32::try_from(n + 1).unwrap_or(0),
+                    column: u32::try_from(column).unwrap_or(0),
+                    len: 1,
+                }),
+            )
+        })
+    })
+}
+
+/// Width of a line's leading spaces.
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The nearest line above `line` (1-based) that holds a `key:`, as (line number, (key, the
+/// key's 0-based column)).
+fn previous_key<'a>(lines: &[&'a str], line: u32) -> Option<(usize, (&'a str, usize))> {
+    let end = usize::try_from(line).ok()?.checked_sub(1)?;
+    (0..end).rev().find_map(|i| {
+        let l = lines.get(i)?;
+        let t = l.trim_start_matches(' ');
+        if t.is_empty() || t.starts_with('#') {
+            return None;
+        }
+        let (dash, t) = match t.strip_prefix("- ") {
+            Some(rest) => (2 + rest.len() - rest.trim_start().len(), rest.trim_start()),
+            None => (0, t),
+        };
+        let key = t.split(':').next()?;
+        let ok = t.contains(':') && !key.is_empty() && !key.contains([' ', '{', '[', '"', '\'']);
+        ok.then(|| (i + 1, (key, indent_of(l) + dash)))
+    })
+}
+
+/// `power_w:700`: the key of a `key:value` with no space, if the line is one.
+fn glued_key(line: &str) -> Option<&str> {
+    let t = line.trim_start().trim_start_matches("- ");
+    let (key, rest) = t.split_once(':')?;
+    let ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        && rest.starts_with(|c: char| !c.is_whitespace());
+    ok.then_some(key)
+}
+
+/// An opening quote or bracket, located (1-based line and character column).
+#[derive(Clone, Copy)]
+struct Open {
+    line: u32,
+    column: u32,
+    ch: char,
+}
+
+/// Scans `lines` up to (`line`, `column`) and returns the quote still open there, if any, and
+/// the flow brackets still open, innermost last. Only quotes and brackets that start a value
+/// count (after `: `, `- `, `[`, `{`, `,` or at the start of a line); `#` starts a comment after
+/// a space. Good enough to point at the likely culprit of a parse error.
+fn unclosed(lines: &[&str], line: u32, column: u32) -> (Option<Open>, Vec<Open>) {
+    let mut quote: Option<Open> = None;
+    let mut stack: Vec<Open> = Vec::new();
+    for (i, text) in lines.iter().enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if n > line {
+            break;
+        }
+        let chars: Vec<char> = text.chars().collect();
+        // The last significant character before this one on the line, and whether a space
+        // came after it.
+        let mut prev: Option<char> = None;
+        let mut spaced = false;
+        let mut k = 0;
+        while k < chars.len() {
+            let col = u32::try_from(k + 1).unwrap_or(u32::MAX);
+            if n == line && col >= column {
+                break;
+            }
+            let c = chars[k];
+            if let Some(q) = quote {
+                if q.ch == '"' && c == '\\' {
+                    k += 2;
+                    continue;
+                }
+                if c == q.ch {
+                    if q.ch == '\'' && chars.get(k + 1) == Some(&'\'') {
+                        k += 2;
+                        continue;
+                    }
+                    quote = None;
+                    prev = Some(c);
+                    spaced = false;
+                }
+                k += 1;
+                continue;
+            }
+            if c == ' ' || c == '\t' {
+                spaced = true;
+                k += 1;
+                continue;
+            }
+            if c == '#' && (prev.is_none() || spaced) {
+                break;
+            }
+            let starts_value = match prev {
+                None => true,
+                Some('[' | '{' | ',') => true,
+                Some(':' | '-' | '?') => spaced,
+                _ => false,
+            };
+            let open = Open {
+                line: n,
+                column: col,
+                ch: c,
+            };
+            match c {
+                '"' | '\'' if starts_value => quote = Some(open),
+                '[' | '{' if starts_value || !stack.is_empty() => stack.push(open),
+                ']' | '}' if !stack.is_empty() => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            prev = Some(c);
+            spaced = false;
+            k += 1;
+        }
+    }
+    (quote, stack)
 }
 
 fn to_loc(location: &Location, source: u32) -> Loc {
@@ -525,5 +841,100 @@ products: {h100: {hbm_stacks: 5}}
         let err = parse("a: 1\n---\nb: 2\n", 0).expect_err("two documents");
         assert!(err.message.contains("one YAML document"), "{}", err.message);
         assert!(parse("? [1, 2]\n: 3\n", 0).is_err());
+    }
+
+    /// (message, line, column) of a parse error.
+    fn slip(text: &str) -> (String, u32, u32) {
+        let err = parse(text, 0).expect_err("a syntax error");
+        let (line, column) = err.loc.map_or((0, 0), |l| (l.line, l.column));
+        (err.message, line, column)
+    }
+
+    #[test]
+    fn syntax_errors_name_the_usual_slip_where_it_is() {
+        // A tab in the indentation of line 3, whatever line the parser blames.
+        let (msg, line, column) = slip("p:\n  - name: H100\n\tvendor: Nvidia\n");
+        assert!(msg.contains("indented with a tab"), "{msg}");
+        assert_eq!((line, column), (3, 1));
+
+        // An unclosed `{` is shown where it opens, not where the parser gave up.
+        let (msg, line, column) = slip("a:\n  mix: {H100: 1.0\n  fleet: {H100: 5}\n");
+        assert!(msg.contains("this `{` is never closed"), "{msg}");
+        assert_eq!((line, column), (2, 8));
+
+        // A quote opened on line 1 and never closed.
+        let (msg, line, column) = slip("a: \"Nvidia\nb: 1\nc: 2\n");
+        assert!(msg.contains("quoted value that is never closed"), "{msg}");
+        assert_eq!((line, column), (1, 4));
+
+        let (msg, ..) = slip("name: Rest of market: US\n");
+        assert!(
+            msg.contains("must be quoted: write `name: \"Rest of market: US\"`"),
+            "{msg}"
+        );
+
+        let (msg, line, column) = slip("l:\n  - name: a\n  -name: b\n    x: 1\n");
+        assert!(msg.contains("needs a space after `-`"), "{msg}");
+        assert_eq!((line, column), (3, 3));
+
+        let (msg, line, column) = slip("p:\n  name: a\n    vendor: b\n");
+        assert!(
+            msg.contains("`vendor:` is indented deeper than `name:` on line 2"),
+            "{msg}"
+        );
+        assert_eq!((line, column), (3, 5));
+
+        let (msg, ..) = slip("p:\n  - name: a\n    power: 7\n   price: 3\n");
+        assert!(
+            msg.contains("`price` starts in column 4, which lines up with no key above it"),
+            "{msg}"
+        );
+
+        let (msg, ..) = slip("name: @Nvidia\n");
+        assert!(msg.contains("quote it: \"@Nvidia\""), "{msg}");
+    }
+
+    #[test]
+    fn explaining_a_syntax_error_never_panics() {
+        // Deterministic mutations of a small scenario (with multi-byte text) that insert the
+        // characters behind most slips; `parse` must return, never panic, whatever the error.
+        const TEXT: &str = "name: café — test\nproducts:\n  - name: H100\n    mix: {a: 1, b: [2, 3]}\n    note: 'it''s'\n";
+        const INSERT: [&str; 12] = [
+            "\t", "{", "[", "\"", "'", ": ", "-", "\n  ", "@", "#", "é", "}",
+        ];
+        let chars: Vec<char> = TEXT.chars().collect();
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..3000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let at = (state >> 33) as usize % (chars.len() + 1);
+            let what = INSERT[(state >> 20) as usize % INSERT.len()];
+            let mut text: String = chars[..at].iter().collect();
+            text.push_str(what);
+            text.extend(&chars[at..]);
+            if let Err(err) = parse(&text, 0) {
+                assert!(
+                    err.message.starts_with("invalid YAML") || err.message.contains("duplicate")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_bracket_scan_ignores_closed_brackets_quotes_in_words_and_comments() {
+        let lines = [
+            "a: {x: 1,",
+            "    y: [1, 2]}  # a [comment",
+            "b: Rest of market's",
+        ];
+        let (quote, open) = unclosed(&lines, 4, 1);
+        assert!(quote.is_none());
+        assert!(open.is_empty());
+        let (quote, open) = unclosed(&["a: 'it''s", "b: [x, {y: 1}"], 3, 1);
+        assert_eq!(quote.map(|q| (q.line, q.column)), Some((1, 4)));
+        assert!(open.is_empty(), "brackets inside a quote do not count");
+        let (_, open) = unclosed(&["a: [x, {y: 1}", "b: 2"], 2, 1);
+        assert_eq!(open.iter().map(|o| o.ch).collect::<String>(), "[");
     }
 }
