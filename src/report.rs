@@ -351,10 +351,10 @@ pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Repo
     result
 }
 
-/// A number for people: 1.2k, 3.4M, 5.6B.
-pub fn human(v: f64) -> String {
+/// `v` scaled to thousands, millions, billions or trillions, with the suffix: `(1.2, "M")`.
+pub fn scaled(v: f64) -> (f64, &'static str) {
     let a = v.abs();
-    let (x, suffix) = if a >= 1e12 {
+    if a >= 1e12 {
         (v / 1e12, "T")
     } else if a >= 1e9 {
         (v / 1e9, "B")
@@ -363,9 +363,16 @@ pub fn human(v: f64) -> String {
     } else if a >= 1e3 {
         (v / 1e3, "k")
     } else {
-        return format!("{v:.0}");
-    };
-    format!("{x:.1}{suffix}")
+        (v, "")
+    }
+}
+
+/// A number for people: 1.2k, 3.4M, 5.6B.
+pub fn human(v: f64) -> String {
+    match scaled(v) {
+        (x, "") => format!("{x:.0}"),
+        (x, suffix) => format!("{x:.1}{suffix}"),
+    }
 }
 
 /// Money for people: $4.5B.

@@ -18,30 +18,10 @@ fn units_are_conserved_through_the_run() {
     for end in [Some("2023-03-15"), Some("2024-02-29"), None] {
         let (loaded, run) = default_run(end);
         let s = &loaded.scenario;
+        crate::common::assert_conserved(&run, &format!("default scenario to {end:?}"));
         for (p, prod) in s.products.iter().enumerate() {
             let a = &run.accounts[p];
             let ctx = format!("{} at {:?}", prod.name, end);
-            // Production: every unit started is in production or finished.
-            assert_eq!(a.started, a.in_production + a.produced, "{ctx}");
-            // Finished units are at the vendor or shipped.
-            assert_eq!(a.produced, a.inventory + a.shipped, "{ctx}");
-            // Shipped units are on their way or delivered.
-            assert_eq!(a.shipped, a.in_transit + a.delivered, "{ctx}");
-            // Delivered (and initial) units are stranded, installing, serving, failed or
-            // retired.
-            assert_eq!(
-                a.delivered + a.initial,
-                a.stranded + a.installing + a.installed + a.failed + a.retired,
-                "{ctx}"
-            );
-            // Independent records agree: the ledger sums to what was shipped ...
-            let ledger: u64 = run
-                .ledger
-                .iter()
-                .filter(|l| l.product == p)
-                .map(|l| l.units)
-                .sum();
-            assert_eq!(ledger, a.shipped, "{ctx}");
             // ... the daily production column sums to what was started ...
             let started: f64 = run
                 .series(&format!("production_units_per_day[{}]", prod.name))

@@ -1,3 +1,4 @@
+mod common;
 mod bad;
 mod charts;
 mod cli;

@@ -283,27 +283,7 @@ fn scenario(seed: u64) -> String {
 }
 
 fn check_invariants(run: &RunOutput, text: &str) {
-    for (p, a) in run.accounts.iter().enumerate() {
-        assert_eq!(
-            a.started,
-            a.in_production + a.produced,
-            "product {p}\n{text}"
-        );
-        assert_eq!(a.produced, a.inventory + a.shipped, "product {p}\n{text}");
-        assert_eq!(a.shipped, a.in_transit + a.delivered, "product {p}\n{text}");
-        assert_eq!(
-            a.delivered + a.initial,
-            a.stranded + a.installing + a.installed + a.failed + a.retired,
-            "product {p}\n{text}"
-        );
-        let ledger: u64 = run
-            .ledger
-            .iter()
-            .filter(|l| l.product == p)
-            .map(|l| l.units)
-            .sum();
-        assert_eq!(ledger, a.shipped, "ledger of product {p}\n{text}");
-    }
+    crate::common::assert_conserved(run, text);
     let n = run.columns.len();
     for (row, date) in run.dates.iter().enumerate() {
         let vals = &run.values[row * n..(row + 1) * n];

@@ -223,18 +223,7 @@ pub(super) fn compact(v: f64) -> String {
     if !v.is_finite() {
         return "0".into();
     }
-    let a = v.abs();
-    let (x, suffix) = if a >= 1e12 {
-        (v / 1e12, "T")
-    } else if a >= 1e9 {
-        (v / 1e9, "B")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
+    let (x, suffix) = crate::report::scaled(v);
     format!("{}{suffix}", plain(x))
 }
 
