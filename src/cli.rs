@@ -11,6 +11,7 @@
 //! - exit codes are those of [`exit`], whatever the output mode; clap's own usage errors exit
 //!   with 2 as well, `--help` and `--version` with 0.
 
+mod check;
 mod schema;
 mod ui;
 
@@ -111,9 +112,10 @@ pub struct OutputArgs {
 }
 
 /// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "run",
     "validate",
+    "check",
     "chart",
     "compare",
     "completions",
@@ -168,6 +170,33 @@ Exits with 2 if any file is invalid (after checking them all), with --json too."
         /// Overrides applied before checking, as for `run`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run scenarios, check their `expect:` assertions and compare them with golden outputs.
+    #[command(after_help = "Examples:
+  capsim check                          # every scenario under scenarios/
+  capsim check my-scenarios/ --golden my-scenarios/golden
+  capsim check scenarios/cowos-early.yaml --tolerance 1%
+  capsim check scenarios/ --bless       # show what moved, then record new golden outputs
+
+Prints one line per scenario (PASS or FAIL); for a failure, the assertions that did not hold
+and a table of the outputs that moved: from what, to what, by how much, and on which days.
+Golden outputs (summary.json and timeseries.csv) live in <golden>/<scenario name>/, where
+<golden> is --golden or a golden/ folder beside each scenario file. Exits with 1 if any
+scenario fails, 2 on bad input. See docs/check.md.")]
+    Check {
+        /// Scenario files or folders (searched for *.yaml) [default: scenarios]
+        paths: Vec<PathBuf>,
+        /// Folder of golden outputs [default: golden/ beside each scenario]
+        #[arg(long, value_name = "DIR")]
+        golden: Option<PathBuf>,
+        /// Record the current outputs as the new golden outputs (after showing what moved).
+        #[arg(long)]
+        bless: bool,
+        /// How far a number may move: a share (`0.01`, `1%`) or `abs:X` [default: 1e-9]
+        #[arg(long, value_name = "TOL")]
+        tolerance: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -283,6 +312,17 @@ pub fn main(cli: Cli) -> ExitCode {
         } => {
             let ui = with(output);
             (ui, validate(&ui, &files, &sets))
+        }
+        Command::Check {
+            paths,
+            golden,
+            bless,
+            tolerance,
+            output,
+        } => {
+            let ui = with(output);
+            let r = check::run(&ui, &paths, golden.as_deref(), bless, tolerance.as_deref());
+            (ui, r)
         }
         Command::Chart { dir, output } => {
             let ui = with(output);

@@ -49,15 +49,20 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-impl ChartData {
-    /// Parses the bytes of `timeseries.csv`, `summary.json` and `events.csv`.
-    pub fn from_bytes(
-        timeseries: &[u8],
-        summary: &[u8],
-        events: &[u8],
-    ) -> Result<Self, ReportError> {
-        let summary: Summary =
-            serde_json::from_slice(summary).map_err(|e| bad("summary.json", e.to_string()))?;
+/// The daily series of `timeseries.csv`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// One date per day.
+    pub dates: Vec<NaiveDate>,
+    /// Numeric columns in file order: `(name, values per day)`.
+    pub columns: Vec<(String, Vec<f64>)>,
+    /// Text columns (the binding constraints) in file order.
+    pub text_columns: Vec<(String, Vec<String>)>,
+}
+
+impl Table {
+    /// Parses the bytes of `timeseries.csv`.
+    pub fn parse(timeseries: &[u8]) -> Result<Table, ReportError> {
         let mut r = csv::Reader::from_reader(timeseries);
         let header: Vec<String> = r
             .headers()
@@ -103,6 +108,44 @@ impl ChartData {
             }
             columns.push((name, nums));
         }
+        Ok(Table {
+            dates,
+            columns,
+            text_columns,
+        })
+    }
+
+    /// The values of a numeric column.
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The values of a text column.
+    pub fn text_series(&self, name: &str) -> Option<&[String]> {
+        self.text_columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+impl ChartData {
+    /// Parses the bytes of `timeseries.csv`, `summary.json` and `events.csv`.
+    pub fn from_bytes(
+        timeseries: &[u8],
+        summary: &[u8],
+        events: &[u8],
+    ) -> Result<Self, ReportError> {
+        let summary: Summary =
+            serde_json::from_slice(summary).map_err(|e| bad("summary.json", e.to_string()))?;
+        let Table {
+            dates,
+            columns,
+            text_columns,
+        } = Table::parse(timeseries)?;
         let mut er = csv::Reader::from_reader(events);
         let mut evs = Vec::new();
         for (i, rec) in er.records().enumerate() {

@@ -77,6 +77,109 @@ pub struct RawScenario {
     /// Money settings.
     #[serde(default)]
     pub money: RawMoney,
+    /// Assertions on the run's outcome, checked by `capsim check`.
+    #[serde(default)]
+    pub expect: Vec<RawExpect>,
+}
+
+/// A number or a date, as a bound of an assertion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RawBound {
+    /// A number.
+    Number(f64),
+    /// A date (`YYYY-MM-DD` or `YYYY-MM`).
+    Date(String),
+}
+
+impl<'de> Deserialize<'de> for RawBound {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RawBound;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a date (YYYY-MM-DD or YYYY-MM)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawBound, E> {
+                Ok(RawBound::Number(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawBound, E> {
+                Ok(RawBound::Number(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawBound, E> {
+                Ok(RawBound::Number(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawBound, E> {
+                Ok(RawBound::Date(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawBound {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Bound".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number, or a date (YYYY-MM-DD or YYYY-MM).",
+            "anyOf": [{ "type": "number" }, { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}" }]
+        })
+    }
+}
+
+/// Which rows of `events.csv` an event assertion is about.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventMatch {
+    /// Event kind: `pause`, `resume`, `launch`, `expansion`, `reduction`, `export_rule`, ...
+    pub kind: String,
+    /// Its subject (segment, line, rule, ...); absent matches any.
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// An assertion on the outcome: one target (`metric` or `event`) and one test.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// A key of summary.json; dotted paths reach into maps (`fleet_end.H100`).
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// An event of events.csv.
+    #[serde(default)]
+    pub event: Option<RawEventMatch>,
+    /// The number is less than this.
+    #[serde(default)]
+    pub below: Option<f64>,
+    /// The number is greater than this.
+    #[serde(default)]
+    pub above: Option<f64>,
+    /// The number is at most this.
+    #[serde(default)]
+    pub at_most: Option<f64>,
+    /// The number is at least this.
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    /// Inclusive range: two numbers, or two dates.
+    #[serde(default)]
+    pub between: Option<(RawBound, RawBound)>,
+    /// The date (or, for an event, some matching event) is before this date.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// The date (or, for an event, some matching event) is after this date.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// The key is null (e.g. `first_shortage` when there was no shortage).
+    #[serde(default)]
+    pub never: Option<bool>,
+    /// Whether a matching event happens (within `before`/`after`/`between` if given).
+    #[serde(default)]
+    pub happens: Option<bool>,
+    /// Why the scenario should tell this story; shown when the assertion fails.
+    #[serde(default)]
+    pub because: Option<String>,
 }
 
 /// Supply side: packaging, memory and logic.

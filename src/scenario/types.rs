@@ -47,6 +47,61 @@ pub struct Scenario {
     pub reservations: Vec<Reservation>,
     /// Electricity price [USD per MWh].
     pub power_price_usd_per_mwh: Timeline,
+    /// Assertions on the outcome, for `capsim check`.
+    pub expect: Vec<Expect>,
+}
+
+/// What an assertion is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectTarget {
+    /// A summary key, dotted into maps.
+    Metric(String),
+    /// Events of a kind (and subject, if given).
+    Event {
+        /// Event kind.
+        kind: String,
+        /// Subject, if it must match.
+        subject: Option<String>,
+    },
+}
+
+/// What an assertion requires.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectTest {
+    /// Number `<` bound.
+    Below(f64),
+    /// Number `>` bound.
+    Above(f64),
+    /// Number `<=` bound.
+    AtMost(f64),
+    /// Number `>=` bound.
+    AtLeast(f64),
+    /// `lo <= number <= hi`.
+    Between(f64, f64),
+    /// A date within a window (bounds inclusive; `None` is open).
+    DateIn(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+    /// The key is null.
+    Never,
+    /// A matching event happens (or not) within a window.
+    Happens {
+        /// Whether it must happen.
+        happens: bool,
+        /// First day of the window.
+        from: Option<chrono::NaiveDate>,
+        /// Last day of the window.
+        to: Option<chrono::NaiveDate>,
+    },
+}
+
+/// One assertion of a scenario's `expect:` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// What it is about.
+    pub target: ExpectTarget,
+    /// What it requires.
+    pub test: ExpectTest,
+    /// Why, in words.
+    pub because: Option<String>,
 }
 
 /// How a line's wafers are split.

@@ -1,8 +1,9 @@
-mod common;
 mod bad;
 mod charts;
+mod check;
 mod cli;
 mod cli_conventions;
+mod common;
 mod conservation;
 mod hand;
 mod mm1;

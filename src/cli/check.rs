@@ -1,0 +1,307 @@
+//! `capsim check`: run scenarios, check their `expect:` blocks and compare their outputs with
+//! stored golden outputs; `--bless` records new golden outputs after showing what changed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::exit;
+use super::ui::{Failure, Problem, Ui};
+use crate::check::{self, ExpectOutcome, Moved, Tolerance};
+use crate::model;
+use crate::report;
+use crate::scenario::{self, Source};
+
+/// The golden files kept for each scenario.
+const GOLDEN_FILES: [&str; 2] = ["summary.json", "timeseries.csv"];
+/// Rows of the "what moved" table shown per scenario.
+const MOVED_ROWS: usize = 25;
+
+/// Scenario files under `paths`: files as given, folders searched for `*.yaml`/`*.yml`
+/// (skipping `golden/` folders), sorted.
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "golden") {
+                    walk(&path, out)?;
+                }
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| {
+                Failure::bad_input(vec![Problem::error(format!(
+                    "cannot read {}: {e}",
+                    p.display()
+                ))])
+            })?;
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(Failure::bad_input(vec![Problem::error(format!(
+                "{} is neither a scenario file nor a folder of them",
+                p.display()
+            ))]));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The result of checking one scenario.
+#[derive(Debug, Serialize)]
+struct Checked {
+    file: String,
+    scenario: Option<String>,
+    passed: bool,
+    errors: Vec<Problem>,
+    assertions: Vec<AssertionDoc>,
+    moved: Vec<MovedDoc>,
+    golden: String,
+    blessed: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct AssertionDoc {
+    what: String,
+    actual: String,
+    passed: bool,
+    because: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MovedDoc {
+    what: String,
+    from: String,
+    to: String,
+    by: String,
+    dates: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckDoc {
+    passed: bool,
+    scenarios: Vec<Checked>,
+}
+
+fn moved_doc(m: &Moved) -> MovedDoc {
+    MovedDoc {
+        what: m.what.clone(),
+        from: m.from.clone(),
+        to: m.to.clone(),
+        by: m.by.clone(),
+        dates: m.dates.clone(),
+    }
+}
+
+fn assertion_doc(o: &ExpectOutcome) -> AssertionDoc {
+    AssertionDoc {
+        what: o.what.clone(),
+        actual: o.actual.clone(),
+        passed: o.passed,
+        because: o.because.clone(),
+    }
+}
+
+/// Checks one scenario file; writes golden files when blessing.
+fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Tolerance) -> Checked {
+    let mut c = Checked {
+        file: file.display().to_string(),
+        scenario: None,
+        passed: false,
+        errors: Vec::new(),
+        assertions: Vec::new(),
+        moved: Vec::new(),
+        golden: String::new(),
+        blessed: false,
+    };
+    let loaded = match scenario::load(Source::File(file), &[]) {
+        Ok(l) => l,
+        Err(e) => {
+            c.errors = super::ui::load_problems(&e);
+            return c;
+        }
+    };
+    let s = &loaded.scenario;
+    c.scenario = Some(s.name.clone());
+    let run = model::simulate(s, s.seed);
+    let files = match report::render_all(&loaded, &run, &[]) {
+        Ok(f) => f,
+        Err(e) => {
+            c.errors.push(Problem::error(e.to_string()));
+            return c;
+        }
+    };
+    let events = match report::chart_data(&files) {
+        Ok(d) => d.events,
+        Err(e) => {
+            c.errors.push(Problem::error(e.to_string()));
+            return c;
+        }
+    };
+    let outcomes = check::evaluate(&s.expect, &run.summary, &events);
+    c.assertions = outcomes.iter().map(assertion_doc).collect();
+    let dir = golden_root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("golden"))
+        .join(&s.name);
+    c.golden = dir.display().to_string();
+    let get = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or_default()
+    };
+    let mut moved = Vec::new();
+    let mut missing = false;
+    for name in GOLDEN_FILES {
+        match std::fs::read(dir.join(name)) {
+            Ok(golden) => {
+                let cmp = if name == "summary.json" {
+                    check::compare_summaries(&golden, get(name), tol)
+                } else {
+                    check::compare_series(&golden, get(name), tol)
+                };
+                match cmp {
+                    Ok(m) => moved.extend(m),
+                    Err(e) => c.errors.push(Problem::error(e)),
+                }
+            }
+            Err(_) => missing = true,
+        }
+    }
+    c.moved = moved.iter().map(moved_doc).collect();
+    if bless && (missing || !moved.is_empty()) {
+        let out: Vec<(String, Vec<u8>)> = GOLDEN_FILES
+            .iter()
+            .map(|n| (n.to_string(), get(n).to_vec()))
+            .collect();
+        match report::write_outputs(&dir, &out) {
+            Ok(()) => c.blessed = true,
+            Err(e) => c.errors.push(Problem::error(e.to_string())),
+        }
+    } else if missing {
+        c.errors.push(Problem::error(format!(
+            "no golden outputs in {}: run `capsim check {} --bless` to record them",
+            dir.display(),
+            file.display()
+        )));
+    }
+    let assertions_ok = outcomes.iter().all(|o| o.passed);
+    c.passed = c.errors.is_empty() && assertions_ok && (c.blessed || moved.is_empty());
+    c
+}
+
+/// Prints one scenario's verdict and, for a failure, what failed.
+fn describe(c: &Checked) -> String {
+    let name = c.scenario.as_deref().unwrap_or("?");
+    let failed: Vec<&AssertionDoc> = c.assertions.iter().filter(|a| !a.passed).collect();
+    let verdict = if c.passed { "PASS" } else { "FAIL" };
+    let mut out = format!(
+        "{verdict} {name} ({}): {} of {} assertions hold, {}\n",
+        c.file,
+        c.assertions.len() - failed.len(),
+        c.assertions.len(),
+        if c.blessed {
+            format!("golden outputs recorded in {}", c.golden)
+        } else if c
+            .errors
+            .iter()
+            .any(|e| e.message.starts_with("no golden outputs"))
+        {
+            "no golden outputs".to_string()
+        } else if c.moved.is_empty() {
+            "outputs match golden".to_string()
+        } else {
+            format!("{} outputs moved from golden", c.moved.len())
+        }
+    );
+    for e in &c.errors {
+        out.push_str(&format!("    error: {}\n", e.message));
+    }
+    for a in failed {
+        out.push_str(&format!(
+            "    assertion failed: {} (got {})\n",
+            a.what, a.actual
+        ));
+        if let Some(b) = &a.because {
+            out.push_str(&format!("      because: {b}\n"));
+        }
+    }
+    if !c.moved.is_empty() {
+        let moved: Vec<Moved> = c
+            .moved
+            .iter()
+            .map(|m| Moved {
+                what: m.what.clone(),
+                from: m.from.clone(),
+                to: m.to.clone(),
+                by: m.by.clone(),
+                dates: m.dates.clone(),
+            })
+            .collect();
+        out.push_str(&check::moved_table(&moved, MOVED_ROWS));
+    }
+    out
+}
+
+/// `capsim check`.
+pub(super) fn run(
+    ui: &Ui,
+    paths: &[PathBuf],
+    golden: Option<&Path>,
+    bless: bool,
+    tolerance: Option<&str>,
+) -> Result<(), Failure> {
+    let tol = match tolerance {
+        Some(t) => Tolerance::parse(t).map_err(|e| Failure::bad_input(vec![Problem::error(e)]))?,
+        None => Tolerance::default(),
+    };
+    let default = [PathBuf::from("scenarios")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let files = scenario_files(paths)?;
+    if files.is_empty() {
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "no scenario files (*.yaml) found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))]));
+    }
+    let mut results = Vec::new();
+    for f in &files {
+        let c = check_one(f, golden, bless, tol);
+        ui.say(&describe(&c))?;
+        results.push(c);
+    }
+    let failed = results.iter().filter(|c| !c.passed).count();
+    ui.say(&format!(
+        "{} scenario(s) checked: {} passed, {failed} failed\n",
+        results.len(),
+        results.len() - failed
+    ))?;
+    ui.doc(&CheckDoc {
+        passed: failed == 0,
+        scenarios: results,
+    })?;
+    if failed > 0 {
+        Err(Failure::reported(exit::CHECK_FAILED))
+    } else {
+        Ok(())
+    }
+}
