@@ -196,3 +196,21 @@ fn check_json_reports_every_scenario() {
         Some(4)
     );
 }
+
+#[test]
+fn the_scenario_library_passes_its_assertions_and_matches_its_golden_outputs() {
+    // Every scenario in scenarios/ (the built-in default, the baseline and its what-ifs)
+    // tells its story and has not moved. After a deliberate model change: `capsim check
+    // scenarios/ --bless`, read what moved, commit the goldens with the reason.
+    let (code, text) = check(Path::new("scenarios"), &[]);
+    assert_eq!(code, 0, "{text}");
+    let passed = text.lines().filter(|l| l.starts_with("PASS")).count();
+    let files = std::fs::read_dir("scenarios")
+        .expect("scenarios/")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        })
+        .count();
+    assert_eq!(passed, files, "{text}");
+}
