@@ -380,6 +380,7 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
         "export_rules",
         "reservations",
         "money",
+        "expect",
     ];
     const REQUIRED: &[&str] = &[
         "name", "start", "end", "supply", "products", "vendors", "buyers",
@@ -481,6 +482,7 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     list::<RawLaunch>(&mut out, root, "launches", "");
     list::<RawExportRule>(&mut out, root, "export_rules", "");
     list::<RawReservation>(&mut out, root, "reservations", "");
+    list::<RawExpect>(&mut out, root, "expect", "");
     out
 }
 
