@@ -4,7 +4,9 @@
 //! dated events (launches, export rules, reservations, expansions, reviews) and one `Day`
 //! event, and runs to the scenario's end. Each day runs, in order (see `docs/model.md`):
 //!
-//! 1. events dated that day (completions, arrivals, installs, launches, rules, reviews, ...);
+//! 1. what is dated that day: units finishing production, arriving or starting to serve
+//!    (fixed-delay `Flow`s, kept out of the engine's heap), and the events (launches, rules,
+//!    reviews, ...);
 //! 2. [`supply`]: wafer starts on each packaging line, limited by packaging, HBM, logic and
 //!    open orders; finished units appear after the product's cycle time;
 //! 3. [`market`]: vendors allocate finished units to buyers, write the ledger, ship; lead time
@@ -14,7 +16,12 @@
 //! 6. the day's row is recorded.
 //!
 //! The model knows nothing of YAML, files or charts: it returns a [`RunOutput`].
+//!
+//! A day's work allocates nothing once the run is under way (`tests/alloc.rs` checks it):
+//! the steps reuse buffers sized at the start (`Scratch`), per-day lookups are tables
+//! built once, and the growing outputs and state are reserved up front.
 
+mod binomial;
 pub mod datacenter;
 pub mod demand;
 pub mod market;
@@ -32,53 +39,84 @@ use crate::scenario::types::{BuyerKind, Scenario};
 
 pub use record::{EventRecord, LedgerRow, RunOutput, Summary};
 
-/// Something that happens at a tick.
-#[derive(Debug, Clone)]
+/// Something that happens at a tick: the engine's event type.
+///
+/// Events are small (indices only, 8 bytes) because the engine moves them around its heap:
+/// text for the event log lives in tables of the [`World`]. Units that land after a fixed
+/// delay (production, shipping, installation) are flows, not events (see `Flow`).
+#[derive(Debug, Clone, Copy)]
 pub enum Event {
     /// The daily step (scheduled last for each day).
     Day,
+    /// A buyer reviews its needs and orders.
+    Review(u32),
+    /// A launch event begins.
+    Launch(u32),
+    /// An export rule comes into force (`true`) or lapses (`false`).
+    ExportRule(u32, bool),
+    /// A reservation starts (`true`) or ends (`false`).
+    Reservation(u32, bool),
+    /// A dated capacity change, for the event log: index into the run's table of changes
+    /// (subject, description, and whether capacity falls).
+    Expansion(u32),
+}
+
+/// Units that land a fixed number of days after the Day step that sent them: finished by
+/// production (cycle time), delivered (shipping time) or serving (install delay).
+///
+/// They are the bulk of what happens in a run (about 13 of every 14 happenings in the
+/// default scenario), so rather than going through the engine's heap they wait in
+/// [`World::flows`], a ring of per-day lists, and land in the order they were sent. That is
+/// the order the heap's `(time, sequence)` key would give them: flows due on day `t` sent on
+/// earlier days land at the start of day `t`'s Day step (the Day event of day `t` is
+/// scheduled at the end of day `t − 1`, after everything day `t − 1` sent), and those sent
+/// on day `t` itself (a delay of 0) land right after that step, before anything of day
+/// `t + 1`. Among the other events of a day (reviews, launches, rules, reservations, log
+/// entries) a flow may land earlier than its place in the heap would have been, which
+/// changes nothing: none of them reads or writes what flows change, except a review, which
+/// reads each product's in transit + waiting + installing + installed units as one sum that
+/// an arrival or an installation leaves unchanged.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Flow {
     /// Units of a product finish production at its vendor.
     Completed {
         /// Product index.
-        product: usize,
+        product: u32,
         /// Units.
         units: u64,
     },
     /// Shipped units reach a buyer.
     Arrival {
         /// Buyer index.
-        buyer: usize,
+        buyer: u32,
         /// Product index.
-        product: usize,
+        product: u32,
         /// Units.
         units: u64,
     },
     /// Installing units start serving.
     Installed {
         /// Site index (in the model's site list).
-        site: usize,
+        site: u32,
         /// Product index.
-        product: usize,
+        product: u32,
         /// Units.
         units: u64,
     },
-    /// A buyer reviews its needs and orders.
-    Review(usize),
-    /// A launch event begins.
-    Launch(usize),
-    /// An export rule comes into force (`true`) or lapses (`false`).
-    ExportRule(usize, bool),
-    /// A reservation starts (`true`) or ends (`false`).
-    Reservation(usize, bool),
-    /// A dated capacity change, for the event log.
-    Expansion {
-        /// What changes.
-        subject: String,
-        /// Description of the change.
-        detail: String,
-        /// Whether capacity falls (logged as `reduction`, else `expansion`).
-        reduction: bool,
-    },
+}
+
+// Events and flows are moved around a lot: keep them small.
+const _: () = assert!(std::mem::size_of::<Event>() <= 8);
+const _: () = assert!(std::mem::size_of::<Flow>() <= 24);
+
+/// Most entries reserved up front for one cohort list or one buyer's open orders of a
+/// product.
+const MAX_RESERVED: usize = 4096;
+
+/// An index as stored in an [`Event`]. Scenarios have far fewer than 2^32 products, buyers,
+/// sites or dated events; anything else is a bug.
+pub(crate) fn idx(i: usize) -> u32 {
+    u32::try_from(i).expect("index fits in u32")
 }
 
 /// Why a day's production was what it was.
@@ -99,6 +137,18 @@ pub enum Constraint {
 }
 
 impl Constraint {
+    /// Position in [`Constraint::ALL`].
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Constraint::Packaging => 0,
+            Constraint::Hbm => 1,
+            Constraint::Logic => 2,
+            Constraint::Capacity => 3,
+            Constraint::Demand => 4,
+            Constraint::Nothing => 5,
+        }
+    }
+
     /// All constraints, in reporting order.
     pub const ALL: [Constraint; 6] = [
         Constraint::Packaging,
@@ -173,7 +223,8 @@ pub(crate) struct SiteState {
     pub(crate) install_delay_days: Time,
     /// Installing units per product.
     pub(crate) installing: Vec<u64>,
-    /// Installed cohorts per product: `(install tick, units)`, oldest first.
+    /// Installed cohorts per product: `(install tick, units)`, oldest first, one per day
+    /// (units that start serving on the same day join one cohort: see [`add_cohort`]).
     pub(crate) cohorts: Vec<VecDeque<(Time, u64)>>,
     /// Installed units per product.
     pub(crate) installed: Vec<u64>,
@@ -243,7 +294,7 @@ pub struct World<'s> {
     pub(crate) carry: Vec<f64>,
     pub(crate) accounts: Vec<Accounts>,
     /// Production capacity per product on recent days (ring) [units/day], for lead times.
-    pub(crate) capacity_history: Vec<VecDeque<f64>>,
+    pub(crate) capacity_history: supply::RateWindow,
     pub(crate) day_binding: Constraint,
     // Market.
     /// Open orders `[product][buyer]`, oldest first.
@@ -265,6 +316,160 @@ pub struct World<'s> {
     pub(crate) episodes: Vec<PauseEpisode>,
     // Money.
     pub(crate) capex_usd_today: f64,
+    // Tables built once at the start, so that a day allocates nothing and looks nothing up
+    // twice.
+    /// Buyers whose fleet the fleet columns describe: the operator, or all buyers.
+    pub(crate) fleet: Vec<usize>,
+    /// Dated capacity changes for the event log `(subject, detail, reduction)`, indexed by
+    /// [`Event::Expansion`].
+    expansions: Vec<(String, String, bool)>,
+    /// `[p * buyers + b]`: whether an export rule in force forbids selling product `p` to
+    /// buyer `b`; recomputed whenever a rule comes into force or lapses.
+    pub(crate) blocked: Vec<bool>,
+    /// Calendar year of each day of the run.
+    pub(crate) year_of_day: Vec<i32>,
+    /// Distinct buyer priorities, ascending: the tiers of `allocation: priority`.
+    pub(crate) buyer_tiers: Vec<u32>,
+    /// Distinct segment priorities, ascending: the order in which segments are served.
+    pub(crate) segment_priorities: Vec<u32>,
+    /// Power online today at each model site [MW] (∞ for a virtual site), set by the
+    /// datacenter step and read by placement and the money columns.
+    pub(crate) site_mw_today: Vec<f64>,
+    /// HBM stacks per unit of each product (`Product::hbm_stacks`, side by side).
+    pub(crate) hbm_stacks: Vec<f64>,
+    /// Chip power of each product [W] (`Product::power_w`, side by side).
+    pub(crate) power_w: Vec<f64>,
+    /// Each segment's growth-law level on the previous day (`U*(t − 1)`).
+    pub(crate) level_yesterday: Vec<f64>,
+    /// Reusable buffers of the day's steps.
+    pub(crate) scratch: Scratch,
+    /// Flows under way, by the day they land. See [`Flow`].
+    pub(crate) flows: FlowRing,
+}
+
+/// Flows under way: a ring of per-day lists, one slot per day from today to the longest
+/// delay, so that a slot only ever holds one day's flows, in the order they were sent.
+#[derive(Debug, Default)]
+pub(crate) struct FlowRing {
+    slots: Vec<Vec<Flow>>,
+    /// The current day, and the slot of its flows.
+    day: Time,
+    slot: usize,
+}
+
+impl FlowRing {
+    /// A ring for delays of up to `longest` days, each slot with room for `per_day` flows.
+    fn new(longest: Time, per_day: usize) -> Self {
+        let slots = usize::try_from(longest).unwrap_or(0) + 1;
+        FlowRing {
+            slots: (0..slots).map(|_| Vec::with_capacity(per_day)).collect(),
+            day: 0,
+            slot: 0,
+        }
+    }
+
+    /// Sends a flow that lands on day `due`, today or within the longest delay.
+    pub(crate) fn send(&mut self, due: Time, flow: Flow) {
+        let n = self.slots.len();
+        let ahead = usize::try_from(due - self.day).expect("flows land today or later");
+        debug_assert!(ahead < n, "a flow's delay is beyond the ring");
+        let mut i = self.slot + ahead;
+        if i >= n {
+            i -= n;
+        }
+        self.slots[i].push(flow);
+    }
+
+    /// Moves the ring on to day `t` (today or later).
+    fn advance_to(&mut self, t: Time) {
+        while self.day < t {
+            self.day += 1;
+            self.slot += 1;
+            if self.slot == self.slots.len() {
+                self.slot = 0;
+            }
+        }
+    }
+}
+
+/// Buffers the day's steps reuse, sized at the start: a day's work allocates nothing.
+///
+/// A step borrows the buffers it needs field by field, or takes one out of the [`World`]
+/// (`std::mem::take` of a `Vec` allocates nothing) and puts it back, when it must call
+/// `&mut self` methods while using it.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    // Supply, per product.
+    pub(crate) wanted: Vec<f64>,
+    pub(crate) pack: Vec<f64>,
+    pub(crate) nominal: Vec<f64>,
+    pub(crate) given: Vec<f64>,
+    /// Good units per packaging wafer today, per product.
+    pub(crate) upw: Vec<f64>,
+    pub(crate) logic: Vec<f64>,
+    pub(crate) hbm: Vec<f64>,
+    pub(crate) logic_free: Vec<f64>,
+    pub(crate) hbm_free: Vec<f64>,
+    pub(crate) rate: Vec<f64>,
+    /// Wafers used per line.
+    pub(crate) wafers_used: Vec<f64>,
+    /// What each product asks of logic and HBM today.
+    pub(crate) want: Vec<f64>,
+    /// Logic wafers available today per process.
+    pub(crate) logic_avail: Vec<f64>,
+    /// Water filling: products still taking wafers, and those left for the next round.
+    pub(crate) active: Vec<(usize, f64)>,
+    pub(crate) still: Vec<(usize, f64)>,
+    // Market: production rate per product (the window's mean capacity) [units/day] ...
+    pub(crate) production_rate: Vec<f64>,
+    // ... and per buyer.
+    pub(crate) remaining_open: Vec<u64>,
+    pub(crate) give: Vec<(u64, u64)>,
+    pub(crate) weights: Vec<u64>,
+    pub(crate) split: Vec<u64>,
+    pub(crate) remainders: Vec<(u128, usize)>,
+    // Datacenter: free power per site of one buyer [MW].
+    pub(crate) free: Vec<f64>,
+    // Demand: queries per segment.
+    pub(crate) queries: Vec<f64>,
+    // Review: the mix `(product, weight)` and the order lines `(product, units)`.
+    pub(crate) mix: Vec<(usize, f64)>,
+    pub(crate) order_lines: Vec<(usize, u64)>,
+}
+
+impl Scratch {
+    fn new(s: &Scenario, max_sites_per_buyer: usize) -> Self {
+        let np = s.products.len();
+        let nb = s.buyers.len();
+        let max_mix = s.buyers.iter().map(|b| b.mix.len()).max().unwrap_or(0);
+        Scratch {
+            wanted: vec![0.0; np],
+            pack: vec![0.0; np],
+            nominal: vec![0.0; np],
+            given: vec![0.0; np],
+            upw: vec![0.0; np],
+            logic: Vec::with_capacity(np),
+            hbm: Vec::with_capacity(np),
+            logic_free: Vec::with_capacity(np),
+            hbm_free: Vec::with_capacity(np),
+            rate: Vec::with_capacity(np),
+            wafers_used: vec![0.0; s.lines.len()],
+            want: Vec::with_capacity(np),
+            logic_avail: vec![0.0; s.logic.len()],
+            active: Vec::with_capacity(np),
+            still: Vec::with_capacity(np),
+            production_rate: vec![0.0; np],
+            remaining_open: vec![0; nb],
+            give: vec![(0, 0); nb],
+            weights: vec![0; nb],
+            split: Vec::with_capacity(nb),
+            remainders: Vec::with_capacity(nb),
+            free: Vec::with_capacity(max_sites_per_buyer),
+            queries: vec![0.0; s.segments.len()],
+            mix: Vec::with_capacity(max_mix),
+            order_lines: Vec::with_capacity(max_mix),
+        }
+    }
 }
 
 impl<'s> World<'s> {
@@ -275,7 +480,8 @@ impl<'s> World<'s> {
         let mut buyers: Vec<BuyerState> = (0..nb)
             .map(|b| BuyerState {
                 in_transit: vec![0; np],
-                stranded: VecDeque::new(),
+                // Sized for a few dozen waiting batches; grows (amortised) beyond.
+                stranded: VecDeque::with_capacity(32),
                 sites: Vec::new(),
                 committed_usd: 0.0,
                 budget_year: s.calendar.date(0).year(),
@@ -319,7 +525,7 @@ impl<'s> World<'s> {
             rec: record::Recorder::new(s),
             carry: vec![0.0; np],
             accounts: vec![Accounts::default(); np],
-            capacity_history: vec![VecDeque::with_capacity(31); np],
+            capacity_history: supply::RateWindow::new(np),
             day_binding: Constraint::Demand,
             backlog: vec![vec![VecDeque::new(); nb]; np],
             backlog_units: vec![vec![0; nb]; np],
@@ -332,10 +538,65 @@ impl<'s> World<'s> {
             segments: vec![SegmentState::default(); s.segments.len()],
             launches_started: vec![false; s.launches.len()],
             load_ratio: 0.0,
-            demand_history: VecDeque::new(),
+            demand_history: VecDeque::with_capacity(
+                s.operator
+                    .map_or(0, |op| s.buyers[op].forecast_window_days as usize),
+            ),
             episodes: Vec::new(),
             capex_usd_today: 0.0,
+            fleet: match s.operator {
+                Some(op) => vec![op],
+                None => (0..nb).collect(),
+            },
+            expansions: Vec::new(),
+            blocked: vec![false; np * nb],
+            year_of_day: years_of_days(s),
+            buyer_tiers: sorted_distinct(s.buyers.iter().map(|b| b.priority)),
+            segment_priorities: sorted_distinct(s.segments.iter().map(|g| g.priority)),
+            site_mw_today: Vec::new(),
+            hbm_stacks: s.products.iter().map(|p| p.hbm_stacks).collect(),
+            power_w: s.products.iter().map(|p| p.power_w).collect(),
+            level_yesterday: vec![0.0; s.segments.len()],
+            scratch: Scratch::default(),
+            flows: FlowRing::default(),
         };
+        // One slot per day of the longest delay, and today's; each sized for a day's flows:
+        // a completion per product, an arrival per ledger row, an installation per site and
+        // product its owner buys. More grow the slot (amortised).
+        let longest = s
+            .products
+            .iter()
+            .map(|p| p.cycle_time_days)
+            .chain(s.vendors.iter().map(|v| v.shipping_days))
+            .chain(w.sites.iter().map(|k| k.install_delay_days))
+            .max()
+            .unwrap_or(0);
+        let installs: usize = w.sites.iter().map(|k| s.buyers[k.owner].mix.len()).sum();
+        let per_day = np + record::ledger_rows_per_day(s) + installs;
+        w.flows = FlowRing::new(longest, per_day);
+        // Room for the state that grows during a run, so that days seldom allocate: a cohort
+        // per day of service life for each product a site's owner buys or starts with, an
+        // open order per review for each product a buyer buys (each capped at
+        // `MAX_RESERVED`; beyond, they grow amortised).
+        let days = usize::try_from(s.days).unwrap_or(0);
+        for k in 0..w.sites.len() {
+            let owner = &s.buyers[w.sites[k].owner];
+            let products = owner.mix.iter().map(|m| m.0);
+            for p in products.chain(owner.initial_fleet.iter().map(|f| f.0)) {
+                let life = usize::try_from(s.products[p].lifetime_days).unwrap_or(0) + 1;
+                w.sites[k].cohorts[p].reserve(days.min(life).min(MAX_RESERVED) + 1);
+            }
+        }
+        for (b, buyer) in s.buyers.iter().enumerate() {
+            let every = usize::try_from(buyer.review_every_days).unwrap_or(1).max(1);
+            for &(p, _) in &buyer.mix {
+                w.backlog[p][b].reserve((days / every + 1).min(MAX_RESERVED));
+            }
+        }
+        let max_sites = w.buyers.iter().map(|b| b.sites.len()).max().unwrap_or(0);
+        w.scratch = Scratch::new(s, max_sites);
+        w.site_mw_today = (0..w.sites.len()).map(|k| w.site_mw(k, 0)).collect();
+        w.rec.finished_by_year = vec![vec![0; w.years()]; np];
         // Initial fleets install at the first site of their owner, with power or not:
         // they were there before the run began.
         // Power online at the start was built before the run: not charged as capex.
@@ -348,30 +609,118 @@ impl<'s> World<'s> {
             let site = w.buyers[b].sites[0];
             for &(p, units) in &buyer.initial_fleet {
                 w.sites[site].installed[p] += units;
-                w.sites[site].cohorts[p].push_back((0, units));
+                add_cohort(&mut w.sites[site].cohorts[p], 0, units);
                 w.accounts[p].initial += units;
                 w.accounts[p].installed += units;
             }
         }
         for (i, seg) in s.segments.iter().enumerate() {
             w.segments[i].users = seg.growth.level(0).max(0.0);
+            if let Some(sc) = seg.shortage_churn {
+                w.segments[i].unserved_history = VecDeque::with_capacity(sc.window_days);
+            }
         }
-        let n = w.column_names().0.len();
-        w.set_column_count(n);
+        let (num, text) = w.column_names();
+        w.set_columns(num, text);
         w
     }
 
     /// Whether product `p` may be sold to buyer `b` today.
     pub(crate) fn exportable(&self, p: usize, b: usize) -> bool {
-        let Some(region) = &self.s.buyers[b].region else {
-            return true;
-        };
-        !self
-            .s
-            .export_rules
-            .iter()
-            .zip(&self.rules_active)
-            .any(|(r, &on)| on && &r.region == region && r.products.contains(&p))
+        !self.blocked[p * self.s.buyers.len() + b]
+    }
+
+    /// Recomputes [`World::blocked`] from the rules in force: a buyer with a region may not
+    /// buy the products of a rule in force for that region.
+    pub(crate) fn update_blocked(&mut self) {
+        let nb = self.s.buyers.len();
+        for p in 0..self.s.products.len() {
+            for b in 0..nb {
+                self.blocked[p * nb + b] = match &self.s.buyers[b].region {
+                    None => false,
+                    Some(region) => self
+                        .s
+                        .export_rules
+                        .iter()
+                        .zip(&self.rules_active)
+                        .any(|(r, &on)| on && &r.region == region && r.products.contains(&p)),
+                };
+            }
+        }
+    }
+
+    /// Lands the flows due on day `t` sent so far, in the order they were sent.
+    fn land_flows(&mut self, t: Time) {
+        self.flows.advance_to(t);
+        let slot = self.flows.slot;
+        // Landing sends nothing, so the list can be taken out and put back (keeping its room).
+        let mut due = std::mem::take(&mut self.flows.slots[slot]);
+        for &flow in &due {
+            self.land(t, flow);
+        }
+        due.clear();
+        self.flows.slots[slot] = due;
+    }
+
+    /// What a flow does when it lands on day `t`.
+    fn land(&mut self, t: Time, flow: Flow) {
+        match flow {
+            Flow::Completed { product, units } => {
+                let product = product as usize;
+                let a = &mut self.accounts[product];
+                a.in_production -= units;
+                a.produced += units;
+                a.inventory += units;
+                let y = (self.year(t) - self.year_of_day[0]) as usize;
+                let by_year = &mut self.rec.finished_by_year[product];
+                if by_year.len() <= y {
+                    by_year.resize(y + 1, 0);
+                }
+                by_year[y] += units;
+            }
+            Flow::Arrival {
+                buyer,
+                product,
+                units,
+            } => {
+                let (buyer, product) = (buyer as usize, product as usize);
+                self.buyers[buyer].in_transit[product] -= units;
+                self.accounts[product].in_transit -= units;
+                self.accounts[product].delivered += units;
+                self.accounts[product].stranded += units;
+                self.buyers[buyer].stranded.push_back((product, units));
+            }
+            Flow::Installed {
+                site,
+                product,
+                units,
+            } => {
+                let (site, product) = (site as usize, product as usize);
+                let st = &mut self.sites[site];
+                st.installing[product] -= units;
+                st.installed[product] += units;
+                add_cohort(&mut st.cohorts[product], t, units);
+                self.accounts[product].installing -= units;
+                self.accounts[product].installed += units;
+            }
+        }
+    }
+
+    /// Calendar year of day `t`.
+    pub(crate) fn year(&self, t: Time) -> i32 {
+        usize::try_from(t)
+            .ok()
+            .and_then(|i| self.year_of_day.get(i))
+            .copied()
+            .unwrap_or_else(|| self.s.calendar.date(t).year())
+    }
+
+    /// Calendar years the run spans.
+    fn years(&self) -> usize {
+        match (self.year_of_day.first(), self.year_of_day.last()) {
+            (Some(a), Some(b)) => (b - a + 1) as usize,
+            _ => 0,
+        }
     }
 
     /// Capacity of buyer `b`'s installed fleet [H100e].
@@ -407,55 +756,29 @@ impl Model for World<'_> {
         let t = ctx.now();
         match event {
             Event::Day => {
-                self.supply_step(t, ctx);
-                self.market_step(t, ctx);
-                self.datacenter_step(t, ctx);
+                // Flows sent on earlier days for today land before the step ...
+                self.land_flows(t);
+                self.supply_step(t);
+                self.market_step(t);
+                self.datacenter_step(t);
                 self.demand_step(t);
                 self.record_day(self.day_binding);
                 self.capex_usd_today = 0.0;
+                // ... and those the step sent for today (a delay of 0) right after it.
+                self.land_flows(t);
                 if t + 1 < self.s.days {
                     schedule(ctx, t + 1, Event::Day);
                 }
             }
-            Event::Completed { product, units } => {
-                let a = &mut self.accounts[product];
-                a.in_production -= units;
-                a.produced += units;
-                a.inventory += units;
-                let year = self.s.calendar.date(t).year();
-                *self.rec.finished_by_year[product].entry(year).or_insert(0) += units;
-            }
-            Event::Arrival {
-                buyer,
-                product,
-                units,
-            } => {
-                self.buyers[buyer].in_transit[product] -= units;
-                self.accounts[product].in_transit -= units;
-                self.accounts[product].delivered += units;
-                self.accounts[product].stranded += units;
-                self.buyers[buyer].stranded.push_back((product, units));
-            }
-            Event::Installed {
-                site,
-                product,
-                units,
-            } => {
-                let st = &mut self.sites[site];
-                st.installing[product] -= units;
-                st.installed[product] += units;
-                st.cohorts[product].push_back((t, units));
-                self.accounts[product].installing -= units;
-                self.accounts[product].installed += units;
-            }
             Event::Review(b) => {
-                self.review(t, b);
-                let next = t + self.s.buyers[b].review_every_days;
+                self.review(t, b as usize);
+                let next = t + self.s.buyers[b as usize].review_every_days;
                 if next < self.s.days {
                     schedule(ctx, next, Event::Review(b));
                 }
             }
             Event::Launch(i) => {
+                let i = i as usize;
                 self.launches_started[i] = true;
                 let l = &self.s.launches[i];
                 let segs: Vec<&str> = l
@@ -473,8 +796,9 @@ impl Model for World<'_> {
                 let name = l.name.clone();
                 self.log(t, "launch", &name, cause);
             }
-            Event::ExportRule(i, on) => self.export_rule(t, i, on),
+            Event::ExportRule(i, on) => self.export_rule(t, i as usize, on),
             Event::Reservation(i, on) => {
+                let i = i as usize;
                 self.reservations_active[i] = on;
                 let r = &self.s.reservations[i];
                 let (kind, cause) = if on {
@@ -491,15 +815,26 @@ impl Model for World<'_> {
                 let name = r.name.clone();
                 self.log(t, kind, &name, cause);
             }
-            Event::Expansion {
-                subject,
-                detail,
-                reduction,
-            } => {
+            Event::Expansion(i) => {
+                // Each change is logged once: its text moves into the log.
+                let (subject, detail, reduction) = std::mem::take(&mut self.expansions[i as usize]);
                 let kind = if reduction { "reduction" } else { "expansion" };
                 self.log(t, kind, &subject, detail)
             }
         }
+    }
+}
+
+/// Adds units that start serving on day `t` to a site's cohorts of a product: to the
+/// youngest cohort if it started that day too, else as a new one.
+///
+/// One cohort per day rather than per batch changes no result: cohorts of the same day sit
+/// side by side, retire together, and failures take units from the oldest first whichever
+/// of them they come from. It bounds the cohorts to one per day of a unit's service life.
+pub(crate) fn add_cohort(cohorts: &mut VecDeque<(Time, u64)>, t: Time, units: u64) {
+    match cohorts.back_mut() {
+        Some(youngest) if youngest.0 == t => youngest.1 += units,
+        _ => cohorts.push_back((t, units)),
     }
 }
 
@@ -511,37 +846,54 @@ pub(crate) fn schedule(ctx: &mut Context<'_, Event>, t: Time, e: Event) {
 
 /// Runs a scenario with a seed and returns everything it recorded.
 pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
+    simulate_observed(s, seed, |_| {})
+}
+
+/// Runs a scenario like [`simulate`], and calls `after_day(t)` once day `t` is done: its
+/// dated events and flows, its Day step (the row is recorded) and the flows that step sent
+/// for the same day have run, and nothing of day `t + 1` has. For progress reports and
+/// measurements (`tests/alloc.rs` counts the allocations of each day through it); the run
+/// is the same as [`simulate`]'s whatever `after_day` does.
+pub fn simulate_observed(s: &Scenario, seed: u64, mut after_day: impl FnMut(Time)) -> RunOutput {
     let mut world = World::new(s, seed);
     let mut init: Vec<(Time, Event)> = Vec::new();
     for (b, _) in s.buyers.iter().enumerate() {
-        init.push((0, Event::Review(b)));
+        init.push((0, Event::Review(idx(b))));
     }
     for (i, l) in s.launches.iter().enumerate() {
-        init.push((l.day, Event::Launch(i)));
+        init.push((l.day, Event::Launch(idx(i))));
     }
     for (i, r) in s.export_rules.iter().enumerate() {
         if r.until.is_some_and(|u| u < 0) {
             continue;
         }
-        init.push((r.from.max(0), Event::ExportRule(i, true)));
+        init.push((r.from.max(0), Event::ExportRule(idx(i), true)));
         if let Some(u) = r.until
             && u + 1 < s.days
         {
-            init.push((u + 1, Event::ExportRule(i, false)));
+            init.push((u + 1, Event::ExportRule(idx(i), false)));
         }
     }
     for (i, r) in s.reservations.iter().enumerate() {
         if r.end >= 0 && r.start < s.days {
-            init.push((r.start.max(0), Event::Reservation(i, true)));
+            init.push((r.start.max(0), Event::Reservation(idx(i), true)));
             if r.end + 1 < s.days {
-                init.push((r.end + 1, Event::Reservation(i, false)));
+                init.push((r.end + 1, Event::Reservation(idx(i), false)));
             }
         }
     }
-    init.extend(expansions(s));
+    for (t, change) in expansions(s) {
+        init.push((t, Event::Expansion(idx(world.expansions.len()))));
+        world.expansions.push(change);
+    }
     init.retain(|(t, _)| (0..s.days).contains(t));
     init.sort_by_key(|(t, _)| *t);
+    // Every event pending at once is there from the start, but for the next Day and each
+    // buyer's next review, which replace the ones being handled.
+    let capacity = init.len() + 1;
+    world.reserve_outputs();
     let mut sim = Simulation::new(world, 0);
+    sim.reserve(capacity);
     for (t, e) in init {
         let r = sim.schedule(t, e);
         debug_assert!(r.is_ok());
@@ -549,13 +901,18 @@ pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
     // The Day event of tick 0 goes last so that the day's dated events come before it.
     let r = sim.schedule(0, Event::Day);
     debug_assert!(r.is_ok());
-    sim.run_until(s.days - 1);
+    // Day by day: the same events in the same order as one `run_until(s.days - 1)`.
+    for t in 0..s.days {
+        sim.run_until(t);
+        after_day(t);
+    }
     world = sim.into_model();
     world.finish()
 }
 
-/// Dated capacity increases of lines, HBM, logic and sites, for the event log.
-fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
+/// Dated capacity changes of lines, HBM, logic and sites, for the event log:
+/// `(tick, (subject, detail, reduction))`.
+fn expansions(s: &Scenario) -> Vec<(Time, (String, String, bool))> {
     let mut out = Vec::new();
     let mut push_tl = |subject: &str, unit: &str, tl: &crate::scenario::timeline::Timeline| {
         let linear = tl.interpolation() == Interpolation::Linear;
@@ -570,14 +927,7 @@ fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
                 } else {
                     format!("{v0:.0} -> {v1:.0} {unit}")
                 };
-                out.push((
-                    t1,
-                    Event::Expansion {
-                        subject: subject.to_string(),
-                        detail,
-                        reduction: v1 < v0,
-                    },
-                ));
+                out.push((t1, (subject.to_string(), detail, v1 < v0)));
             }
         }
     };
@@ -599,11 +949,11 @@ fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
         for &(t, mw) in &site.builds {
             out.push((
                 t,
-                Event::Expansion {
-                    subject: site.name.clone(),
-                    detail: format!("build of {mw:.0} MW comes online"),
-                    reduction: false,
-                },
+                (
+                    site.name.clone(),
+                    format!("build of {mw:.0} MW comes online"),
+                    false,
+                ),
             ));
         }
     }
@@ -613,4 +963,29 @@ fn expansions(s: &Scenario) -> Vec<(Time, Event)> {
 /// Whether buyer `b` is the operator.
 pub(crate) fn is_operator(s: &Scenario, b: usize) -> bool {
     matches!(s.buyers[b].kind, BuyerKind::Operator)
+}
+
+/// The distinct values, ascending.
+fn sorted_distinct(values: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut v: Vec<u32> = values.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The calendar year of each day of the run: `calendar.date(t).year()` for each `t`, a
+/// year at a time.
+fn years_of_days(s: &Scenario) -> Vec<i32> {
+    let days = usize::try_from(s.days).unwrap_or(0);
+    let mut out = Vec::with_capacity(days);
+    let mut t: Time = 0;
+    while t < s.days {
+        let y = s.calendar.date(t).year();
+        let next_year = chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            .map_or(s.days, |d| s.calendar.tick(d))
+            .clamp(t + 1, s.days);
+        out.extend(std::iter::repeat_n(y, (next_year - t) as usize));
+        t = next_year;
+    }
+    out
 }

@@ -97,6 +97,11 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry { time, seq, event });
     }
 
+    /// Reserves room for at least `additional` more events \[events\] before reallocating.
+    pub fn reserve(&mut self, additional: usize) {
+        self.heap.reserve(additional);
+    }
+
     /// Removes and returns the earliest event with its time \[ticks\], or `None` if empty.
     pub fn pop(&mut self) -> Option<(Time, E)> {
         self.heap.pop().map(|entry| (entry.time, entry.event))
@@ -174,6 +179,10 @@ mod tests {
         queue.push(1, ());
         assert_eq!(queue.len(), 2);
         assert!(!queue.is_empty());
+        // Reserving room changes nothing pending.
+        queue.reserve(100);
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue.peek_time(), Some(1));
     }
 
     #[test]

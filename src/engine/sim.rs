@@ -142,6 +142,12 @@ impl<M: Model> Simulation<M> {
         schedule_checked(&mut self.queue, self.now, time, event)
     }
 
+    /// Reserves room for at least `additional` more pending events, so that scheduling them
+    /// does not reallocate the queue.
+    pub fn reserve(&mut self, additional: usize) {
+        self.queue.reserve(additional);
+    }
+
     /// Handles the earliest pending event, advancing the clock to its time.
     ///
     /// Returns `false` (and does nothing) if no event is pending or the simulation is stopped.

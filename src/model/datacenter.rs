@@ -1,13 +1,14 @@
 //! Datacenters: power, installation, stranded units, failures and retirement.
 
-use rand_distr::{Binomial, Distribution};
+use super::binomial::binomial;
 
-use crate::engine::{Context, Time};
+use crate::engine::Time;
 
-use super::{Event, World, schedule};
+use super::{Flow, World, idx};
 
 impl World<'_> {
-    /// Power online at a model site [MW]; virtual sites have unlimited power.
+    /// Power online at a model site [MW]; virtual sites have unlimited power. Within the
+    /// Day step of day `t`, `site_mw_today[k]` holds the same value.
     pub(crate) fn site_mw(&self, k: usize, t: Time) -> f64 {
         match self.sites[k].scenario_site {
             Some(i) => self.s.sites[i].megawatts_at(t),
@@ -18,24 +19,25 @@ impl World<'_> {
     /// All-in power of the units installed or installing at a site [MW].
     pub(crate) fn site_used_mw(&self, k: usize) -> f64 {
         let st = &self.sites[k];
-        let chip_w: f64 = self
-            .s
-            .products
+        let chip_w: f64 = st
+            .installed
             .iter()
-            .enumerate()
-            .map(|(p, prod)| (st.installed[p] + st.installing[p]) as f64 * prod.power_w)
+            .zip(&st.installing)
+            .zip(&self.power_w)
+            .map(|((&installed, &installing), &w)| (installed + installing) as f64 * w)
             .sum();
         chip_w * st.watts_per_chip_watt / 1e6
     }
 
     /// Retires, fails, and places delivered units where there is power.
     /// See `docs/model.md`, "Datacenters".
-    pub(crate) fn datacenter_step(&mut self, t: Time, ctx: &mut Context<'_, Event>) {
+    pub(crate) fn datacenter_step(&mut self, t: Time) {
         let s = self.s;
         for k in 0..self.sites.len() {
+            self.site_mw_today[k] = self.site_mw(k, t);
             // Building capex is charged as power comes online.
             if let Some(i) = self.sites[k].scenario_site {
-                let mw = s.sites[i].megawatts_at(t);
+                let mw = self.site_mw_today[k];
                 let added = mw - self.sites[k].online_mw;
                 if added > 0.0 && super::is_operator(s, self.sites[k].owner) {
                     self.capex_usd_today += added * s.sites[i].capex_usd_per_mw;
@@ -45,6 +47,10 @@ impl World<'_> {
             for p in 0..s.products.len() {
                 let lifetime = s.products[p].lifetime_days;
                 let st = &mut self.sites[k];
+                // Nothing installed: no cohorts to retire, nothing to fail.
+                if st.installed[p] == 0 {
+                    continue;
+                }
                 // Retirement: cohorts past their service life, oldest first.
                 while let Some(&(since, n)) = st.cohorts[p].front() {
                     if t - since < lifetime {
@@ -61,10 +67,7 @@ impl World<'_> {
                 if n == 0 || rate <= 0.0 {
                     continue;
                 }
-                let failed = match Binomial::new(n, rate) {
-                    Ok(d) => d.sample(&mut st.rng),
-                    Err(_) => 0,
-                };
+                let failed = binomial(n, rate, &mut st.rng);
                 if failed == 0 {
                     continue;
                 }
@@ -89,60 +92,66 @@ impl World<'_> {
         }
         // Placement: each buyer's waiting units, first come first placed, go to its sites in
         // order while power allows; the rest stay stranded.
+        let mut free = std::mem::take(&mut self.scratch.free);
         for b in 0..self.buyers.len() {
             if self.buyers[b].stranded.is_empty() {
                 continue;
             }
-            let site_ids = self.buyers[b].sites.clone();
-            let mut free: Vec<f64> = site_ids
-                .iter()
-                .map(|&k| self.site_mw(k, t) - self.site_used_mw(k))
-                .collect();
-            let mut queue = std::mem::take(&mut self.buyers[b].stranded);
-            let mut still = std::collections::VecDeque::new();
-            while let Some((p, mut n)) = queue.pop_front() {
-                for (j, &k) in site_ids.iter().enumerate() {
+            free.clear();
+            free.extend(
+                self.buyers[b]
+                    .sites
+                    .iter()
+                    .map(|&k| self.site_mw_today[k] - self.site_used_mw(k)),
+            );
+            // Each waiting batch once, in order: a batch that does not fit whole goes back
+            // at the end, so the queue keeps its order and never needs more room.
+            for _ in 0..self.buyers[b].stranded.len() {
+                let Some((p, mut n)) = self.buyers[b].stranded.pop_front() else {
+                    break;
+                };
+                for (j, free) in free.iter_mut().enumerate() {
+                    let k = self.buyers[b].sites[j];
                     if n == 0 {
                         break;
                     }
                     let per_unit = s.products[p].power_w * self.sites[k].watts_per_chip_watt / 1e6;
-                    let fit = if free[j].is_infinite() {
+                    let fit = if free.is_infinite() {
                         n
                     } else {
                         // The small allowance keeps float rounding (1 - 0.9 MW) from
                         // refusing a unit that exactly fits.
-                        ((free[j] / per_unit + 1e-9).floor().max(0.0) as u64).min(n)
+                        ((*free / per_unit + 1e-9).floor().max(0.0) as u64).min(n)
                     };
                     if fit == 0 {
                         continue;
                     }
-                    free[j] -= fit as f64 * per_unit;
+                    *free -= fit as f64 * per_unit;
                     n -= fit;
                     self.accounts[p].stranded -= fit;
                     let delay = self.sites[k].install_delay_days;
                     if delay == 0 {
                         self.sites[k].installed[p] += fit;
-                        self.sites[k].cohorts[p].push_back((t, fit));
+                        super::add_cohort(&mut self.sites[k].cohorts[p], t, fit);
                         self.accounts[p].installed += fit;
                     } else {
                         self.sites[k].installing[p] += fit;
                         self.accounts[p].installing += fit;
-                        schedule(
-                            ctx,
+                        self.flows.send(
                             t + delay,
-                            Event::Installed {
-                                site: k,
-                                product: p,
+                            Flow::Installed {
+                                site: idx(k),
+                                product: idx(p),
                                 units: fit,
                             },
                         );
                     }
                 }
                 if n > 0 {
-                    still.push_back((p, n));
+                    self.buyers[b].stranded.push_back((p, n));
                 }
             }
-            self.buyers[b].stranded = still;
         }
+        self.scratch.free = free;
     }
 }

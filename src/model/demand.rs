@@ -59,16 +59,21 @@ impl World<'_> {
     pub(crate) fn demand_step(&mut self, t: Time) {
         let s = self.s;
         let ns = s.segments.len();
-        let mut demand = vec![0.0; ns];
-        let mut queries = vec![0.0; ns];
+        // The day's demand and service go straight into the recorder's buffers.
+        let mut demand = std::mem::take(&mut self.rec.demand);
+        let mut served = std::mem::take(&mut self.rec.served);
+        let mut queries = std::mem::take(&mut self.scratch.queries);
         let mut rate_limited = 0.0;
         for k in 0..ns {
             let seg = &s.segments[k];
+            // Yesterday's level was computed yesterday (or at the start, for day 0).
+            let level = seg.growth.level(t);
             let organic_growth = if t == 0 {
                 0.0
             } else {
-                (seg.growth.level(t) - seg.growth.level(t - 1)).max(0.0)
+                (level - self.level_yesterday[k]).max(0.0)
             };
+            self.level_yesterday[k] = level;
             // Each day of the surge brings (1 - e^{-1/τ}) of what is left, so the days add up
             // to exactly `extra_signups`.
             let surge = self.surge(t, k, |l| {
@@ -140,12 +145,9 @@ impl World<'_> {
             }
             None => (0.0, 0.0),
         };
-        let mut served = vec![0.0; ns];
+        served.fill(0.0);
         let mut left = capacity;
-        let mut prios: Vec<u32> = s.segments.iter().map(|g| g.priority).collect();
-        prios.sort_unstable();
-        prios.dedup();
-        for prio in prios {
+        for &prio in &self.segment_priorities {
             let want: f64 = (0..ns)
                 .filter(|&k| s.segments[k].priority == prio)
                 .map(|k| demand[k])
@@ -279,7 +281,7 @@ impl World<'_> {
         if let Some(op) = s.operator {
             for &k in &self.buyers[op].sites {
                 power_mw += self.site_used_mw(k);
-                power_avail += self.site_mw(k, t);
+                power_avail += self.site_mw_today[k];
             }
             for (p, prod) in s.products.iter().enumerate() {
                 let installed: u64 = self.buyers[op]
@@ -297,6 +299,7 @@ impl World<'_> {
             }
         }
         let power_cost = power_mw * 24.0 * s.power_price_usd_per_mwh.at(t);
+        self.scratch.queries = queries;
         let rec = &mut self.rec;
         rec.demand = demand;
         rec.served = served;

@@ -1,12 +1,10 @@
 //! Market and procurement: allocation of finished units, the ledger, lead time, price,
 //! buyers' reviews and orders, export rules.
 
-use chrono::Datelike;
-
-use crate::engine::{Context, Time};
+use crate::engine::Time;
 use crate::scenario::types::{Allocation, BuyerKind};
 
-use super::{Event, LedgerRow, Order, World, schedule};
+use super::{Flow, LedgerRow, Order, World, idx};
 
 /// Largest order a buyer places at one review [units].
 const MAX_ORDER_UNITS: f64 = 1e12;
@@ -16,36 +14,79 @@ pub const LEAD_TIME_CAP_DAYS: f64 = 3650.0;
 
 /// Splits `total` units among claims in proportion to their weights, in whole units, by
 /// largest remainder; ties go to the lower index. Never gives a claim more than its weight.
+#[cfg(test)]
 pub(crate) fn apportion(total: u64, weights: &[u64]) -> Vec<u64> {
+    let mut out = Vec::new();
+    apportion_into(total, weights, &mut out, &mut Vec::new());
+    out
+}
+
+/// [`apportion`] into `out`, with `rem` as scratch: allocates nothing once the buffers have
+/// room for `weights.len()` entries.
+pub(crate) fn apportion_into(
+    total: u64,
+    weights: &[u64],
+    out: &mut Vec<u64>,
+    rem: &mut Vec<(u128, usize)>,
+) {
+    out.clear();
     let sum: u64 = weights.iter().sum();
     if sum == 0 || total == 0 {
-        return vec![0; weights.len()];
+        out.resize(weights.len(), 0);
+        return;
     }
     if total >= sum {
-        return weights.to_vec();
+        out.extend_from_slice(weights);
+        return;
     }
-    let mut out: Vec<u64> = weights
-        .iter()
-        .map(|&w| ((total as u128 * w as u128) / sum as u128) as u64)
-        .collect();
+    // `total × weight` in u128 (no overflow); in u64 when every product fits, which gives
+    // the same quotients and remainders faster.
+    let small = weights.iter().all(|&w| total.checked_mul(w).is_some());
+    if small {
+        out.extend(weights.iter().map(|&w| total * w / sum));
+    } else {
+        out.extend(
+            weights
+                .iter()
+                .map(|&w| ((total as u128 * w as u128) / sum as u128) as u64),
+        );
+    }
     let given: u64 = out.iter().sum();
-    let mut rem: Vec<(u128, usize)> = weights
-        .iter()
-        .enumerate()
-        .map(|(i, &w)| ((total as u128 * w as u128) % sum as u128, i))
-        .collect();
-    rem.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    if given == total {
+        // No unit left over for the largest remainders.
+        return;
+    }
+    rem.clear();
+    if small {
+        rem.extend(
+            weights
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| (u128::from(total * w % sum), i)),
+        );
+    } else {
+        rem.extend(
+            weights
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| ((total as u128 * w as u128) % sum as u128, i)),
+        );
+    }
+    // Indices are distinct, so the order is total and an unstable sort gives the same
+    // order as a stable one (without a sort buffer).
+    rem.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for &(_, i) in rem.iter().take((total - given) as usize) {
         out[i] += 1;
     }
-    out
 }
 
 impl World<'_> {
     /// Allocates finished units, ships them, updates lead times and prices.
-    pub(crate) fn market_step(&mut self, t: Time, ctx: &mut Context<'_, Event>) {
+    pub(crate) fn market_step(&mut self, t: Time) {
         let s = self.s;
         let nb = s.buyers.len();
+        self.capacity_history
+            .means(&mut self.scratch.production_rate);
         for p in 0..s.products.len() {
             let vendor = &s.vendors[s.products[p].vendor];
             // Contracted floors accrue every day a buyer has open orders, stock or not, up to
@@ -62,17 +103,19 @@ impl World<'_> {
             }
             let mut stock = self.accounts[p].inventory;
             if stock > 0 {
-                let open: Vec<u64> = (0..nb)
-                    .map(|b| {
-                        if self.exportable(p, b) {
-                            self.backlog_units[p][b]
-                        } else {
-                            0
-                        }
-                    })
-                    .collect();
-                let mut give = vec![(0u64, 0u64); nb]; // (floor units, other units)
-                let mut remaining_open = open.clone();
+                // (floor units, other units) per buyer; taken out for the shipping below.
+                let mut give = std::mem::take(&mut self.scratch.give);
+                give.fill((0, 0));
+                let sc = &mut self.scratch;
+                // Open orders that may be served.
+                let remaining_open = &mut sc.remaining_open;
+                for (b, open) in remaining_open.iter_mut().enumerate() {
+                    *open = if self.blocked[p * nb + b] {
+                        0
+                    } else {
+                        self.backlog_units[p][b]
+                    };
+                }
                 if vendor.allocation == Allocation::Floors {
                     for b in 0..nb {
                         for (ci, &(cp, _)) in s.buyers[b].contracts.iter().enumerate() {
@@ -89,43 +132,39 @@ impl World<'_> {
                     }
                 }
                 if vendor.allocation == Allocation::Priority {
-                    let mut tiers: Vec<u32> = s.buyers.iter().map(|b| b.priority).collect();
-                    tiers.sort_unstable();
-                    tiers.dedup();
-                    for tier in tiers {
-                        let w: Vec<u64> = (0..nb)
-                            .map(|b| {
-                                if s.buyers[b].priority == tier {
-                                    remaining_open[b]
-                                } else {
-                                    0
-                                }
-                            })
-                            .collect();
-                        let a = apportion(stock, &w);
-                        for b in 0..nb {
-                            give[b].1 += a[b];
-                            stock -= a[b];
+                    for &tier in &self.buyer_tiers {
+                        for (b, w) in sc.weights.iter_mut().enumerate() {
+                            *w = if s.buyers[b].priority == tier {
+                                remaining_open[b]
+                            } else {
+                                0
+                            };
+                        }
+                        apportion_into(stock, &sc.weights, &mut sc.split, &mut sc.remainders);
+                        for (g, &units) in give.iter_mut().zip(&sc.split) {
+                            g.1 += units;
+                            stock -= units;
                         }
                     }
                 } else {
-                    let a = apportion(stock, &remaining_open);
-                    for b in 0..nb {
-                        give[b].1 += a[b];
+                    apportion_into(stock, remaining_open, &mut sc.split, &mut sc.remainders);
+                    for (g, &units) in give.iter_mut().zip(&sc.split) {
+                        g.1 += units;
                     }
                 }
                 for (b, &(floor, other)) in give.iter().enumerate() {
                     if floor > 0 {
-                        self.ship(t, ctx, p, b, floor, "floor");
+                        self.ship(t, p, b, floor, "floor");
                     }
                     if other > 0 {
-                        self.ship(t, ctx, p, b, other, vendor.allocation.as_str());
+                        self.ship(t, p, b, other, vendor.allocation.as_str());
                     }
                 }
+                self.scratch.give = give;
             }
             // Lead time emerges from backlog over production rate.
             let backlog: u64 = self.backlog_units[p].iter().sum();
-            let rate = self.production_rate(p);
+            let rate = self.scratch.production_rate[p];
             self.lead_time_days[p] = if backlog == 0 {
                 0.0
             } else if rate <= 0.0 {
@@ -141,15 +180,7 @@ impl World<'_> {
     }
 
     /// Ships `units` of product `p` to buyer `b` against its oldest orders.
-    fn ship(
-        &mut self,
-        t: Time,
-        ctx: &mut Context<'_, Event>,
-        p: usize,
-        b: usize,
-        units: u64,
-        rule: &str,
-    ) {
+    fn ship(&mut self, t: Time, p: usize, b: usize, units: u64, rule: &'static str) {
         let mut left = units;
         let mut cost = 0.0;
         let orders = &mut self.backlog[p][b];
@@ -185,16 +216,15 @@ impl World<'_> {
             product: p,
             buyer: b,
             units,
-            rule: rule.to_string(),
+            rule: std::borrow::Cow::Borrowed(rule),
             price_usd: if units > 0 { cost / units as f64 } else { 0.0 },
         });
         let arrive = t + self.s.vendors[vendor].shipping_days;
-        schedule(
-            ctx,
+        self.flows.send(
             arrive,
-            Event::Arrival {
-                buyer: b,
-                product: p,
+            Flow::Arrival {
+                buyer: idx(b),
+                product: idx(p),
                 units,
             },
         );
@@ -259,40 +289,63 @@ impl World<'_> {
             gap *= o.factor;
         }
         // Split over the mix among products that exist by the horizon and may be sold here.
-        let mix: Vec<(usize, f64)> = buyer
-            .mix
-            .iter()
-            .map(|(p, share)| {
-                // With substitution, a product quoting more than its vendor's normal lead
-                // time gets proportionally less of the new orders: share × normal / lead.
-                let mut w = share.at(t);
-                if buyer.lead_time_substitution {
-                    let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
-                    w *= normal / self.lead_time_days[*p].max(normal);
-                }
-                (*p, w)
-            })
-            .filter(|&(p, share)| {
-                share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
-            })
-            .collect();
+        let mut mix = std::mem::take(&mut self.scratch.mix);
+        let mut lines = std::mem::take(&mut self.scratch.order_lines);
+        mix.clear();
+        lines.clear();
+        self.place_orders(t, b, at, gap, &mut mix, &mut lines);
+        self.scratch.mix = mix;
+        self.scratch.order_lines = lines;
+    }
+
+    /// The orders of a review on day `t` with a positive `gap` [H100e] at the horizon day
+    /// `at`, split over the mix (`mix` and `lines` are empty scratch buffers).
+    fn place_orders(
+        &mut self,
+        t: Time,
+        b: usize,
+        at: Time,
+        gap: f64,
+        mix: &mut Vec<(usize, f64)>,
+        lines: &mut Vec<(usize, u64)>,
+    ) {
+        let s = self.s;
+        let buyer = &s.buyers[b];
+        mix.extend(
+            buyer
+                .mix
+                .iter()
+                .map(|(p, share)| {
+                    // With substitution, a product quoting more than its vendor's normal lead
+                    // time gets proportionally less of the new orders: share × normal / lead.
+                    let mut w = share.at(t);
+                    if buyer.lead_time_substitution {
+                        let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
+                        w *= normal / self.lead_time_days[*p].max(normal);
+                    }
+                    (*p, w)
+                })
+                .filter(|&(p, share)| {
+                    share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
+                }),
+        );
         let total: f64 = mix.iter().map(|m| m.1).sum();
         if total <= 0.0 {
             return;
         }
-        let mut lines: Vec<(usize, u64)> = mix
-            .iter()
-            // At most a trillion units an order: beyond any real market, and far from u64
-            // overflow when orders add up.
-            .map(|&(p, share)| {
-                let units = (gap * share / total / s.products[p].h100e).round();
-                (p, units.min(MAX_ORDER_UNITS) as u64)
-            })
-            .filter(|l| l.1 > 0)
-            .collect();
+        lines.extend(
+            mix.iter()
+                // At most a trillion units an order: beyond any real market, and far from u64
+                // overflow when orders add up.
+                .map(|&(p, share)| {
+                    let units = (gap * share / total / s.products[p].h100e).round();
+                    (p, units.min(MAX_ORDER_UNITS) as u64)
+                })
+                .filter(|l| l.1 > 0),
+        );
         // Budget: what is left of this calendar year's budget at today's prices.
         if let Some(budget) = &buyer.budget_usd_per_year {
-            let year = s.calendar.date(t).year();
+            let year = self.year(t);
             let st = &mut self.buyers[b];
             if year != st.budget_year {
                 st.budget_year = year;
@@ -305,12 +358,12 @@ impl World<'_> {
                 .sum();
             if cost > left {
                 let f = left / cost;
-                for l in &mut lines {
+                for l in lines.iter_mut() {
                     l.1 = (l.1 as f64 * f).floor() as u64;
                 }
             }
         }
-        for (p, n) in lines {
+        for &(p, n) in lines.iter() {
             if n == 0 {
                 continue;
             }
@@ -353,6 +406,7 @@ impl World<'_> {
     /// cancelled and their commitments released.
     pub(crate) fn export_rule(&mut self, t: Time, i: usize, on: bool) {
         self.rules_active[i] = on;
+        self.update_blocked();
         let rule = &self.s.export_rules[i];
         let names: Vec<&str> = rule
             .products

@@ -5,8 +5,10 @@
 //! header and the rows cannot drift apart. Recording a day allocates nothing once the series
 //! buffer has its capacity.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Time;
@@ -44,8 +46,9 @@ pub struct LedgerRow {
     pub buyer: usize,
     /// Units allocated.
     pub units: u64,
-    /// Rule that allocated them (`pro_rata`, `priority`, `floor`).
-    pub rule: String,
+    /// Rule that allocated them (`pro_rata`, `priority`, `floors`, `floor`): one of the
+    /// model's static names, so writing a row allocates nothing.
+    pub rule: Cow<'static, str>,
     /// Average price of the orders filled [USD per unit].
     pub price_usd: f64,
 }
@@ -162,9 +165,12 @@ impl RunOutput {
 }
 
 /// Receives columns: names once, values every day.
+///
+/// [`World::emit_row`] is generic over the sink, so the daily [`Values`] sink compiles to
+/// plain stores: its name closures are never called and cost nothing.
 pub(crate) trait Sink {
-    fn num(&mut self, name: &dyn Fn() -> String, v: f64);
-    fn text(&mut self, name: &dyn Fn() -> String, v: &'static str);
+    fn num(&mut self, name: impl Fn() -> String, v: f64);
+    fn text(&mut self, name: impl Fn() -> String, v: &'static str);
 }
 
 struct Names {
@@ -173,25 +179,33 @@ struct Names {
 }
 
 impl Sink for Names {
-    fn num(&mut self, name: &dyn Fn() -> String, _v: f64) {
+    fn num(&mut self, name: impl Fn() -> String, _v: f64) {
         self.num.push(name());
     }
-    fn text(&mut self, name: &dyn Fn() -> String, _v: &'static str) {
+    fn text(&mut self, name: impl Fn() -> String, _v: &'static str) {
         self.text.push(name());
     }
 }
 
+/// Fills a day's row, whose cells are already there.
 struct Values<'a> {
-    num: &'a mut Vec<f64>,
-    text: &'a mut Vec<&'static str>,
+    num: &'a mut [f64],
+    text: &'a mut [&'static str],
+    /// Cells filled so far.
+    n: usize,
+    t: usize,
 }
 
 impl Sink for Values<'_> {
-    fn num(&mut self, _name: &dyn Fn() -> String, v: f64) {
-        self.num.push(v);
+    #[inline]
+    fn num(&mut self, _name: impl Fn() -> String, v: f64) {
+        self.num[self.n] = v;
+        self.n += 1;
     }
-    fn text(&mut self, _name: &dyn Fn() -> String, v: &'static str) {
-        self.text.push(v);
+    #[inline]
+    fn text(&mut self, _name: impl Fn() -> String, v: &'static str) {
+        self.text[self.t] = v;
+        self.t += 1;
     }
 }
 
@@ -229,11 +243,17 @@ pub struct Recorder {
     pub(crate) events: Vec<EventRecord>,
     pub(crate) ledger: Vec<LedgerRow>,
     columns: usize,
+    text_columns: usize,
+    /// Column names, declared once at the start.
+    names: (Vec<String>, Vec<String>),
+    /// What the summary needs from the series, gathered row by row.
+    scan: SeriesScan,
     values: Vec<f64>,
     text_values: Vec<&'static str>,
-    binding_days: BTreeMap<Constraint, i64>,
-    /// Units finished per product and year.
-    pub(crate) finished_by_year: Vec<BTreeMap<i32, u64>>,
+    /// Days each constraint bound, indexed by [`Constraint::index`].
+    binding_days: [i64; Constraint::ALL.len()],
+    /// Units finished per product and calendar year of the run (index 0: the first year).
+    pub(crate) finished_by_year: Vec<Vec<u64>>,
 }
 
 impl Recorder {
@@ -251,20 +271,86 @@ impl Recorder {
             paused_today: vec![false; ns],
             demand: vec![0.0; ns],
             served: vec![0.0; ns],
-            finished_by_year: vec![BTreeMap::new(); np],
             ..Default::default()
         }
     }
 
     pub(crate) fn end_day(&mut self, binding: Constraint) {
-        *self.binding_days.entry(binding).or_insert(0) += 1;
-        for v in self
-            .production_started
-            .iter_mut()
-            .chain(self.shipped_today.iter_mut())
-            .chain(self.ordered_today.iter_mut())
-        {
-            *v = 0.0;
+        self.binding_days[binding.index()] += 1;
+        self.production_started.fill(0.0);
+        self.shipped_today.fill(0.0);
+        self.ordered_today.fill(0.0);
+    }
+}
+
+/// What the summary needs from the daily series, gathered as each row is written rather
+/// than by a pass over the whole series at the end: the same values (read back from the
+/// row), the same additions in the same (day) order.
+#[derive(Debug, Default)]
+struct SeriesScan {
+    /// Columns read: demand, unserved, lost revenue (pauses, churn), revenue, power cost,
+    /// and each product's lead time.
+    c_demand: Option<usize>,
+    c_unserved: Option<usize>,
+    c_lost_pause: Option<usize>,
+    c_lost_churn: Option<usize>,
+    c_revenue: Option<usize>,
+    c_power_cost: Option<usize>,
+    c_lead: Vec<Option<usize>>,
+    first_shortage: Option<Time>,
+    last_shortage: Option<Time>,
+    shortage_days: i64,
+    peak_unserved: f64,
+    lost_pause: f64,
+    lost_churn: f64,
+    revenue: f64,
+    power_cost: f64,
+    /// Longest lead time so far, with its day and product.
+    lead_peak: (f64, Option<(Time, usize)>),
+}
+
+impl SeriesScan {
+    fn new(s: &Scenario, columns: &[String]) -> Self {
+        let col = |name: &str| columns.iter().position(|c| c == name);
+        SeriesScan {
+            c_demand: col("demand_h100e"),
+            c_unserved: col("unserved_h100e"),
+            c_lost_pause: col("lost_revenue_pause_usd_per_day"),
+            c_lost_churn: col("lost_revenue_churn_usd_per_day"),
+            c_revenue: col("revenue_usd_per_day"),
+            c_power_cost: col("power_cost_usd_per_day"),
+            c_lead: s
+                .products
+                .iter()
+                .map(|p| col(&format!("lead_time_days[{}]", p.name)))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Takes in the row of day `day`.
+    fn add(&mut self, day: Time, row: &[f64]) {
+        let get = |c: Option<usize>| c.map_or(0.0, |c| row[c]);
+        let d = get(self.c_demand);
+        let u = get(self.c_unserved);
+        if d > 0.0 {
+            let share = u / d;
+            self.peak_unserved = self.peak_unserved.max(share);
+            if share > SHORTAGE_THRESHOLD {
+                self.shortage_days += 1;
+                self.first_shortage.get_or_insert(day);
+                self.last_shortage = Some(day);
+            }
+        }
+        self.lost_pause += get(self.c_lost_pause);
+        self.lost_churn += get(self.c_lost_churn);
+        self.revenue += get(self.c_revenue);
+        self.power_cost += get(self.c_power_cost);
+        for (p, c) in self.c_lead.iter().enumerate() {
+            let v = get(*c);
+            if v > self.lead_peak.0 {
+                self.lead_peak = (v, Some((day, p)));
+            }
         }
     }
 }
@@ -273,123 +359,212 @@ fn binding_str(c: Option<Constraint>) -> &'static str {
     c.map_or("", Constraint::as_str)
 }
 
-impl World<'_> {
-    /// Buyers whose fleet the fleet columns describe: the operator, or all buyers.
-    fn fleet_buyers(&self) -> Vec<usize> {
-        match self.s.operator {
-            Some(op) => vec![op],
-            None => (0..self.s.buyers.len()).collect(),
+/// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it (which it still does outside years
+/// 0..=9999), without parsing a format string.
+pub(crate) fn ymd(d: NaiveDate) -> String {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return d.format("%Y-%m-%d").to_string();
+    }
+    ymd_text(y as u32, d.month(), d.day())
+}
+
+/// `YYYY-MM-DD` of a year in 0..=9999, a month and a day.
+fn ymd_text(y: u32, m: u32, dd: u32) -> String {
+    let digit = |v: u32| b'0' + (v % 10) as u8;
+    let text = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(dd / 10),
+        digit(dd),
+    ];
+    // ASCII digits and dashes: always valid UTF-8.
+    String::from(std::str::from_utf8(&text).unwrap_or_default())
+}
+
+/// The most ledger rows a day can write: one per (product, buyer) pair the mixes allow, and
+/// one more where a contracted floor may apply.
+pub(crate) fn ledger_rows_per_day(s: &Scenario) -> usize {
+    s.buyers
+        .iter()
+        .map(|b| {
+            b.mix
+                .iter()
+                .map(|&(p, _)| 1 + b.contracts.iter().any(|&(cp, _)| cp == p) as usize)
+                .sum::<usize>()
+        })
+        .sum()
+}
+
+/// The date of each day of the run, `YYYY-MM-DD`, counted on from the first day
+/// (proleptic Gregorian, as chrono; chrono itself outside years 0..=9999).
+pub(crate) fn dates(s: &Scenario) -> Vec<String> {
+    let mut out = Vec::with_capacity(usize::try_from(s.days).unwrap_or(0));
+    let first = s.calendar.date(0);
+    let (mut y, mut m, mut d) = (first.year(), first.month(), first.day());
+    for t in 0..s.days {
+        if (0..=9999).contains(&y) {
+            out.push(ymd_text(y as u32, m, d));
+        } else {
+            out.push(ymd(s.calendar.date(t)));
         }
+        d += 1;
+        if d > days_in_month(y, m) {
+            d = 1;
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Days in month `m` (1-12) of year `y`, Gregorian leap years.
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl World<'_> {
+    /// Reserves the run's growing outputs up front, so that recording a day seldom
+    /// allocates: the daily series (exact: days × columns, numbers and texts), the ledger (at most one row
+    /// a day per (product, buyer) pair the mixes allow, and one more where a contracted floor
+    /// may apply; capped at 2^20 rows, beyond which it grows amortised), and the event log
+    /// (the dated events plus a few pauses; grows amortised beyond).
+    pub(crate) fn reserve_outputs(&mut self) {
+        let s = self.s;
+        let days = usize::try_from(s.days).unwrap_or(0);
+        self.rec
+            .values
+            .reserve_exact(days * self.rec.columns.max(1));
+        self.rec
+            .text_values
+            .reserve_exact(days * self.rec.text_columns.max(1));
+        let rows_per_day = ledger_rows_per_day(s);
+        self.rec
+            .ledger
+            .reserve_exact((days * rows_per_day).min(1 << 20));
+        let dated = self.expansions.len()
+            + s.launches.len()
+            + 2 * (s.export_rules.len() + s.reservations.len());
+        self.rec.events.reserve(dated + 8 * s.segments.len().max(1));
     }
 
     /// Declares (names) or fills (values) every column of a day's row, in order.
-    pub(crate) fn emit_row(&self, sink: &mut dyn Sink) {
+    pub(crate) fn emit_row(&self, sink: &mut impl Sink) {
         let s = self.s;
         let r = &self.rec;
-        sink.num(&|| "demand_h100e".into(), r.total_demand);
-        sink.num(&|| "capacity_h100e".into(), r.capacity);
-        sink.num(&|| "reserved_h100e".into(), r.reserved);
-        sink.num(&|| "served_h100e".into(), r.total_served);
+        sink.num(|| "demand_h100e".into(), r.total_demand);
+        sink.num(|| "capacity_h100e".into(), r.capacity);
+        sink.num(|| "reserved_h100e".into(), r.reserved);
+        sink.num(|| "served_h100e".into(), r.total_served);
         sink.num(
-            &|| "unserved_h100e".into(),
+            || "unserved_h100e".into(),
             (r.total_demand - r.total_served).max(0.0),
         );
-        sink.num(&|| "rate_limited_h100e".into(), r.rate_limited);
+        sink.num(|| "rate_limited_h100e".into(), r.rate_limited);
         let util = if r.capacity > 0.0 {
             r.total_served / r.capacity
         } else {
             0.0
         };
-        sink.num(&|| "utilisation".into(), util);
-        sink.num(&|| "load_ratio".into(), r.load_ratio.min(1000.0));
+        sink.num(|| "utilisation".into(), util);
+        sink.num(|| "load_ratio".into(), r.load_ratio.min(1000.0));
         for (k, seg) in s.segments.iter().enumerate() {
             let st = &self.segments[k];
             let n = seg.name.as_str();
-            sink.num(&|| format!("users[{n}]"), st.users);
-            sink.num(&|| format!("signups_per_day[{n}]"), r.signups[k]);
+            sink.num(|| format!("users[{n}]"), st.users);
+            sink.num(|| format!("signups_per_day[{n}]"), r.signups[k]);
             let paused = if r.paused_today[k] { 1.0 } else { 0.0 };
-            sink.num(&|| format!("paused[{n}]"), paused);
-            sink.num(&|| format!("waitlist_users[{n}]"), st.waitlist);
-            sink.num(&|| format!("lost_signups_cum[{n}]"), st.lost_signups);
-            sink.num(&|| format!("demand_h100e[{n}]"), r.demand[k]);
-            sink.num(&|| format!("served_h100e[{n}]"), r.served[k]);
+            sink.num(|| format!("paused[{n}]"), paused);
+            sink.num(|| format!("waitlist_users[{n}]"), st.waitlist);
+            sink.num(|| format!("lost_signups_cum[{n}]"), st.lost_signups);
+            sink.num(|| format!("demand_h100e[{n}]"), r.demand[k]);
+            sink.num(|| format!("served_h100e[{n}]"), r.served[k]);
         }
         for (li, line) in s.lines.iter().enumerate() {
             let n = line.name.as_str();
             sink.num(
-                &|| format!("packaging_capacity_wafers_per_day[{n}]"),
+                || format!("packaging_capacity_wafers_per_day[{n}]"),
                 r.line_capacity[li],
             );
             sink.num(
-                &|| format!("packaging_used_wafers_per_day[{n}]"),
+                || format!("packaging_used_wafers_per_day[{n}]"),
                 r.line_used[li],
             );
         }
         if s.hbm_stacks_per_month.is_some() {
-            sink.num(&|| "hbm_supply_stacks_per_day".into(), r.hbm_supply);
-            sink.num(&|| "hbm_used_stacks_per_day".into(), r.hbm_used);
+            sink.num(|| "hbm_supply_stacks_per_day".into(), r.hbm_supply);
+            sink.num(|| "hbm_used_stacks_per_day".into(), r.hbm_used);
         }
-        let fleet = self.fleet_buyers();
+        let fleet = &self.fleet;
         for (p, prod) in s.products.iter().enumerate() {
             let n = prod.name.as_str();
             sink.num(
-                &|| format!("production_units_per_day[{n}]"),
+                || format!("production_units_per_day[{n}]"),
                 r.production_started[p],
             );
-            sink.num(
-                &|| format!("shipped_units_per_day[{n}]"),
-                r.shipped_today[p],
-            );
-            sink.num(
-                &|| format!("ordered_units_per_day[{n}]"),
-                r.ordered_today[p],
-            );
+            sink.num(|| format!("shipped_units_per_day[{n}]"), r.shipped_today[p]);
+            sink.num(|| format!("ordered_units_per_day[{n}]"), r.ordered_today[p]);
             let backlog: u64 = self.backlog_units[p].iter().sum();
-            sink.num(&|| format!("backlog_units[{n}]"), backlog as f64);
-            sink.num(&|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
-            sink.num(&|| format!("price_usd[{n}]"), self.price_usd[p]);
-            let installed: u64 = fleet
-                .iter()
-                .flat_map(|&b| self.buyers[b].sites.iter())
-                .map(|&k| self.sites[k].installed[p])
-                .sum();
-            sink.num(&|| format!("installed_units[{n}]"), installed as f64);
+            sink.num(|| format!("backlog_units[{n}]"), backlog as f64);
+            sink.num(|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
+            sink.num(|| format!("price_usd[{n}]"), self.price_usd[p]);
+            let mut installed = 0u64;
+            for &b in fleet {
+                for &k in &self.buyers[b].sites {
+                    installed += self.sites[k].installed[p];
+                }
+            }
+            sink.num(|| format!("installed_units[{n}]"), installed as f64);
             sink.text(
-                &|| format!("binding[{n}]"),
+                || format!("binding[{n}]"),
                 binding_str(r.product_binding[p]),
             );
         }
         let (mut stranded, mut transit, mut installing) = (0u64, 0u64, 0u64);
-        for &b in &fleet {
+        for &b in fleet {
             stranded += self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>();
             transit += self.buyers[b].in_transit.iter().sum::<u64>();
             for &k in &self.buyers[b].sites {
                 installing += self.sites[k].installing.iter().sum::<u64>();
             }
         }
-        sink.num(&|| "stranded_units".into(), stranded as f64);
-        sink.num(&|| "in_transit_units".into(), transit as f64);
-        sink.num(&|| "installing_units".into(), installing as f64);
-        sink.num(&|| "power_in_use_mw".into(), r.power_in_use_mw);
+        sink.num(|| "stranded_units".into(), stranded as f64);
+        sink.num(|| "in_transit_units".into(), transit as f64);
+        sink.num(|| "installing_units".into(), installing as f64);
+        sink.num(|| "power_in_use_mw".into(), r.power_in_use_mw);
         sink.num(
-            &|| "power_available_mw".into(),
+            || "power_available_mw".into(),
             r.power_available_mw.min(1e9),
         );
-        sink.num(&|| "capex_usd_per_day".into(), r.capex);
-        sink.num(&|| "capex_cum_usd".into(), r.capex_cum);
-        sink.num(&|| "power_cost_usd_per_day".into(), r.power_cost);
-        sink.num(&|| "revenue_usd_per_day".into(), r.revenue);
+        sink.num(|| "capex_usd_per_day".into(), r.capex);
+        sink.num(|| "capex_cum_usd".into(), r.capex_cum);
+        sink.num(|| "power_cost_usd_per_day".into(), r.power_cost);
+        sink.num(|| "revenue_usd_per_day".into(), r.revenue);
         sink.num(
-            &|| "lost_revenue_pause_usd_per_day".into(),
+            || "lost_revenue_pause_usd_per_day".into(),
             r.lost_revenue_pause,
         );
         sink.num(
-            &|| "lost_revenue_churn_usd_per_day".into(),
+            || "lost_revenue_churn_usd_per_day".into(),
             r.lost_revenue_churn,
         );
-        sink.num(&|| "queries_served_per_day".into(), r.queries_served);
-        sink.num(&|| "cost_per_query_usd".into(), r.cost_per_query);
-        sink.text(&|| "binding_constraint".into(), self.day_binding.as_str());
+        sink.num(|| "queries_served_per_day".into(), r.queries_served);
+        sink.num(|| "cost_per_query_usd".into(), r.cost_per_query);
+        sink.text(|| "binding_constraint".into(), self.day_binding.as_str());
     }
 
     /// Column names, declared once at the start.
@@ -410,25 +585,42 @@ impl World<'_> {
         if values.capacity() == 0 {
             values.reserve(self.s.days as usize * self.rec.columns.max(1));
         }
-        self.emit_row(&mut Values {
-            num: &mut values,
-            text: &mut text,
-        });
+        if text.capacity() == 0 {
+            text.reserve(self.s.days as usize * self.rec.text_columns.max(1));
+        }
+        // The row's cells, then its values (the same columns as the header, in order).
+        let (n0, t0) = (values.len(), text.len());
+        values.resize(n0 + self.rec.columns, 0.0);
+        text.resize(t0 + self.rec.text_columns, "");
+        let mut row = Values {
+            num: &mut values[n0..],
+            text: &mut text[t0..],
+            n: 0,
+            t: 0,
+        };
+        self.emit_row(&mut row);
+        debug_assert_eq!((row.n, row.t), (self.rec.columns, self.rec.text_columns));
+        let day = (n0 / self.rec.columns.max(1)) as Time;
+        self.rec.scan.add(day, &values[n0..]);
         self.rec.values = values;
         self.rec.text_values = text;
         self.rec.end_day(binding);
     }
 
-    pub(crate) fn set_column_count(&mut self, n: usize) {
-        self.rec.columns = n;
+    /// Sets the columns, declared once at the start.
+    pub(crate) fn set_columns(&mut self, num: Vec<String>, text: Vec<String>) {
+        self.rec.columns = num.len();
+        self.rec.text_columns = text.len();
+        self.rec.scan = SeriesScan::new(self.s, &num);
+        self.rec.names = (num, text);
     }
 
     /// Closes open episodes and builds the run's output.
     pub(crate) fn finish(mut self) -> RunOutput {
         let s = self.s;
-        let (columns, text_columns) = self.column_names();
+        let (columns, text_columns) = std::mem::take(&mut self.rec.names);
         let last = s.days - 1;
-        let date = |t: Time| s.calendar.date(t).format("%Y-%m-%d").to_string();
+        let date = |t: Time| ymd(s.calendar.date(t));
         for (k, seg) in s.segments.iter().enumerate() {
             let st = &self.segments[k];
             if st.paused && st.pause_start <= last {
@@ -446,52 +638,18 @@ impl World<'_> {
         events.sort_by_key(|e| e.day);
         let values = std::mem::take(&mut self.rec.values);
         let text_values = std::mem::take(&mut self.rec.text_values);
-        let n = columns.len();
-        let col = |name: &str| columns.iter().position(|c| c == name);
-        let get = |row: usize, c: Option<usize>| c.map_or(0.0, |c| values[row * n + c]);
-
-        let (c_dem, c_uns) = (col("demand_h100e"), col("unserved_h100e"));
-        let mut first_shortage = None;
-        let mut last_shortage = None;
-        let mut shortage_days = 0;
-        let mut peak_unserved: f64 = 0.0;
-        let (mut lost_pause, mut lost_churn, mut revenue, mut power_cost) = (0.0, 0.0, 0.0, 0.0);
-        let (c_lp, c_lc, c_rev, c_pc) = (
-            col("lost_revenue_pause_usd_per_day"),
-            col("lost_revenue_churn_usd_per_day"),
-            col("revenue_usd_per_day"),
-            col("power_cost_usd_per_day"),
-        );
-        let mut lead_peak = (0.0, None::<(Time, usize)>);
-        let lead_cols: Vec<Option<usize>> = s
-            .products
-            .iter()
-            .map(|p| col(&format!("lead_time_days[{}]", p.name)))
-            .collect();
-        let rows = values.len() / n.max(1);
-        for row in 0..rows {
-            let d = get(row, c_dem);
-            let u = get(row, c_uns);
-            if d > 0.0 {
-                let share = u / d;
-                peak_unserved = peak_unserved.max(share);
-                if share > SHORTAGE_THRESHOLD {
-                    shortage_days += 1;
-                    first_shortage.get_or_insert(row as Time);
-                    last_shortage = Some(row as Time);
-                }
-            }
-            lost_pause += get(row, c_lp);
-            lost_churn += get(row, c_lc);
-            revenue += get(row, c_rev);
-            power_cost += get(row, c_pc);
-            for (p, c) in lead_cols.iter().enumerate() {
-                let v = get(row, *c);
-                if v > lead_peak.0 {
-                    lead_peak = (v, Some((row as Time, p)));
-                }
-            }
-        }
+        let SeriesScan {
+            first_shortage,
+            last_shortage,
+            shortage_days,
+            peak_unserved,
+            lost_pause,
+            lost_churn,
+            revenue,
+            power_cost,
+            lead_peak,
+            ..
+        } = std::mem::take(&mut self.rec.scan);
         let pause_episodes: Vec<EpisodeSummary> = self
             .episodes
             .iter()
@@ -503,7 +661,7 @@ impl World<'_> {
                 cause: e.cause.clone(),
             })
             .collect();
-        let fleet = self.fleet_buyers();
+        let fleet = &self.fleet;
         let mut fleet_end = BTreeMap::new();
         let mut fleet_h100e = 0.0;
         for (p, prod) in s.products.iter().enumerate() {
@@ -520,21 +678,20 @@ impl World<'_> {
             .map(|&b| self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>())
             .sum();
         let mut production_by_year = BTreeMap::new();
+        let first_year = self.year_of_day.first().copied().unwrap_or(0);
         for (p, prod) in s.products.iter().enumerate() {
+            // Only the years in which units finished (every completion adds at least one).
             let years: BTreeMap<String, u64> = self.rec.finished_by_year[p]
                 .iter()
-                .map(|(y, u)| (y.to_string(), *u))
+                .enumerate()
+                .filter(|&(_, &u)| u > 0)
+                .map(|(i, &u)| ((first_year + i as i32).to_string(), u))
                 .collect();
             production_by_year.insert(prod.name.clone(), years);
         }
         let binding_constraint_days = Constraint::ALL
             .iter()
-            .map(|c| {
-                (
-                    c.as_str().to_string(),
-                    self.rec.binding_days.get(c).copied().unwrap_or(0),
-                )
-            })
+            .map(|c| (c.as_str().to_string(), self.rec.binding_days[c.index()]))
             .collect();
         let summary = Summary {
             scenario: s.name.clone(),
@@ -571,17 +728,53 @@ impl World<'_> {
                 .collect(),
         };
         let mut ledger = std::mem::take(&mut self.rec.ledger);
-        ledger.sort_by_key(|l| l.day);
+        // Rows are written day by day, so this normally finds them in order already.
+        if !ledger.is_sorted_by_key(|l| l.day) {
+            ledger.sort_by_key(|l| l.day);
+        }
         RunOutput {
             columns,
             text_columns,
             values,
             text_values,
-            dates: (0..s.days).map(date).collect(),
+            dates: dates(s),
             events,
             ledger,
             summary,
             accounts: self.accounts.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::{days_in_month, ymd, ymd_text};
+
+    /// The hand-made date text is chrono's `%Y-%m-%d`, day after day across leap years and
+    /// centuries.
+    #[test]
+    fn dates_match_chrono() {
+        let mut d = NaiveDate::from_ymd_opt(1899, 12, 1).unwrap();
+        let end = NaiveDate::from_ymd_opt(2101, 3, 31).unwrap();
+        let (mut y, mut m, mut dd) = (1899, 12, 1);
+        while d <= end {
+            let chrono = d.format("%Y-%m-%d").to_string();
+            assert_eq!(ymd(d), chrono);
+            assert_eq!(ymd_text(y as u32, m, dd), chrono);
+            dd += 1;
+            if dd > days_in_month(y, m) {
+                dd = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+            d = d.succ_opt().unwrap();
+        }
+        let far = NaiveDate::from_ymd_opt(12345, 6, 7).unwrap();
+        assert_eq!(ymd(far), far.format("%Y-%m-%d").to_string());
     }
 }

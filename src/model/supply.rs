@@ -1,9 +1,9 @@
 //! Supply: wafer starts on packaging lines, limited by packaging, HBM, logic and open orders.
 
-use crate::engine::{Context, Time};
+use crate::engine::Time;
 
-use super::{Constraint, Event, World, schedule};
-use crate::scenario::types::Split;
+use super::{Constraint, Flow, World, idx};
+use crate::scenario::types::{Scenario, Split};
 
 /// Days in the trailing window of the production rate.
 pub(crate) const RATE_WINDOW: usize = 30;
@@ -15,72 +15,77 @@ pub(crate) fn per_day(per_month: f64) -> f64 {
 
 impl World<'_> {
     /// Starts today's production. See `docs/model.md`, "Supply".
-    pub(crate) fn supply_step(&mut self, t: Time, ctx: &mut Context<'_, Event>) {
+    pub(crate) fn supply_step(&mut self, t: Time) {
         let s = self.s;
         let np = s.products.len();
+        // The buffers are borrowed field by field (not moved: the struct is large).
+        let sc = &mut self.scratch;
+        // Good units per wafer today: one evaluation of each yield timeline a day.
+        for (p, prod) in s.products.iter().enumerate() {
+            sc.upw[p] = prod.units_per_wafer(t);
+        }
         // Units each product's vendor still needs to cover its open orders.
-        let wanted: Vec<f64> = (0..np)
-            .map(|p| {
-                if s.products[p].available > t {
-                    return 0.0;
-                }
+        for p in 0..np {
+            sc.wanted[p] = if s.products[p].available > t {
+                0.0
+            } else {
                 let open: u64 = self.backlog_units[p].iter().sum();
                 let a = &self.accounts[p];
                 (open as f64 - (a.inventory + a.in_production) as f64 - self.carry[p]).max(0.0)
-            })
-            .collect();
+            };
+        }
 
         // 1. Packaging (or fixed output): units the wafers allow.
         // `pack`: what today's wafers give each product; `nominal`: its share of the line
         // whatever the orders (the capacity lead times are quoted on).
-        let mut pack = vec![0.0; np];
-        let mut nominal = vec![0.0; np];
-        let mut wafers_used = vec![0.0; s.lines.len()];
+        sc.pack.fill(0.0);
+        sc.nominal.fill(0.0);
+        sc.wafers_used.fill(0.0);
         for (li, line) in s.lines.iter().enumerate() {
             let wafers = per_day(line.capacity_wafers_per_month.at(t));
             self.rec.line_capacity[li] = wafers;
             match &line.split {
                 Split::Shares => {
-                    let shares: Vec<(usize, f64)> = line
-                        .products
-                        .iter()
-                        .filter(|&&p| s.products[p].available <= t)
-                        .map(|&p| (p, s.products[p].line_share.at(t)))
-                        .filter(|x| x.1 > 0.0)
-                        .collect();
-                    let total: f64 = shares.iter().map(|x| x.1).sum();
-                    for &(p, share) in &shares {
-                        nominal[p] = wafers * share / total * s.products[p].units_per_wafer(t);
+                    sc.active.clear();
+                    sc.active.extend(
+                        line.products
+                            .iter()
+                            .filter(|&&p| s.products[p].available <= t)
+                            .map(|&p| (p, s.products[p].line_share.at(t)))
+                            .filter(|x| x.1 > 0.0),
+                    );
+                    let total: f64 = sc.active.iter().map(|x| x.1).sum();
+                    for &(p, share) in &sc.active {
+                        sc.nominal[p] = wafers * share / total * sc.upw[p];
                     }
                     // Wafers a product's orders cannot use go to the others, pro rata to
                     // their shares, until every wafer is used or every order covered.
-                    let mut active = shares;
                     let mut left = wafers;
-                    let mut given = vec![0.0; np];
-                    while !active.is_empty() && left > 1e-9 {
-                        let total: f64 = active.iter().map(|x| x.1).sum();
+                    sc.given.fill(0.0);
+                    while !sc.active.is_empty() && left > 1e-9 {
+                        let total: f64 = sc.active.iter().map(|x| x.1).sum();
                         let mut used = 0.0;
-                        let mut still = Vec::with_capacity(active.len());
-                        for &(p, share) in &active {
+                        sc.still.clear();
+                        for &(p, share) in &sc.active {
                             let offer = left * share / total;
-                            let need = wanted[p] / s.products[p].units_per_wafer(t) - given[p];
+                            let need = sc.wanted[p] / sc.upw[p] - sc.given[p];
                             if need <= offer {
-                                given[p] += need.max(0.0);
+                                sc.given[p] += need.max(0.0);
                                 used += need.max(0.0);
                             } else {
-                                given[p] += offer;
+                                sc.given[p] += offer;
                                 used += offer;
-                                still.push((p, share));
+                                sc.still.push((p, share));
                             }
                         }
                         left -= used;
-                        if still.len() == active.len() {
+                        if sc.still.len() == sc.active.len() {
                             break;
                         }
-                        active = still;
+                        std::mem::swap(&mut sc.active, &mut sc.still);
                     }
                     for &p in &line.products {
-                        pack[p] = given[p] * s.products[p].units_per_wafer(t);
+                        sc.pack[p] = sc.given[p] * sc.upw[p];
                     }
                 }
                 Split::Priority(order) => {
@@ -89,10 +94,10 @@ impl World<'_> {
                         if s.products[p].available > t || left <= 0.0 {
                             continue;
                         }
-                        let upw = s.products[p].units_per_wafer(t);
-                        let take = (wanted[p] / upw).min(left);
-                        pack[p] = take * upw;
-                        nominal[p] = left * upw;
+                        let upw = sc.upw[p];
+                        let take = (sc.wanted[p] / upw).min(left);
+                        sc.pack[p] = take * upw;
+                        sc.nominal[p] = left * upw;
                         left -= take;
                     }
                 }
@@ -100,25 +105,36 @@ impl World<'_> {
         }
         for (p, prod) in s.products.iter().enumerate() {
             if prod.line.is_none() && prod.available <= t {
-                pack[p] = prod
+                sc.pack[p] = prod
                     .units_per_month
                     .as_ref()
                     .map_or(0.0, |tl| per_day(tl.at(t)));
-                nominal[p] = pack[p];
+                sc.nominal[p] = sc.pack[p];
             }
         }
 
         // 2-3. Logic dies and HBM stacks, shared pro rata to need; once for what open
         // orders ask (today's output) and once uncapped (the capacity lead time is quoted on).
-        let (logic, hbm) = self.input_limits(t, &pack, Some(&wanted));
-        let (logic_free, hbm_free) = self.input_limits(t, &nominal, None);
+        for (k, process) in s.logic.iter().enumerate() {
+            sc.logic_avail[k] = per_day(process.wafers_per_month.at(t));
+        }
+        let hbm_avail = s.hbm_stacks_per_month.as_ref().map(|tl| per_day(tl.at(t)));
+        let limits = InputLimits {
+            logic_avail: &sc.logic_avail,
+            hbm_avail,
+            hbm_stacks: &self.hbm_stacks,
+        };
+        let (logic, hbm) = (&mut sc.logic, &mut sc.hbm);
+        limits.apply(s, &sc.pack, Some(&sc.wanted), &mut sc.want, logic, hbm);
+        let (logic, hbm) = (&mut sc.logic_free, &mut sc.hbm_free);
+        limits.apply(s, &sc.nominal, None, &mut sc.want, logic, hbm);
         // The rate a lead time is quoted on: the product's own share of the inputs, or what
         // it actually got when other products left it their wafers, whichever is more.
-        let mut rate: Vec<f64> = (0..np)
-            .map(|p| nominal[p].min(logic_free[p]).min(hbm_free[p]))
-            .collect();
-        if let Some(tl) = &s.hbm_stacks_per_month {
-            self.rec.hbm_supply = per_day(tl.at(t));
+        sc.rate.clear();
+        sc.rate
+            .extend((0..np).map(|p| sc.nominal[p].min(sc.logic_free[p]).min(sc.hbm_free[p])));
+        if let Some(h) = hbm_avail {
+            self.rec.hbm_supply = h;
         }
 
         // 4. Output is the least the inputs allow; record what bound.
@@ -131,17 +147,17 @@ impl World<'_> {
             }
             let prod = &s.products[p];
             let limits = [
-                (Constraint::Demand, wanted[p]),
+                (Constraint::Demand, sc.wanted[p]),
                 (
                     if prod.line.is_some() {
                         Constraint::Packaging
                     } else {
                         Constraint::Capacity
                     },
-                    pack[p],
+                    sc.pack[p],
                 ),
-                (Constraint::Logic, logic[p]),
-                (Constraint::Hbm, hbm[p]),
+                (Constraint::Logic, sc.logic[p]),
+                (Constraint::Hbm, sc.hbm[p]),
             ];
             // The first smallest wins ties: when today's wafers exactly cover the orders
             // (the split gives a product no more than it can use), orders are what bound.
@@ -153,44 +169,33 @@ impl World<'_> {
                         if l.1 < best.1 - 1e-9 { l } else { best }
                     });
             self.rec.product_binding[p] = Some(binding);
-            let idx = Constraint::ALL
-                .iter()
-                .position(|c| *c == binding)
-                .unwrap_or(4);
-            potential_by[idx] += nominal[p] * prod.h100e;
+            potential_by[binding.index()] += sc.nominal[p] * prod.h100e;
             hbm_used += units * prod.hbm_stacks;
             if let Some(li) = prod.line {
-                wafers_used[li] += units / prod.units_per_wafer(t);
+                sc.wafers_used[li] += units / sc.upw[p];
             }
             self.carry[p] += units;
             let start = self.carry[p].floor();
             self.carry[p] -= start;
             let start = start as u64;
             self.rec.production_started[p] = start as f64;
-            rate[p] = rate[p].max(units);
+            sc.rate[p] = sc.rate[p].max(units);
             if start > 0 {
                 let a = &mut self.accounts[p];
                 a.started += start;
                 a.in_production += start;
-                schedule(
-                    ctx,
+                self.flows.send(
                     t + prod.cycle_time_days,
-                    Event::Completed {
-                        product: p,
+                    Flow::Completed {
+                        product: idx(p),
                         units: start,
                     },
                 );
             }
         }
-        for (p, r) in rate.into_iter().enumerate() {
-            let hist = &mut self.capacity_history[p];
-            if hist.len() == RATE_WINDOW {
-                hist.pop_front();
-            }
-            hist.push_back(r);
-        }
+        self.capacity_history.push(&sc.rate);
         self.rec.hbm_used = hbm_used;
-        self.rec.line_used.copy_from_slice(&wafers_used);
+        self.rec.line_used.copy_from_slice(&sc.wafers_used);
         // The day's binding constraint: the one holding back the most potential output.
         let (mut best, mut best_v) = (Constraint::Nothing, 0.0);
         for (i, c) in Constraint::ALL.iter().enumerate() {
@@ -201,20 +206,114 @@ impl World<'_> {
         }
         self.day_binding = best;
     }
+}
 
-    /// Units the logic and HBM supply allow each product, given what packaging allows
-    /// (`pack`) and, if given, what open orders ask (`cap`). Each logic process's wafers and
-    /// the HBM pool are shared among products pro rata to their need.
-    fn input_limits(&self, t: Time, pack: &[f64], cap: Option<&[f64]>) -> (Vec<f64>, Vec<f64>) {
-        let s = self.s;
+/// Each product's production capacity on the last [`RATE_WINDOW`] days (fewer at the start)
+/// [units/day], for lead times: one ring of rows, a row per day holding every product.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RateWindow {
+    products: usize,
+    /// Row of the oldest day kept.
+    head: usize,
+    /// Days kept.
+    len: usize,
+    /// `RATE_WINDOW` rows of `products` values.
+    ring: Vec<f64>,
+}
+
+impl RateWindow {
+    pub(crate) fn new(products: usize) -> Self {
+        RateWindow {
+            products,
+            head: 0,
+            len: 0,
+            ring: vec![0.0; RATE_WINDOW * products],
+        }
+    }
+
+    /// Adds today's capacities (one per product), dropping the oldest day once the window
+    /// is full.
+    pub(crate) fn push(&mut self, today: &[f64]) {
+        let row = if self.len == RATE_WINDOW {
+            let row = self.head;
+            self.head = (self.head + 1) % RATE_WINDOW;
+            row
+        } else {
+            self.len += 1;
+            (self.head + self.len - 1) % RATE_WINDOW
+        };
+        let n = self.products;
+        self.ring[row * n..(row + 1) * n].copy_from_slice(today);
+    }
+
+    /// The mean over the window of each product's capacity into `out` [units per day]: the
+    /// production rate a lead time is quoted on (0 before the first day).
+    ///
+    /// Each product's values are added oldest first from -0.0, as `Iterator::sum` over the
+    /// days would, so the means are the same to the last bit; the products are summed side
+    /// by side, which lets their additions overlap.
+    pub(crate) fn means(&self, out: &mut [f64]) {
+        let n = self.products;
+        if self.len == 0 || n == 0 {
+            out.fill(0.0);
+            return;
+        }
+        out.fill(-0.0);
+        // Oldest first.
+        let mut row = self.head;
+        for _ in 0..self.len {
+            for (o, &v) in out.iter_mut().zip(&self.ring[row * n..(row + 1) * n]) {
+                *o += v;
+            }
+            row += 1;
+            if row == RATE_WINDOW {
+                row = 0;
+            }
+        }
+        let len = self.len as f64;
+        for o in out.iter_mut() {
+            *o /= len;
+        }
+    }
+}
+
+/// Today's logic wafers per process and HBM stacks [per day].
+struct InputLimits<'a> {
+    logic_avail: &'a [f64],
+    /// `None`: no HBM supply in the scenario (HBM never limits).
+    hbm_avail: Option<f64>,
+    /// HBM stacks per unit of each product.
+    hbm_stacks: &'a [f64],
+}
+
+impl InputLimits<'_> {
+    /// Units the logic and HBM supply allow each product (into `logic` and `hbm`), given
+    /// what packaging allows (`pack`) and, if given, what open orders ask (`cap`), with `want`
+    /// as scratch. Each
+    /// logic process's wafers and the HBM pool are shared among products pro rata to their
+    /// need.
+    fn apply(
+        &self,
+        s: &Scenario,
+        pack: &[f64],
+        cap: Option<&[f64]>,
+        want: &mut Vec<f64>,
+        logic: &mut Vec<f64>,
+        hbm: &mut Vec<f64>,
+    ) {
         let np = s.products.len();
-        let want = |p: usize| cap.map_or(pack[p], |c| pack[p].min(c[p]));
-        let mut logic = pack.to_vec();
-        for (k, process) in s.logic.iter().enumerate() {
-            let avail = per_day(process.wafers_per_month.at(t));
+        // What each product asks of the inputs: its packaging output, capped by its orders.
+        want.clear();
+        match cap {
+            Some(c) => want.extend(pack.iter().zip(c).map(|(&p, &c)| p.min(c))),
+            None => want.extend_from_slice(pack),
+        }
+        logic.clear();
+        logic.extend_from_slice(pack);
+        for (k, &avail) in self.logic_avail.iter().enumerate() {
             let need: f64 = (0..np)
                 .filter_map(|p| match s.products[p].logic {
-                    Some(pl) if pl.process == k => Some(want(p) / pl.good_dies_per_wafer),
+                    Some(pl) if pl.process == k => Some(want[p] / pl.good_dies_per_wafer),
                     _ => None,
                 })
                 .sum();
@@ -222,35 +321,22 @@ impl World<'_> {
                 let f = avail / need;
                 for (p, l) in logic.iter_mut().enumerate() {
                     if matches!(s.products[p].logic, Some(pl) if pl.process == k) {
-                        *l = want(p) * f;
+                        *l = want[p] * f;
                     }
                 }
             }
         }
-        let mut hbm = vec![f64::INFINITY; np];
-        if let Some(tl) = &s.hbm_stacks_per_month {
-            let avail = per_day(tl.at(t));
-            let need: f64 = (0..np)
-                .map(|p| s.products[p].hbm_stacks * want(p).min(logic[p]))
-                .sum();
+        hbm.clear();
+        hbm.resize(np, f64::INFINITY);
+        if let Some(avail) = self.hbm_avail {
+            let stacks = self.hbm_stacks;
+            let need: f64 = (0..np).map(|p| stacks[p] * want[p].min(logic[p])).sum();
             let f = if need > avail { avail / need } else { 1.0 };
             for p in 0..np {
-                if s.products[p].hbm_stacks > 0.0 {
-                    hbm[p] = want(p).min(logic[p]) * f;
+                if stacks[p] > 0.0 {
+                    hbm[p] = want[p].min(logic[p]) * f;
                 }
             }
-        }
-        (logic, hbm)
-    }
-
-    /// Production capacity of a product over the trailing window [units per day]: what
-    /// packaging, logic and HBM would allow, whatever the orders.
-    pub(crate) fn production_rate(&self, p: usize) -> f64 {
-        let h = &self.capacity_history[p];
-        if h.is_empty() {
-            0.0
-        } else {
-            h.iter().sum::<f64>() / h.len() as f64
         }
     }
 }

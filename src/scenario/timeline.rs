@@ -257,8 +257,13 @@ impl Timeline {
     }
 
     /// The value at tick `t`.
+    #[inline]
     pub fn at(&self, t: Time) -> f64 {
         let pts = &self.points;
+        // A constant (most timelines): the same value as the search below would give.
+        if let [(_, v)] = pts.as_slice() {
+            return *v;
+        }
         // Index of the first point strictly after t.
         let i = pts.partition_point(|p| p.0 <= t);
         if i == 0 {
