@@ -473,7 +473,7 @@ impl Scratch {
 }
 
 impl<'s> World<'s> {
-    fn new(s: &'s Scenario, seed: u64) -> Self {
+    fn new(s: &'s Scenario, seed: u64, replication: u64) -> Self {
         let np = s.products.len();
         let nb = s.buyers.len();
         let mut sites = Vec::new();
@@ -501,7 +501,7 @@ impl<'s> World<'s> {
                 cohorts: vec![VecDeque::new(); np],
                 installed: vec![0; np],
                 online_mw: 0.0,
-                rng: random::stream(seed, 0, &format!("failures/site/{}", site.name)),
+                rng: random::stream(seed, replication, &format!("failures/site/{}", site.name)),
             });
         }
         for (b, buyer) in s.buyers.iter().enumerate() {
@@ -516,7 +516,11 @@ impl<'s> World<'s> {
                     cohorts: vec![VecDeque::new(); np],
                     installed: vec![0; np],
                     online_mw: 0.0,
-                    rng: random::stream(seed, 0, &format!("failures/buyer/{}", buyer.name)),
+                    rng: random::stream(
+                        seed,
+                        replication,
+                        &format!("failures/buyer/{}", buyer.name),
+                    ),
                 });
             }
         }
@@ -844,9 +848,16 @@ pub(crate) fn schedule(ctx: &mut Context<'_, Event>, t: Time, e: Event) {
     debug_assert!(r.is_ok(), "event scheduled in the past");
 }
 
-/// Runs a scenario with a seed and returns everything it recorded.
+/// Runs a scenario with a seed and returns everything it recorded (replication 0).
 pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
-    simulate_observed(s, seed, |_| {})
+    simulate_observed(s, seed, 0, |_| {})
+}
+
+/// Runs replication `replication` of a scenario: every random stream is derived from
+/// (seed, replication, stream name), so replication 0 is [`simulate`]'s run, and two
+/// scenarios run with the same seed and replication share their common random numbers.
+pub fn simulate_replication(s: &Scenario, seed: u64, replication: u64) -> RunOutput {
+    simulate_observed(s, seed, replication, |_| {})
 }
 
 /// Runs a scenario like [`simulate`], and calls `after_day(t)` once day `t` is done: its
@@ -854,8 +865,13 @@ pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
 /// for the same day have run, and nothing of day `t + 1` has. For progress reports and
 /// measurements (`tests/alloc.rs` counts the allocations of each day through it); the run
 /// is the same as [`simulate`]'s whatever `after_day` does.
-pub fn simulate_observed(s: &Scenario, seed: u64, mut after_day: impl FnMut(Time)) -> RunOutput {
-    let mut world = World::new(s, seed);
+pub fn simulate_observed(
+    s: &Scenario,
+    seed: u64,
+    replication: u64,
+    mut after_day: impl FnMut(Time),
+) -> RunOutput {
+    let mut world = World::new(s, seed, replication);
     let mut init: Vec<(Time, Event)> = Vec::new();
     for (b, _) in s.buyers.iter().enumerate() {
         init.push((0, Event::Review(idx(b))));
