@@ -12,6 +12,7 @@
 //!   with 2 as well, `--help` and `--version` with 0.
 
 mod check;
+mod reps;
 mod schema;
 mod ui;
 
@@ -24,6 +25,7 @@ use clap_complete::Shell;
 use serde::Serialize;
 
 use crate::model;
+use crate::montecarlo;
 use crate::report::{self, human, usd};
 use crate::scenario::{self, Loaded, Source};
 pub use schema::scenario_schema;
@@ -153,6 +155,21 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and u
         /// Skip the charts and report.md (data files only).
         #[arg(long)]
         no_charts: bool,
+        /// Monte Carlo: run N replications in parallel and write percentile bands.
+        ///
+        /// Each replication samples the scenario's distributions and draws its noise from
+        /// streams of (seed, replication, name). Adds bands.csv and replications.csv; the
+        /// other files are those of the replication nearest the median, and summary.json
+        /// gains `replications` (percentiles, mean and 95% CI of every metric).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        reps: Option<u64>,
+        /// Add replications until the 95% CI of METRIC's mean is within ±HALF_WIDTH.
+        ///
+        /// Checked after every 64 replications (at least 30 run); stops at --reps (default
+        /// 10000) if never met. METRIC is a summary metric as in `expect:`, e.g.
+        /// pause_days, lost_revenue_usd, fleet_end.H100.
+        #[arg(long, value_name = "METRIC=HALF_WIDTH")]
+        until_ci: Option<montecarlo::UntilCi>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -293,6 +310,8 @@ pub fn main(cli: Cli) -> ExitCode {
             sets,
             seed,
             no_charts,
+            reps,
+            until_ci,
             output,
         } => {
             let ui = with(output);
@@ -302,6 +321,8 @@ pub fn main(cli: Cli) -> ExitCode {
                 sets,
                 seed,
                 charts: !no_charts,
+                reps,
+                until_ci,
             };
             (ui, run(&ui, opts))
         }
@@ -375,6 +396,8 @@ struct RunOpts {
     sets: Vec<String>,
     seed: Option<u64>,
     charts: bool,
+    reps: Option<u64>,
+    until_ci: Option<montecarlo::UntilCi>,
 }
 
 /// One simulated and rendered run.
@@ -445,6 +468,9 @@ struct RunDoc<'a> {
 }
 
 fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
+    if o.reps.is_some() || o.until_ci.is_some() {
+        return run_reps(ui, o);
+    }
     let started = Instant::now();
     let r = simulate_and_render(ui, o.path.as_deref(), &o.sets, o.seed, o.charts)?;
     let dir = o
@@ -469,6 +495,70 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         r.summary.days,
         r.sim_ms,
         started.elapsed().as_secs_f64() * 1e3
+    ))
+}
+
+/// `capsim run --reps N --json`.
+#[derive(Serialize)]
+struct RunRepsDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    replications: u64,
+    representative: u64,
+    /// The summary.json written: the representative's summary and `replications`.
+    summary: serde_json::Value,
+    warnings: &'a [Problem],
+}
+
+fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
+    let started = Instant::now();
+    let (loaded, warnings) = load(ui, o.path.as_deref(), &o.sets)?;
+    let seed = o.seed.unwrap_or(loaded.scenario.seed);
+    let asked = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
+    let until_text = o
+        .until_ci
+        .as_ref()
+        .map(|u| format!("{}={}", u.metric, u.half_width));
+    let sim_start = Instant::now();
+    let outcome = reps::replicate(ui, &loaded, seed, asked, o.until_ci.clone(), "running")?;
+    let sim_s = sim_start.elapsed().as_secs_f64();
+    let mut files = reps::render(&loaded, &outcome, &o.sets, until_text.as_deref(), asked)
+        .map_err(render_failed)?;
+    if o.charts {
+        files.extend(report::render_charts(&files).map_err(render_failed)?);
+    }
+    let name = loaded.scenario.name.clone();
+    let dir = o.out.unwrap_or_else(|| PathBuf::from("output").join(&name));
+    write(&dir, &files)?;
+    let summary = files
+        .iter()
+        .find(|(n, _)| n == "summary.json")
+        .and_then(|(_, b)| serde_json::from_slice(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    ui.doc(&RunRepsDoc {
+        scenario: &name,
+        out_dir: dir.display().to_string(),
+        files: names(&files),
+        replications: outcome.reps,
+        representative: outcome.representative,
+        summary,
+        warnings: &warnings,
+    })?;
+    let mut what = report::OUTPUT_FILES.join(", ");
+    what.push_str(", bands.csv, replications.csv");
+    if o.charts {
+        what.push_str(", report.md, charts/");
+    }
+    ui.say(&format!(
+        "scenario {name} ({} to {})\n{}outputs: {}/ ({what})\nsimulated {} replications in {:.2} s ({:.2} s in all)\n",
+        loaded.scenario.calendar.date(0).format("%Y-%m-%d"),
+        loaded.scenario.calendar.date(loaded.scenario.days - 1).format("%Y-%m-%d"),
+        reps::describe(&outcome),
+        dir.display(),
+        outcome.reps,
+        sim_s,
+        started.elapsed().as_secs_f64()
     ))
 }
 

@@ -32,6 +32,7 @@ pub mod check;
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod montecarlo;
 pub mod queueing;
 pub mod report;
 pub mod scenario;

@@ -10,6 +10,7 @@
 pub mod charts;
 pub mod data;
 pub mod markdown;
+pub mod montecarlo;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -170,12 +171,43 @@ struct Manifest<'a> {
     seed: u64,
     overrides: &'a [String],
     files: &'a [&'a str],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replications: Option<&'a ManifestReps>,
     resolved_scenario: &'a crate::scenario::raw::RawScenario,
+}
+
+/// What `manifest.json` records of a Monte Carlo run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestReps {
+    /// Replications run.
+    pub count: u64,
+    /// Replications asked for (the most, with `until_ci`).
+    pub asked: u64,
+    /// `--until-ci` as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_ci: Option<String>,
+    /// The replication whose files are written.
+    pub representative: u64,
 }
 
 /// `manifest.json`: what produced these outputs. It holds no time stamp, so the same inputs
 /// give the same bytes.
 pub fn manifest_json(loaded: &Loaded, seed: u64, sets: &[String]) -> Result<Vec<u8>, ReportError> {
+    manifest_json_with(loaded, seed, sets, None)
+}
+
+/// `manifest.json`, of a Monte Carlo run when `reps` is given (it then lists the Monte Carlo
+/// files too).
+pub fn manifest_json_with(
+    loaded: &Loaded,
+    seed: u64,
+    sets: &[String],
+    reps: Option<&ManifestReps>,
+) -> Result<Vec<u8>, ReportError> {
+    let mut files: Vec<&str> = OUTPUT_FILES.to_vec();
+    if reps.is_some() {
+        files.extend(montecarlo::MC_FILES);
+    }
     let mut raw = loaded.raw.clone();
     raw.seed = Some(seed);
     json(
@@ -186,7 +218,8 @@ pub fn manifest_json(loaded: &Loaded, seed: u64, sets: &[String]) -> Result<Vec<
             scenario_sha256: &loaded.hash,
             seed,
             overrides: sets,
-            files: &OUTPUT_FILES,
+            files: &files,
+            replications: reps,
             resolved_scenario: &raw,
         },
         "manifest.json",

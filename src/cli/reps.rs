@@ -1,0 +1,168 @@
+//! Monte Carlo on the command line: `capsim run --reps N` and `capsim compare --reps N`.
+
+use std::borrow::Cow;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::ui::{Failure, Problem, Ui};
+use crate::model;
+use crate::montecarlo::{self, Outcome, Plan, UntilCi};
+use crate::report::{self, ManifestReps};
+use crate::scenario::{Loaded, Scenario};
+
+/// Replications `--until-ci` may run when `--reps` does not say.
+pub const DEFAULT_MAX_REPS: u64 = 10_000;
+
+/// The scenario of replication `r`: the loaded scenario with its distributions sampled.
+pub fn scenario_of<'a>(loaded: &'a Loaded, seed: u64, r: u64) -> Result<Cow<'a, Scenario>, String> {
+    let _ = (seed, r);
+    Ok(Cow::Borrowed(&loaded.scenario))
+}
+
+/// A progress bar on stderr for `len` steps: drawn only on a terminal and without
+/// `--quiet` or `--json`.
+pub fn progress_bar(ui: &Ui, len: u64, what: &str) -> ProgressBar {
+    if ui.quiet || ui.json || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} replications, {{per_sec}}, {{eta}} left"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
+/// Runs the replications of a loaded scenario with a progress bar.
+pub fn replicate(
+    ui: &Ui,
+    loaded: &Loaded,
+    seed: u64,
+    reps: u64,
+    until_ci: Option<UntilCi>,
+    what: &str,
+) -> Result<Outcome, Failure> {
+    let plan = Plan {
+        seed,
+        reps,
+        until_ci,
+    };
+    let bar = progress_bar(ui, reps, what);
+    let of = |r: u64| scenario_of(loaded, seed, r);
+    let tick = || bar.inc(1);
+    let outcome = montecarlo::run(&plan, &of, &tick);
+    bar.finish_and_clear();
+    outcome.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
+}
+
+/// The files of a Monte Carlo run: the representative replication's files (its summary
+/// with the distribution of every metric), `bands.csv` and `replications.csv`.
+pub fn render(
+    loaded: &Loaded,
+    o: &Outcome,
+    sets: &[String],
+    until_ci: Option<&str>,
+    asked: u64,
+) -> Result<Vec<(String, Vec<u8>)>, report::ReportError> {
+    let s = scenario_of(loaded, o.seed, o.representative).map_err(|message| {
+        report::ReportError::Serialise {
+            what: "representative replication",
+            message,
+        }
+    })?;
+    let run = model::simulate_replication(&s, o.seed, o.representative);
+    let mut files = report::render_all(loaded, &run, sets)?;
+    let reps = ManifestReps {
+        count: o.reps,
+        asked,
+        until_ci: until_ci.map(str::to_string),
+        representative: o.representative,
+    };
+    for (name, bytes) in &mut files {
+        match name.as_str() {
+            "summary.json" => *bytes = report::montecarlo::summary_json(&run, o)?,
+            "manifest.json" => {
+                *bytes = report::manifest_json_with(loaded, o.seed, sets, Some(&reps))?;
+            }
+            _ => {}
+        }
+    }
+    files.push(("bands.csv".into(), report::montecarlo::bands_csv(o)?));
+    files.push((
+        "replications.csv".into(),
+        report::montecarlo::replications_csv(o)?,
+    ));
+    Ok(files)
+}
+
+/// A few lines a person reads after a Monte Carlo run.
+pub fn describe(o: &Outcome) -> String {
+    let mut out = format!(
+        "{} replications (seed {}); replication {} is nearest the median and its files are written\n",
+        o.reps, o.seed, o.representative
+    );
+    let stats = o.metric_stats();
+    let get = |name: &str| stats.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
+    for (name, label, money) in [
+        ("pause_days", "pause days", false),
+        ("lost_revenue_usd", "lost revenue", true),
+        ("shortage_days", "shortage days", false),
+        ("fleet_end_h100e", "fleet at the end (H100e)", false),
+    ] {
+        if let Some(s) = get(name) {
+            let f = |v: f64| {
+                if money {
+                    report::usd(v)
+                } else {
+                    report::human(v)
+                }
+            };
+            out.push_str(&format!(
+                "  {label}: median {}, P5–P95 {} – {}, mean {} (95% CI {} – {})\n",
+                f(s.p50),
+                f(s.p5),
+                f(s.p95),
+                f(s.mean),
+                f(s.ci95_low),
+                f(s.ci95_high)
+            ));
+        }
+    }
+    for (name, d) in o.date_stats() {
+        if let Some(seg) = name.strip_prefix("first_pause.") {
+            match &d.p50 {
+                Some(p50) => out.push_str(&format!(
+                    "  sign-ups of {seg} paused in {:.0}% of replications; first pause median {p50} (P5 {}, P95 {})\n",
+                    d.probability * 100.0,
+                    d.p5.as_deref().unwrap_or("-"),
+                    d.p95.as_deref().unwrap_or("-"),
+                )),
+                None => out.push_str(&format!(
+                    "  sign-ups of {seg} never paused in any replication\n"
+                )),
+            }
+        }
+    }
+    match o.stop {
+        montecarlo::Stop::Count => {}
+        montecarlo::Stop::CiMet => {
+            if let Some(u) = &o.until_ci {
+                out.push_str(&format!(
+                    "  stopped: the 95% CI of the mean of {} is within ±{} after {} replications\n",
+                    u.metric, u.half_width, o.reps
+                ));
+            }
+        }
+        montecarlo::Stop::CiNotMet => {
+            if let Some(u) = &o.until_ci {
+                out.push_str(&format!(
+                    "  stopped at the most replications allowed ({}): the 95% CI of the mean of {} is still wider than ±{}\n",
+                    o.reps, u.metric, u.half_width
+                ));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,800 @@
+//! Monte Carlo replications: run a scenario many times, each replication with its own random
+//! numbers, and aggregate what they give as they finish.
+//!
+//! ```text
+//! replications 0..64 ──rayon──▶ 64 results, in replication order ──fold──▶ aggregates
+//! replications 64..128 ─────────▶ ...                                       (bounded)
+//! ```
+//!
+//! Replications run in batches of [`BATCH`]; a batch runs in parallel and its results are
+//! collected in replication order, then folded into the aggregates one replication after
+//! another. The batches do not depend on the number of threads, so neither does any output:
+//! the same scenario and seed give the same bytes on one thread or many.
+//!
+//! Memory: a batch's daily series are dropped once folded. What is kept grows with the
+//! number of replications only by one number per summary metric per replication (exact
+//! percentiles of the summary, `replications.csv`, paired differences); the daily bands are
+//! t-digests of bounded size, one per series and day.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rayon::prelude::*;
+use tdigest::TDigest;
+
+use crate::model::{self, RunOutput, Summary};
+use crate::scenario::Scenario;
+use crate::scenario::resolve::{SUMMARY_DATES, SUMMARY_NUMBERS};
+use crate::scenario::yaml::did_you_mean;
+
+/// Replications per batch: run in parallel, then folded in order.
+pub const BATCH: u64 = 64;
+/// Centroids kept by each daily t-digest (its compression).
+pub const DIGEST_SIZE: usize = 100;
+/// Percentiles reported, as (quantile, name).
+pub const PERCENTILES: [(f64, &str); 5] = [
+    (0.05, "p5"),
+    (0.25, "p25"),
+    (0.50, "p50"),
+    (0.75, "p75"),
+    (0.95, "p95"),
+];
+/// Replications needed before `--until-ci` may stop.
+pub const MIN_REPS_FOR_CI: u64 = 30;
+/// Metrics that choose the representative replication (those the scenario has).
+pub const REPRESENTATIVE_METRICS: [&str; 8] = [
+    "pause_days",
+    "lost_revenue_usd",
+    "shortage_days",
+    "peak_unserved_share",
+    "fleet_end_h100e",
+    "revenue_usd",
+    "capex_usd",
+    "lead_time_peak_days",
+];
+
+/// How many replications to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The seed every replication's streams derive from.
+    pub seed: u64,
+    /// Replications to run; with `until_ci`, the most to run.
+    pub reps: u64,
+    /// Stop once the confidence interval of a metric's mean is this narrow.
+    pub until_ci: Option<UntilCi>,
+}
+
+/// `--until-ci METRIC=HALF_WIDTH`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UntilCi {
+    /// A summary metric (`pause_days`, `fleet_end.H100`, ...).
+    pub metric: String,
+    /// The largest acceptable half-width of the 95% confidence interval of its mean.
+    pub half_width: f64,
+}
+
+impl std::str::FromStr for UntilCi {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let Some((metric, hw)) = s.rsplit_once('=') else {
+            return Err(format!(
+                "`{s}` needs the form METRIC=HALF_WIDTH, e.g. pause_days=2"
+            ));
+        };
+        let half_width: f64 = hw.trim().parse().map_err(|_| {
+            format!("`{hw}` is not a number; write the half-width in the metric's unit, e.g. pause_days=2")
+        })?;
+        if !(half_width.is_finite() && half_width > 0.0) {
+            return Err(format!("the half-width must be above 0, not {hw}"));
+        }
+        Ok(UntilCi {
+            metric: metric.trim().to_string(),
+            half_width,
+        })
+    }
+}
+
+/// Why the replications stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// The number asked for was run.
+    Count,
+    /// `--until-ci` was met.
+    CiMet,
+    /// `--until-ci` was not met within the most replications allowed.
+    CiNotMet,
+}
+
+/// A replication could not run: its scenario could not be made.
+#[derive(Debug)]
+pub struct RepError {
+    /// The replication.
+    pub replication: u64,
+    /// What went wrong, as the scenario loader rendered it.
+    pub message: String,
+}
+
+impl fmt::Display for RepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "replication {}: {}", self.replication, self.message)
+    }
+}
+
+/// What is measured of each replication, fixed by the scenario before the first one runs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Numeric summary metrics, named as in `expect:` (`pause_days`, `fleet_end.H100`).
+    pub metrics: Vec<String>,
+    /// Date metrics (`first_shortage`, `first_pause.paid`), null when it never happens.
+    pub dates: Vec<String>,
+    /// Daily series given as bands (columns of `timeseries.csv`).
+    pub series: Vec<String>,
+    /// Segments, for the daily probability of a pause.
+    pub segments: Vec<String>,
+    /// The run's dates (YYYY-MM-DD), one per day.
+    pub days: Vec<String>,
+}
+
+impl Layout {
+    /// The layout of a scenario's replications, read off one run of it (replication 0).
+    pub fn new(s: &Scenario, run: &RunOutput) -> Self {
+        let mut metrics: Vec<String> = SUMMARY_NUMBERS
+            .iter()
+            .filter(|m| **m != "days")
+            .map(|m| m.to_string())
+            .collect();
+        for seg in &s.segments {
+            metrics.push(format!("pause_days_by_segment.{}", seg.name));
+        }
+        for p in &s.products {
+            metrics.push(format!("fleet_end.{}", p.name));
+        }
+        let first_year: i32 = year(&run.dates[0]);
+        let last_year: i32 = year(run.dates.last().map_or("0", String::as_str));
+        for p in &s.products {
+            for y in first_year..=last_year {
+                metrics.push(format!("production_by_year.{}.{y}", p.name));
+            }
+        }
+        for c in run.summary.binding_constraint_days.keys() {
+            metrics.push(format!("binding_constraint_days.{c}"));
+        }
+        for seg in &s.segments {
+            metrics.push(format!("users_end.{}", seg.name));
+        }
+        let mut dates: Vec<String> = SUMMARY_DATES.iter().map(|d| d.to_string()).collect();
+        for seg in &s.segments {
+            dates.push(format!("first_pause.{}", seg.name));
+        }
+        let mut series: Vec<String> = [
+            "demand_h100e",
+            "capacity_h100e",
+            "served_h100e",
+            "unserved_h100e",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+        for seg in &s.segments {
+            series.push(format!("users[{}]", seg.name));
+        }
+        for p in &s.products {
+            series.push(format!("lead_time_days[{}]", p.name));
+        }
+        series.retain(|c| run.column(c).is_some());
+        Layout {
+            metrics,
+            dates,
+            series,
+            segments: s.segments.iter().map(|g| g.name.clone()).collect(),
+            days: run.dates.clone(),
+        }
+    }
+
+    /// The index of a numeric metric, or a message with the likely intended name.
+    pub fn metric(&self, name: &str) -> Result<usize, String> {
+        if let Some(i) = self.metrics.iter().position(|m| m == name) {
+            return Ok(i);
+        }
+        let hint = did_you_mean(name, self.metrics.iter().map(String::as_str))
+            .map(|m| format!("; did you mean `{m}`?"))
+            .unwrap_or_default();
+        Err(format!(
+            "`{name}` is not a summary metric of this scenario{hint} (numeric metrics: {})",
+            self.metrics
+                .iter()
+                .filter(|m| !m.contains('.'))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+/// The year of a `YYYY-MM-DD` date.
+fn year(date: &str) -> i32 {
+    date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0)
+}
+
+/// What one replication contributes.
+struct RepResult {
+    metrics: Vec<f64>,
+    dates: Vec<Option<u32>>,
+    /// `series × days`, series by series.
+    series: Vec<f64>,
+    /// `segments × days`, segment by segment.
+    paused: Vec<bool>,
+}
+
+/// The day index of a date of the run, by binary search of the run's dates.
+fn day_of(days: &[String], date: Option<&str>) -> Option<u32> {
+    let d = date?;
+    days.binary_search_by(|x| x.as_str().cmp(d))
+        .ok()
+        .and_then(|i| u32::try_from(i).ok())
+}
+
+fn measure(layout: &Layout, run: &RunOutput) -> RepResult {
+    let s: &Summary = &run.summary;
+    let mut metrics = Vec::with_capacity(layout.metrics.len());
+    for name in &layout.metrics {
+        metrics.push(metric_value(s, name));
+    }
+    let mut dates = Vec::with_capacity(layout.dates.len());
+    for name in &layout.dates {
+        let d = match name.as_str() {
+            "first_shortage" => s.first_shortage.as_deref(),
+            "last_shortage" => s.last_shortage.as_deref(),
+            "lead_time_peak_date" => s.lead_time_peak_date.as_deref(),
+            other => {
+                let seg = other.strip_prefix("first_pause.").unwrap_or_default();
+                s.pause_episodes
+                    .iter()
+                    .filter(|e| e.segment == seg)
+                    .map(|e| e.start.as_str())
+                    .min()
+            }
+        };
+        dates.push(day_of(&layout.days, d));
+    }
+    let n = layout.days.len();
+    let mut series = Vec::with_capacity(layout.series.len() * n);
+    let width = run.columns.len();
+    for name in &layout.series {
+        match run.column(name) {
+            Some(c) => series.extend(run.values.iter().skip(c).step_by(width).take(n)),
+            None => series.extend(std::iter::repeat_n(0.0, n)),
+        }
+    }
+    let mut paused = Vec::with_capacity(layout.segments.len() * n);
+    for seg in &layout.segments {
+        match run.column(&format!("paused[{seg}]")) {
+            Some(c) => paused.extend(
+                run.values
+                    .iter()
+                    .skip(c)
+                    .step_by(width)
+                    .take(n)
+                    .map(|v| *v > 0.5),
+            ),
+            None => paused.extend(std::iter::repeat_n(false, n)),
+        }
+    }
+    RepResult {
+        metrics,
+        dates,
+        series,
+        paused,
+    }
+}
+
+/// A numeric metric of a run's summary, by its dotted name (0 for a year without output).
+pub fn metric_value(s: &Summary, name: &str) -> f64 {
+    let mut parts = name.splitn(2, '.');
+    let head = parts.next().unwrap_or_default();
+    let rest = parts.next().unwrap_or_default();
+    match head {
+        "shortage_days" => s.shortage_days as f64,
+        "peak_unserved_share" => s.peak_unserved_share,
+        "pause_days" => s.pause_days as f64,
+        "lost_signups" => s.lost_signups,
+        "lost_revenue_usd" => s.lost_revenue_usd,
+        "lost_revenue_pause_usd" => s.lost_revenue_pause_usd,
+        "lost_revenue_churn_usd" => s.lost_revenue_churn_usd,
+        "revenue_usd" => s.revenue_usd,
+        "lead_time_peak_days" => s.lead_time_peak_days,
+        "capex_usd" => s.capex_usd,
+        "power_cost_usd" => s.power_cost_usd,
+        "fleet_end_h100e" => s.fleet_end_h100e,
+        "stranded_end" => s.stranded_end as f64,
+        "days" => s.days as f64,
+        "pause_days_by_segment" => s
+            .pause_episodes
+            .iter()
+            .filter(|e| e.segment == rest)
+            .map(|e| e.days as f64)
+            .sum(),
+        "fleet_end" => s.fleet_end.get(rest).copied().unwrap_or(0) as f64,
+        "users_end" => s.users_end.get(rest).copied().unwrap_or(0.0),
+        "binding_constraint_days" => {
+            s.binding_constraint_days.get(rest).copied().unwrap_or(0) as f64
+        }
+        "production_by_year" => {
+            let (product, y) = rest.rsplit_once('.').unwrap_or((rest, ""));
+            s.production_by_year
+                .get(product)
+                .and_then(|m| m.get(y))
+                .copied()
+                .unwrap_or(0) as f64
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Daily aggregates: a t-digest and a sum per series and day, pause counts per segment and
+/// day.
+struct Bands {
+    digests: Vec<TDigest>,
+    sums: Vec<f64>,
+    paused: Vec<u64>,
+}
+
+/// The distribution of one numeric metric over the replications.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Stats {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 with one replication).
+    pub sd: f64,
+    /// 95% confidence interval of the mean (Student's t), low end.
+    pub ci95_low: f64,
+    /// ... high end.
+    pub ci95_high: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Percentiles (linear interpolation between order statistics).
+    pub p5: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub p50: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// The distribution of a date metric: how often it never happens, and percentiles of when.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DateStats {
+    /// Share of replications in which it happened [0..1].
+    pub probability: f64,
+    /// Percentiles of the date among those replications (the nearest replication's date at
+    /// or below the rank), or null if it never happened.
+    pub p5: Option<String>,
+    /// 25th percentile.
+    pub p25: Option<String>,
+    /// Median.
+    pub p50: Option<String>,
+    /// 75th percentile.
+    pub p75: Option<String>,
+    /// 95th percentile.
+    pub p95: Option<String>,
+}
+
+/// Everything the replications gave.
+pub struct Outcome {
+    /// The seed.
+    pub seed: u64,
+    /// Replications run.
+    pub reps: u64,
+    /// Why they stopped.
+    pub stop: Stop,
+    /// `--until-ci`, if given.
+    pub until_ci: Option<UntilCi>,
+    /// What was measured.
+    pub layout: Layout,
+    /// Per metric, its value in each replication (in replication order).
+    pub metrics: Vec<Vec<f64>>,
+    /// Per date metric, its day in each replication (None: never).
+    pub dates: Vec<Vec<Option<u32>>>,
+    bands: Bands,
+    /// The replication nearest the median.
+    pub representative: u64,
+}
+
+/// Runs the replications of `plan`, in parallel, and aggregates them.
+///
+/// `scenario_of(r)` gives the scenario of replication `r` (its distributions sampled);
+/// `progress(done)` is called once as each replication finishes, from any thread.
+pub fn run<'s>(
+    plan: &Plan,
+    scenario_of: &(dyn Fn(u64) -> Result<Cow<'s, Scenario>, String> + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Result<Outcome, RepError> {
+    let one = |r: u64| -> Result<RunOutput, RepError> {
+        let s = scenario_of(r).map_err(|message| RepError {
+            replication: r,
+            message,
+        })?;
+        let out = model::simulate_replication(&s, plan.seed, r);
+        progress();
+        Ok(out)
+    };
+    // Replication 0 fixes the layout (the run's dates, the binding constraints named).
+    let first = one(0)?;
+    let s0 = scenario_of(0).map_err(|message| RepError {
+        replication: 0,
+        message,
+    })?;
+    let layout = Layout::new(&s0, &first);
+    let target = plan.until_ci.as_ref().map(|u| {
+        (
+            layout.metric(&u.metric).map_err(|message| RepError {
+                replication: 0,
+                message,
+            }),
+            u.half_width,
+        )
+    });
+    let target = match target {
+        Some((Ok(i), hw)) => Some((i, hw)),
+        Some((Err(e), _)) => return Err(e),
+        None => None,
+    };
+    let n_days = layout.days.len();
+    let cells = layout.series.len() * n_days;
+    let mut bands = Bands {
+        digests: vec![TDigest::new_with_size(DIGEST_SIZE); cells],
+        sums: vec![0.0; cells],
+        paused: vec![0; layout.segments.len() * n_days],
+    };
+    let mut metrics: Vec<Vec<f64>> = vec![Vec::new(); layout.metrics.len()];
+    let mut dates: Vec<Vec<Option<u32>>> = vec![Vec::new(); layout.dates.len()];
+    let reps = plan.reps.max(1);
+    let mut first = Some(first);
+    let mut done = 0u64;
+    let mut stop = Stop::Count;
+    while done < reps {
+        let end = (done + BATCH).min(reps);
+        let results: Vec<RepResult> = (done..end)
+            .into_par_iter()
+            .map(|r| {
+                let out = match (r, &first) {
+                    (0, Some(f)) => Cow::Borrowed(f),
+                    _ => Cow::Owned(one(r)?),
+                };
+                Ok(measure(&layout, &out))
+            })
+            .collect::<Result<_, RepError>>()?;
+        first = None;
+        fold(&mut bands, &results, n_days);
+        for r in &results {
+            for (m, v) in metrics.iter_mut().zip(&r.metrics) {
+                m.push(*v);
+            }
+            for (d, v) in dates.iter_mut().zip(&r.dates) {
+                d.push(*v);
+            }
+        }
+        done = end;
+        if let Some((i, hw)) = target {
+            if done >= MIN_REPS_FOR_CI && ci_half_width(&metrics[i]) <= hw {
+                stop = Stop::CiMet;
+                break;
+            }
+            if done >= reps {
+                stop = Stop::CiNotMet;
+            }
+        }
+    }
+    let representative = representative(&layout, &metrics);
+    Ok(Outcome {
+        seed: plan.seed,
+        reps: done,
+        stop,
+        until_ci: plan.until_ci.clone(),
+        layout,
+        metrics,
+        dates,
+        bands,
+        representative,
+    })
+}
+
+/// Folds a batch into the daily aggregates, in replication order; cells in parallel (each
+/// cell's result depends only on its own values, in that order).
+fn fold(bands: &mut Bands, results: &[RepResult], n_days: usize) {
+    bands
+        .digests
+        .par_iter_mut()
+        .zip(bands.sums.par_iter_mut())
+        .enumerate()
+        .for_each_init(Vec::new, |values, (cell, (digest, sum))| {
+            values.clear();
+            for r in results {
+                let v = r.series[cell];
+                if v.is_finite() {
+                    values.push(v);
+                    *sum += v;
+                }
+            }
+            values.sort_unstable_by(f64::total_cmp);
+            *digest = digest.merge_sorted(std::mem::take(values));
+        });
+    for r in results {
+        for (count, &p) in bands.paused.iter_mut().zip(&r.paused) {
+            *count += u64::from(p);
+        }
+    }
+    debug_assert!(bands.paused.len().is_multiple_of(n_days.max(1)));
+}
+
+/// The replication nearest the median: the least sum over [`REPRESENTATIVE_METRICS`] of
+/// each metric's distance from its median, in units of its interquartile range (of its
+/// range where that is 0; metrics that never vary are skipped). Ties go to the lowest
+/// replication.
+fn representative(layout: &Layout, metrics: &[Vec<f64>]) -> u64 {
+    let n = metrics.first().map_or(0, Vec::len);
+    let mut score = vec![0.0f64; n];
+    for name in REPRESENTATIVE_METRICS {
+        let Ok(i) = layout.metric(name) else { continue };
+        let mut sorted = metrics[i].clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let med = percentile(&sorted, 0.5);
+        let mut scale = percentile(&sorted, 0.75) - percentile(&sorted, 0.25);
+        if scale <= 0.0 {
+            scale = sorted.last().copied().unwrap_or(0.0) - sorted.first().copied().unwrap_or(0.0);
+        }
+        if scale.is_nan() || scale <= 0.0 {
+            continue;
+        }
+        for (s, v) in score.iter_mut().zip(&metrics[i]) {
+            *s += ((v - med) / scale).abs();
+        }
+    }
+    let mut best = 0;
+    for (r, s) in score.iter().enumerate() {
+        if *s < score[best] {
+            best = r;
+        }
+    }
+    best as u64
+}
+
+/// The `q` quantile of sorted values, interpolating linearly between order statistics
+/// (numpy's default, "type 7").
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = q * (n - 1) as f64;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: a table to 30, then the
+/// Cornish-Fisher expansion around the normal quantile (error below 1e-4 beyond 30).
+pub fn t_975(df: u64) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    if df == 0 {
+        return f64::INFINITY;
+    }
+    if let Some(t) = TABLE.get(df as usize - 1) {
+        return *t;
+    }
+    let z: f64 = 1.959_963_984_540_054;
+    let d = df as f64;
+    z + (z.powi(3) + z) / (4.0 * d)
+        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+        + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * d.powi(3))
+}
+
+/// Half-width of the 95% confidence interval of the mean.
+pub fn ci_half_width(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return f64::INFINITY;
+    }
+    let (_, sd) = mean_sd(values);
+    t_975(values.len() as u64 - 1) * sd / (values.len() as f64).sqrt()
+}
+
+/// Summary statistics of a sample.
+pub fn stats(values: &[f64]) -> Stats {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let (mean, sd) = mean_sd(&sorted);
+    let hw = if sorted.len() < 2 {
+        0.0
+    } else {
+        ci_half_width(&sorted)
+    };
+    Stats {
+        mean,
+        sd,
+        ci95_low: mean - hw,
+        ci95_high: mean + hw,
+        min: sorted.first().copied().unwrap_or(f64::NAN),
+        p5: percentile(&sorted, 0.05),
+        p25: percentile(&sorted, 0.25),
+        p50: percentile(&sorted, 0.50),
+        p75: percentile(&sorted, 0.75),
+        p95: percentile(&sorted, 0.95),
+        max: sorted.last().copied().unwrap_or(f64::NAN),
+    }
+}
+
+impl Outcome {
+    /// The distribution of each numeric metric, in layout order.
+    pub fn metric_stats(&self) -> Vec<(&str, Stats)> {
+        self.layout
+            .metrics
+            .iter()
+            .zip(&self.metrics)
+            .map(|(n, v)| (n.as_str(), stats(v)))
+            .collect()
+    }
+
+    /// The distribution of each date metric, in layout order.
+    pub fn date_stats(&self) -> Vec<(&str, DateStats)> {
+        self.layout
+            .dates
+            .iter()
+            .zip(&self.dates)
+            .map(|(n, v)| {
+                let mut happened: Vec<u32> = v.iter().flatten().copied().collect();
+                happened.sort_unstable();
+                let at = |q: f64| -> Option<String> {
+                    if happened.is_empty() {
+                        return None;
+                    }
+                    let i = (q * (happened.len() - 1) as f64).floor() as usize;
+                    self.layout.days.get(happened[i] as usize).cloned()
+                };
+                (
+                    n.as_str(),
+                    DateStats {
+                        probability: happened.len() as f64 / v.len().max(1) as f64,
+                        p5: at(0.05),
+                        p25: at(0.25),
+                        p50: at(0.50),
+                        p75: at(0.75),
+                        p95: at(0.95),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Day by day: for each band series, P5..P95 and the mean; for each segment, the share
+    /// of replications paused. Rows are days.
+    pub fn band_rows(&self) -> (Vec<String>, Vec<Vec<f64>>) {
+        let l = &self.layout;
+        let n_days = l.days.len();
+        let mut header = Vec::new();
+        for s in &l.series {
+            for (_, p) in PERCENTILES {
+                header.push(format!("{s}.{p}"));
+            }
+            header.push(format!("{s}.mean"));
+        }
+        for seg in &l.segments {
+            header.push(format!("pause_probability[{seg}]"));
+        }
+        let reps = self.reps.max(1) as f64;
+        let qs: Vec<f64> = PERCENTILES.iter().map(|p| p.0).collect();
+        let rows = (0..n_days)
+            .map(|d| {
+                let mut row = Vec::with_capacity(header.len());
+                for s in 0..l.series.len() {
+                    let cell = s * n_days + d;
+                    let digest = &self.bands.digests[cell];
+                    for q in digest.quantiles(&qs) {
+                        row.push(q.unwrap_or(f64::NAN));
+                    }
+                    row.push(self.bands.sums[cell] / digest.count().max(1.0));
+                }
+                for k in 0..l.segments.len() {
+                    row.push(self.bands.paused[k * n_days + d] as f64 / reps);
+                }
+                row
+            })
+            .collect();
+        (header, rows)
+    }
+}
+
+/// Paired differences `b − a` of every metric the two outcomes share, replication by
+/// replication (common random numbers: replication `r` of each used the same streams).
+pub fn paired(a: &Outcome, b: &Outcome) -> Vec<(String, Stats)> {
+    let n = a.reps.min(b.reps) as usize;
+    a.layout
+        .metrics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let j = b.layout.metrics.iter().position(|m| m == name)?;
+            let d: Vec<f64> = a.metrics[i][..n]
+                .iter()
+                .zip(&b.metrics[j][..n])
+                .map(|(x, y)| y - x)
+                .collect();
+            Some((name.clone(), stats(&d)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_interpolates_like_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(percentile(&v, 0.5), 3.0);
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 1.0), 10.0);
+        // numpy.percentile([1,2,3,4,10], 95) = 8.8
+        assert!((percentile(&v, 0.95) - 8.8).abs() < 1e-12);
+        assert!((percentile(&v, 0.25) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn t_quantiles_match_tables() {
+        // Published two-sided 95% critical values.
+        assert_eq!(t_975(1), 12.706);
+        assert_eq!(t_975(10), 2.228);
+        assert!((t_975(40) - 2.021).abs() < 1e-3);
+        assert!((t_975(60) - 2.000).abs() < 1e-3);
+        assert!((t_975(120) - 1.980).abs() < 1e-3);
+        assert!((t_975(1_000_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn stats_of_a_known_sample() {
+        let s = stats(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(s.mean, 5.0);
+        // Sample sd: sqrt(32 / 7).
+        assert!((s.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        let hw = 2.365 * s.sd / 8f64.sqrt();
+        assert!((s.ci95_high - 5.0 - hw).abs() < 1e-12);
+        assert_eq!(s.min, 2.0);
+        assert_eq!(s.max, 9.0);
+    }
+
+    #[test]
+    fn until_ci_parses_and_refuses() {
+        let u: UntilCi = "pause_days=2.5".parse().unwrap();
+        assert_eq!(u.metric, "pause_days");
+        assert_eq!(u.half_width, 2.5);
+        assert!("pause_days".parse::<UntilCi>().is_err());
+        assert!("pause_days=abc".parse::<UntilCi>().is_err());
+        assert!("pause_days=0".parse::<UntilCi>().is_err());
+    }
+}
