@@ -247,9 +247,13 @@ against the first scenario.")]
         /// Overrides applied to every scenario, as for `run`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
-        /// Seed for every scenario (default: each scenario's own).
+        /// Seed for every scenario (default: each scenario's own; with --reps, the first's).
         #[arg(long, value_name = "N")]
         seed: Option<u64>,
+        /// Monte Carlo: run N replications of every scenario with common random numbers
+        /// and report paired differences against the first, with 95% confidence intervals.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+        reps: Option<u64>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -354,10 +358,11 @@ pub fn main(cli: Cli) -> ExitCode {
             out,
             sets,
             seed,
+            reps,
             output,
         } => {
             let ui = with(output);
-            (ui, compare(&ui, &scenarios, out, &sets, seed))
+            (ui, compare(&ui, &scenarios, out, &sets, seed, reps))
         }
         Command::Completions { shell } => (plain, completions(shell)),
         Command::Man { subcommand } => (plain, man(subcommand.as_deref())),
@@ -608,6 +613,9 @@ struct CompareDoc<'a> {
     out_dir: String,
     files: Vec<&'a str>,
     scenarios: Vec<CompareRunDoc<'a>>,
+    /// With --reps: paired differences of each scenario against the first.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    paired: &'a [reps::PairedDoc],
     warnings: &'a [Problem],
 }
 
@@ -617,13 +625,39 @@ fn compare(
     out: Option<PathBuf>,
     sets: &[String],
     seed: Option<u64>,
+    reps: Option<u64>,
 ) -> Result<(), Failure> {
     let mut runs = Vec::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut folders: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
-    for path in scenarios {
-        let r = simulate_and_render(ui, Some(path), sets, seed, false)?;
+    let mut outcomes: Vec<montecarlo::Outcome> = Vec::new();
+    let mut common_seed = seed;
+    for (i, path) in scenarios.iter().enumerate() {
+        let r = match reps {
+            None => simulate_and_render(ui, Some(path), sets, seed, false)?,
+            Some(n) => {
+                let (loaded, w) = load(ui, Some(path), sets)?;
+                // Common random numbers: every scenario runs with the same seed.
+                let s = *common_seed.get_or_insert(loaded.scenario.seed);
+                let what = format!("{} ({}/{})", loaded.scenario.name, i + 1, scenarios.len());
+                let o = reps::replicate(ui, &loaded, s, n, None, &what)?;
+                let files = reps::render(&loaded, &o, sets, None, n).map_err(render_failed)?;
+                let summary: model::Summary = files
+                    .iter()
+                    .find(|(f, _)| f == "summary.json")
+                    .and_then(|(_, b)| serde_json::from_slice(b).ok())
+                    .ok_or_else(|| Failure::io("cannot read back summary.json"))?;
+                outcomes.push(o);
+                Rendered {
+                    name: loaded.scenario.name.clone(),
+                    summary,
+                    files,
+                    warnings: w,
+                    sim_ms: 0.0,
+                }
+            }
+        };
         let data = report::chart_data(&r.files).map_err(render_failed)?;
         // Two scenarios of one name still get a folder each.
         let mut folder = r.name.clone();
@@ -645,7 +679,20 @@ fn compare(
         files.push((format!("charts/{}.png", c.name), c.png));
         files.push((format!("charts/{}.svg", c.name), c.svg));
     }
-    let md = report::markdown::compare_md(&runs, &refs);
+    let mut md = report::markdown::compare_md(&runs, &refs);
+    let paired: Vec<reps::PairedDoc> = outcomes
+        .iter()
+        .zip(&folders)
+        .skip(1)
+        .map(|(o, f)| reps::PairedDoc::new(&outcomes[0], o, &folders[0], f))
+        .collect();
+    if !paired.is_empty() {
+        md.push_str(&reps::paired_md(
+            &paired,
+            outcomes[0].reps,
+            outcomes[0].seed,
+        ));
+    }
     files.push(("compare.md".into(), md.into_bytes()));
     let dir = out.unwrap_or_else(|| {
         PathBuf::from("output").join(format!("compare-{}", folders.join("-vs-")))
@@ -665,9 +712,20 @@ fn compare(
                 summary: &r.summary,
             })
             .collect(),
+        paired: &paired,
         warnings: &warnings,
     })?;
-    let mut text: String = runs.iter().map(|r| describe(&r.summary)).collect();
+    let mut text: String = if outcomes.is_empty() {
+        runs.iter().map(|r| describe(&r.summary)).collect()
+    } else {
+        let mut t: String = runs
+            .iter()
+            .zip(&outcomes)
+            .map(|(r, o)| format!("scenario {}: {}", r.summary.scenario, reps::describe(o)))
+            .collect();
+        t.push_str(&reps::paired_text(&paired));
+        t
+    };
     text.push_str(&format!(
         "outputs: {}/ (compare.md, charts/, one folder per scenario)\n",
         dir.display()

@@ -166,3 +166,124 @@ pub fn describe(o: &Outcome) -> String {
     }
     out
 }
+
+/// Metrics shown in the paired-difference table and text (the JSON has every metric).
+const PAIRED_SHOWN: [(&str, &str, bool); 6] = [
+    ("pause_days", "Paused segment-days", false),
+    ("shortage_days", "Shortage days", false),
+    ("lost_revenue_usd", "Revenue lost", true),
+    ("revenue_usd", "Revenue", true),
+    ("capex_usd", "Capital spent", true),
+    ("fleet_end_h100e", "Fleet at the end (H100e)", false),
+];
+
+/// Paired differences of one scenario against the first.
+#[derive(Debug, serde::Serialize)]
+pub struct PairedDoc {
+    /// The baseline's folder.
+    pub baseline: String,
+    /// This scenario's folder.
+    pub scenario: String,
+    /// Replications paired.
+    pub replications: u64,
+    /// Per metric: the distribution of (this − baseline), replication by replication.
+    pub differences: std::collections::BTreeMap<String, montecarlo::Stats>,
+}
+
+impl PairedDoc {
+    /// The paired differences `b − a`.
+    pub fn new(a: &Outcome, b: &Outcome, a_name: &str, b_name: &str) -> Self {
+        PairedDoc {
+            baseline: a_name.to_string(),
+            scenario: b_name.to_string(),
+            replications: a.reps.min(b.reps),
+            differences: montecarlo::paired(a, b).into_iter().collect(),
+        }
+    }
+}
+
+fn fmt_diff(v: f64, money: bool) -> String {
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        ""
+    };
+    let a = v.abs();
+    let body = if money {
+        report::usd(a)
+    } else {
+        report::human(a)
+    };
+    format!("{sign}{body}")
+}
+
+/// Whether a confidence interval excludes 0.
+fn verdict(s: &montecarlo::Stats) -> &'static str {
+    if s.ci95_low > 0.0 || s.ci95_high < 0.0 {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The paired-difference section of compare.md.
+pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
+    use std::fmt::Write;
+    let mut out = format!(
+        "\n## Paired differences ({reps} replications, common random numbers)\n\n\
+         Every scenario ran replications 0..{reps} with seed {seed}, so replication r of each \
+         drew the same random numbers wherever they share an entity. Each cell is the mean of \
+         (scenario − baseline) over the replications, with its 95% confidence interval; \
+         \"clear\" says whether that interval excludes 0. Every metric is in \
+         `compare --json`.\n"
+    );
+    for p in paired {
+        let _ = writeln!(
+            out,
+            "\n### {} − {}\n\n| metric | mean difference | 95% CI | clear |\n|---|---|---|---|",
+            p.scenario, p.baseline
+        );
+        for (key, label, money) in PAIRED_SHOWN {
+            if let Some(s) = p.differences.get(key) {
+                let _ = writeln!(
+                    out,
+                    "| {label} | {} | {} to {} | {} |",
+                    fmt_diff(s.mean, money),
+                    fmt_diff(s.ci95_low, money),
+                    fmt_diff(s.ci95_high, money),
+                    verdict(s)
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The paired differences as a person reads them after `capsim compare --reps`.
+pub fn paired_text(paired: &[PairedDoc]) -> String {
+    let mut out = String::new();
+    for p in paired {
+        out.push_str(&format!(
+            "paired differences, {} − {} ({} replications, 95% CI):\n",
+            p.scenario, p.baseline, p.replications
+        ));
+        for (key, label, money) in PAIRED_SHOWN {
+            if let Some(s) = p.differences.get(key) {
+                out.push_str(&format!(
+                    "  {label}: {} ({} to {}){}\n",
+                    fmt_diff(s.mean, money),
+                    fmt_diff(s.ci95_low, money),
+                    fmt_diff(s.ci95_high, money),
+                    if verdict(s) == "yes" {
+                        ""
+                    } else {
+                        ", not distinguishable from 0"
+                    }
+                ));
+            }
+        }
+    }
+    out
+}

@@ -7,5 +7,6 @@ mod common;
 mod conservation;
 mod hand;
 mod mm1;
+mod montecarlo;
 mod props;
 mod robust;
