@@ -372,6 +372,33 @@ fn replications(c: &mut Criterion) {
     print_power_law("replications (default scenario)", "replications", &samples);
 }
 
+/// `montecarlo::run`: 1,000 replications of the default scenario in parallel (rayon's
+/// default pool, one thread per core), with the aggregation into bands and metrics that
+/// `capsim run --reps 1000` does. 10,000 replications are measured by
+/// `bench/montecarlo.sh` (wall time and peak memory of the command).
+fn montecarlo(c: &mut Criterion) {
+    let s = default_scenario();
+    let mut group = c.benchmark_group("model/montecarlo");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(20));
+    let n = REPLICATIONS;
+    group.throughput(Throughput::Elements(n));
+    group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+        let plan = capsim::montecarlo::Plan {
+            seed: 1,
+            reps: n,
+            until_ci: None,
+        };
+        let of = |_r: u64| -> Result<std::borrow::Cow<'_, capsim::scenario::Scenario>, String> {
+            Ok(std::borrow::Cow::Borrowed(&s))
+        };
+        b.iter(|| black_box(capsim::montecarlo::run(&plan, &of, &|| {}).map(|o| o.reps)));
+    });
+    group.finish();
+}
+
 /// One growth group: runs of synthetic scenarios with one dimension of [`BASE`] varied.
 fn growth_group(c: &mut Criterion, dim: &str, sizes: &[u64], make: impl Fn(u64) -> Size) {
     let mut samples = Samples::new();
@@ -426,6 +453,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = default_run, largest_run, growth, replications
+    targets = default_run, largest_run, growth, replications, montecarlo
 }
 criterion_main!(benches);
