@@ -15,6 +15,7 @@ mod check;
 mod reps;
 mod schema;
 mod ui;
+mod whatif;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +89,67 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `sweep`, `sensitivity` and `solve` share.
+#[derive(Debug, Clone, Args)]
+pub struct WhatIfArgs {
+    /// Scenario file (YAML); the built-in default scenario if absent.
+    pub scenario: Option<PathBuf>,
+    /// Output folder (replaced whole on success).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Override a field before every point's own values, as for `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Seed of every point (default: the scenario's): common random numbers.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Replications per point; a metric is then their mean (or --percentile).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub reps: u64,
+    /// With --reps: take this percentile (0-100) of the metric instead of its mean.
+    #[arg(long, value_name = "P", value_parser = parse_percentile, requires = "reps")]
+    pub percentile: Option<f64>,
+}
+
+impl WhatIfArgs {
+    fn common(self) -> whatif::Common {
+        whatif::Common {
+            path: self.scenario,
+            out: self.out,
+            sets: self.sets,
+            seed: self.seed,
+            reps: self.reps,
+            percentile: self.percentile,
+        }
+    }
+}
+
+fn parse_delta(s: &str) -> Result<f64, String> {
+    let d = crate::whatif::number(s.trim())?;
+    if d > 0.0 && d < 1.0 {
+        Ok(d)
+    } else {
+        Err(format!("`{s}` must be between 0 and 100% (exclusive)"))
+    }
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    crate::whatif::parse_range(s.trim())
+}
+
+fn parse_percentile(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a percentile"))?;
+    if (0.0..=100.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("`{s}` is not between 0 and 100"))
+    }
+}
+
 /// When to colour labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -114,12 +176,15 @@ pub struct OutputArgs {
 }
 
 /// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 11] = [
     "run",
     "validate",
     "check",
     "chart",
     "compare",
+    "sweep",
+    "sensitivity",
+    "solve",
     "completions",
     "man",
     "schema",
@@ -257,6 +322,92 @@ against the first scenario.")]
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Run a scenario over a grid of values of one or more inputs.
+    #[command(after_help = "Examples:
+  capsim sweep scenarios/baseline.yaml \\
+      --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+=0..20000:5'
+  capsim sweep my.yaml --vary products.H100.power_w=600,700,800 --vary sites.dc1.pue=1.1,1.3
+  capsim sweep my.yaml --vary 'segments.paid.pause.pause_above=1.0..1.5:6' --reps 200
+
+PATH is a field as for --set (list items by name). `PATH=V1,V2,...` or `PATH=LO..HI:STEPS`
+sets the field to each value (a timeline becomes constant); `PATH+=...` adds each value to
+it (to every point of a timeline). Every combination is run, with one seed for all (common
+random numbers). Writes sweep.csv (one row per point: the values, then every summary
+metric, with percentiles under --reps) and manifest.json to output/sweep-<scenario>/ unless
+--out. See docs/whatif.md.")]
+    Sweep {
+        #[command(flatten)]
+        common: WhatIfArgs,
+        /// A field and its values: PATH=V1,V2,... | PATH=LO..HI:STEPS | PATH+=... (repeatable).
+        #[arg(long, required = true, value_name = "PATH=VALUES")]
+        vary: Vec<crate::whatif::Vary>,
+        /// The metric printed per point [default: pause_days].
+        #[arg(long, value_name = "METRIC", default_value = "pause_days")]
+        metric: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Rank the inputs of a scenario by their effect on one metric (one at a time, ±delta).
+    #[command(after_help = "Examples:
+  capsim sensitivity scenarios/baseline.yaml --metric pause_days
+  capsim sensitivity my.yaml --metric lost_revenue_usd --delta 10%
+  capsim sensitivity my.yaml --metric pause_days \\
+      --params products.H100.packaging_yield,supply.hbm.stacks_per_month
+
+Each numeric input (every number, and every timeline as a whole) is lowered and raised by
+delta, one at a time, and the metric measured; inputs whose change does not load (a share
+above 1, say) are listed with the reason. Writes sensitivity.csv (ranked by swing) and
+manifest.json to output/sensitivity-<scenario>/ unless --out. See docs/whatif.md.")]
+    Sensitivity {
+        #[command(flatten)]
+        common: WhatIfArgs,
+        /// The summary metric to explain (as in `expect:`), e.g. pause_days.
+        #[arg(long, value_name = "METRIC")]
+        metric: String,
+        /// How far each input moves down and up: a share (0.2) or a percentage (20%).
+        #[arg(long, value_name = "DELTA", default_value = "20%", value_parser = parse_delta)]
+        delta: f64,
+        /// Only these inputs (comma-separated paths) [default: every numeric input].
+        #[arg(long, value_name = "PATH,...", value_delimiter = ',')]
+        params: Vec<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Find the smallest (or largest) value of one input that meets a target.
+    #[command(after_help = "Examples:
+  capsim solve scenarios/baseline.yaml \\
+      --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+' --range 0..40000 \\
+      --target 'pause_days <= 0'
+  capsim solve my.yaml --vary sites.dc1.power_mw --range 50..500 --target 'stranded_end <= 0'
+  capsim solve my.yaml --vary products.H100.packaging_yield --range 0.5..1 \\
+      --target 'pause_days <= 30' --reps 200 --percentile 90
+
+A PATH ending in `+` adds the value to the field (to every point of a timeline) instead of
+setting it. Nine evenly spaced values are run first; then bisection between the last that
+fails and the first that meets the target, to --tolerance. If the metric is not monotone
+over the values tried, the answer is flagged. Prints the answer and the runs it took; writes
+solve.csv (every trial) and manifest.json to output/solve-<scenario>/ unless --out.")]
+    Solve {
+        #[command(flatten)]
+        common: WhatIfArgs,
+        /// The input, as for --set; end it with `+` to add to the field instead of setting it.
+        #[arg(long, value_name = "PATH")]
+        vary: String,
+        /// The range searched: LO..HI.
+        #[arg(long, value_name = "LO..HI", value_parser = parse_range)]
+        range: (f64, f64),
+        /// The target: 'METRIC <= VALUE' (or <, >=, >).
+        #[arg(long, value_name = "'METRIC <= VALUE'")]
+        target: crate::whatif::Target,
+        /// Find the largest value meeting the target instead of the smallest.
+        #[arg(long)]
+        largest: bool,
+        /// Stop bisecting once the bracket is this narrow [default: range / 1000; 1 for integers].
+        #[arg(long, value_name = "X")]
+        tolerance: Option<f64>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print a shell completion script on stdout.
     #[command(after_help = "Examples:
   capsim completions bash > ~/.local/share/bash-completion/completions/capsim
@@ -363,6 +514,47 @@ pub fn main(cli: Cli) -> ExitCode {
         } => {
             let ui = with(output);
             (ui, compare(&ui, &scenarios, out, &sets, seed, reps))
+        }
+        Command::Sweep {
+            common,
+            vary,
+            metric,
+            output,
+        } => {
+            let ui = with(output);
+            (ui, whatif::sweep(&ui, &common.common(), &vary, &metric))
+        }
+        Command::Sensitivity {
+            common,
+            metric,
+            delta,
+            params,
+            output,
+        } => {
+            let ui = with(output);
+            let r = whatif::sensitivity(&ui, &common.common(), &metric, delta, &params);
+            (ui, r)
+        }
+        Command::Solve {
+            common,
+            vary,
+            range,
+            target,
+            largest,
+            tolerance,
+            output,
+        } => {
+            let ui = with(output);
+            let r = whatif::solve(
+                &ui,
+                &common.common(),
+                &vary,
+                range,
+                &target,
+                largest,
+                tolerance,
+            );
+            (ui, r)
         }
         Command::Completions { shell } => (plain, completions(shell)),
         Command::Man { subcommand } => (plain, man(subcommand.as_deref())),

@@ -36,3 +36,4 @@ pub mod montecarlo;
 pub mod queueing;
 pub mod report;
 pub mod scenario;
+pub mod whatif;

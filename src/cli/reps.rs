@@ -28,9 +28,10 @@ pub fn progress_bar(ui: &Ui, len: u64, what: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     let style = ProgressStyle::with_template(&format!(
-        "{what} {{bar:40}} {{pos}}/{{len}} replications, {{per_sec}}, {{eta}} left"
+        "{what} [{{bar:30}}] {{pos}}/{{len}} replications ({{eta}} left)"
     ))
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     bar
 }

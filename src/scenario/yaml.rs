@@ -64,7 +64,7 @@ pub use de::from_node;
 pub use diag::{Diagnostic, Severity, Sources, did_you_mean, unknown_name_hint};
 pub use edit::{merge, set_arg, set_path};
 pub use node::{Key, Loc, Node, Value, child_path, item_path};
-pub use path::{locate, locate_key, locate_nearest};
+pub use path::{locate, locate_key, locate_nearest, path_segments};
 pub use syntax::{MAX_DEPTH, parse};
 
 #[cfg(test)]

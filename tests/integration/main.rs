@@ -10,3 +10,4 @@ mod mm1;
 mod montecarlo;
 mod props;
 mod robust;
+mod whatif;

@@ -15,6 +15,12 @@ pub(super) struct Segment {
     pub(super) bracket: bool,
 }
 
+/// The segments of a path as written (`products.H100.power_w` → `products`, `H100`,
+/// `power_w`; `sites[0]` → `sites`, `0`), for tools that walk other trees with the same paths.
+pub fn path_segments(path: &str) -> Result<Vec<String>, String> {
+    Ok(parse_path(path)?.into_iter().map(|s| s.text).collect())
+}
+
 /// Splits a path into segments, or says what is wrong with it.
 pub(super) fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     let mut out = Vec::new();

@@ -1,0 +1,746 @@
+//! `capsim sweep`, `capsim sensitivity` and `capsim solve`: many runs of one scenario with
+//! overrides, through the same loading and replication machinery as `capsim run`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::reps::{progress_bar, scenario_of};
+use super::ui::{Failure, Problem, Ui, load_problems};
+use crate::montecarlo::{self, Outcome, PERCENTILES, Plan};
+use crate::report;
+use crate::scenario::{self, Loaded, Source};
+use crate::whatif::{self, Input, Search, Target, Vary};
+
+/// What every what-if subcommand shares.
+pub struct Common {
+    /// Scenario file; the built-in default if None.
+    pub path: Option<PathBuf>,
+    /// Output folder.
+    pub out: Option<PathBuf>,
+    /// The user's `--set` overrides, applied before each point's own.
+    pub sets: Vec<String>,
+    /// Seed of every point (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Replications per point.
+    pub reps: u64,
+    /// The statistic of a metric under replications: a percentile (0–100), or the mean.
+    pub percentile: Option<f64>,
+}
+
+/// The scenario as the user gave it, and what every point is built from.
+struct Base {
+    loaded: Loaded,
+    raw: Value,
+    seed: u64,
+    warnings: Vec<Problem>,
+}
+
+impl Common {
+    fn source(&self) -> Source<'_> {
+        match &self.path {
+            Some(p) => Source::File(p),
+            None => Source::BuiltIn,
+        }
+    }
+
+    fn base(&self, ui: &Ui) -> Result<Base, Failure> {
+        let (loaded, warnings) = super::load(ui, self.path.as_deref(), &self.sets)?;
+        let raw = serde_json::to_value(&loaded.raw)
+            .map_err(|e| Failure::io(format!("cannot serialise the scenario: {e}")))?;
+        let seed = self.seed.unwrap_or(loaded.scenario.seed);
+        Ok(Base {
+            loaded,
+            raw,
+            seed,
+            warnings,
+        })
+    }
+
+    /// Loads the scenario with the user's overrides and then `extra`.
+    fn load_with(&self, extra: &[String]) -> Result<Loaded, scenario::LoadError> {
+        let mut sets = self.sets.clone();
+        sets.extend(extra.iter().cloned());
+        scenario::load(self.source(), &sets)
+    }
+
+    /// Runs every point (`self.reps` replications each, one seed for all), in order. Single
+    /// runs go in parallel over points; replications in parallel within a point.
+    fn run_points(
+        &self,
+        ui: &Ui,
+        seed: u64,
+        points: &[Loaded],
+        what: &str,
+    ) -> Result<Vec<Outcome>, Failure> {
+        let bar = progress_bar(ui, points.len() as u64 * self.reps, what);
+        let tick = || bar.inc(1);
+        let one = |l: &Loaded| {
+            let plan = Plan {
+                seed,
+                reps: self.reps,
+                until_ci: None,
+            };
+            let of = |r: u64| scenario_of(l, seed, r);
+            montecarlo::run(&plan, &of, &tick)
+        };
+        let result: Result<Vec<Outcome>, _> = if self.reps == 1 {
+            points.par_iter().map(one).collect()
+        } else {
+            points.iter().map(one).collect()
+        };
+        bar.finish_and_clear();
+        result.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
+    }
+
+    /// The value of a metric an outcome gives: the one run's, or the mean (or the asked
+    /// percentile) over its replications.
+    fn value(&self, o: &Outcome, metric: usize) -> f64 {
+        let v = &o.metrics[metric];
+        match (self.reps, self.percentile) {
+            (1, _) => v[0],
+            (_, Some(p)) => {
+                let mut s = v.clone();
+                s.sort_by(f64::total_cmp);
+                montecarlo::percentile(&s, p / 100.0)
+            }
+            (_, None) => montecarlo::stats(v).mean,
+        }
+    }
+
+    /// How a metric's value is taken, in words.
+    fn statistic(&self) -> String {
+        match (self.reps, self.percentile) {
+            (1, _) => "one run".into(),
+            (n, Some(p)) => format!("P{p} over {n} replications"),
+            (n, None) => format!("mean over {n} replications"),
+        }
+    }
+}
+
+/// A point whose overrides do not load: bad input, naming the point.
+fn point_failed(label: &str, e: &scenario::LoadError) -> Failure {
+    let mut problems = vec![Problem::error(format!("{label} does not load:"))];
+    problems.extend(load_problems(e));
+    Failure::bad_input(problems)
+}
+
+/// The metric's index, or bad input with the likely intended name.
+fn metric_index(o: &Outcome, metric: &str) -> Result<usize, Failure> {
+    o.layout
+        .metric(metric)
+        .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))
+}
+
+/// `manifest.json` of a what-if command.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    capsim_version: &'static str,
+    command: &'a str,
+    scenario: &'a str,
+    scenario_files: &'a [String],
+    scenario_sha256: &'a str,
+    seed: u64,
+    replications: u64,
+    overrides: &'a [String],
+    arguments: Value,
+    files: Vec<&'a str>,
+    resolved_scenario: &'a Value,
+}
+
+fn manifest(
+    c: &Common,
+    b: &Base,
+    command: &str,
+    arguments: Value,
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<u8>, Failure> {
+    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    names.push("manifest.json");
+    let m = Manifest {
+        capsim_version: env!("CARGO_PKG_VERSION"),
+        command,
+        scenario: &b.loaded.scenario.name,
+        scenario_files: &b.loaded.files,
+        scenario_sha256: &b.loaded.hash,
+        seed: b.seed,
+        replications: c.reps,
+        overrides: &c.sets,
+        arguments,
+        files: names,
+        resolved_scenario: &b.raw,
+    };
+    let mut out = serde_json::to_vec_pretty(&m)
+        .map_err(|e| Failure::io(format!("cannot serialise manifest.json: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn csv_bytes(header: &[String], rows: &[Vec<String>], what: &str) -> Result<Vec<u8>, Failure> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Failure::io(format!("cannot write {what}: {e}"));
+    w.write_record(header).map_err(fail)?;
+    for r in rows {
+        w.write_record(r).map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| Failure::io(format!("cannot write {what}: {e}")))
+}
+
+fn num(v: f64) -> String {
+    if v.is_nan() {
+        return String::new();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    ryu::Buffer::new().format(v).to_string()
+}
+
+fn out_dir(c: &Common, kind: &str, b: &Base) -> PathBuf {
+    c.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("{kind}-{}", b.loaded.scenario.name))
+    })
+}
+
+/// The columns of one outcome in `sweep.csv`: every metric (with percentiles under
+/// replications) and every date metric.
+fn outcome_columns(o: &Outcome, reps: u64) -> (Vec<String>, Vec<String>) {
+    let mut header = Vec::new();
+    let mut row = Vec::new();
+    let dates = o.date_stats();
+    if reps == 1 {
+        for (name, v) in o.layout.metrics.iter().zip(&o.metrics) {
+            header.push(name.clone());
+            row.push(num(v[0]));
+        }
+        for (name, v) in o.layout.dates.iter().zip(&o.dates) {
+            header.push(name.clone());
+            row.push(
+                v[0].and_then(|d| o.layout.days.get(d as usize).cloned())
+                    .unwrap_or_default(),
+            );
+        }
+    } else {
+        for (name, s) in o.metric_stats() {
+            for (stat, v) in [
+                ("mean", s.mean),
+                ("p5", s.p5),
+                ("p25", s.p25),
+                ("p50", s.p50),
+                ("p75", s.p75),
+                ("p95", s.p95),
+                ("ci95_low", s.ci95_low),
+                ("ci95_high", s.ci95_high),
+            ] {
+                header.push(format!("{name}.{stat}"));
+                row.push(num(v));
+            }
+        }
+        for (name, d) in dates {
+            header.push(format!("{name}.probability"));
+            row.push(num(d.probability));
+            header.push(format!("{name}.p50"));
+            row.push(d.p50.unwrap_or_default());
+        }
+    }
+    debug_assert_eq!(PERCENTILES.len(), 5);
+    (header, row)
+}
+
+/// `capsim sweep --json`.
+#[derive(Serialize)]
+struct SweepDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    points: usize,
+    replications: u64,
+    metric: &'a str,
+    /// Per point: the varied values and the metric.
+    rows: Vec<SweepRowDoc>,
+    warnings: &'a [Problem],
+}
+
+#[derive(Serialize)]
+struct SweepRowDoc {
+    values: Vec<f64>,
+    metric: f64,
+}
+
+/// `capsim sweep`.
+pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), Failure> {
+    let started = Instant::now();
+    let b = c.base(ui)?;
+    let grid = whatif::grid(varies).map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?;
+    // Every point's overrides, then every point loaded (all problems before any run).
+    let mut sets_of = Vec::with_capacity(grid.len());
+    for p in &grid {
+        let mut sets = Vec::new();
+        for (v, x) in varies.iter().zip(p) {
+            let s = whatif::override_for(&b.raw, &v.path, v.op, *x).map_err(|m| {
+                Failure::bad_input(vec![Problem::error(format!("--vary {}: {m}", v.path))])
+            })?;
+            sets.push(s);
+        }
+        sets_of.push(sets);
+    }
+    let loaded: Vec<Loaded> = sets_of
+        .par_iter()
+        .enumerate()
+        .map(|(i, sets)| {
+            c.load_with(sets)
+                .map_err(|e| point_failed(&format!("point {i} ({})", sets.join(", ")), &e))
+        })
+        .collect::<Result<_, _>>()?;
+    let outcomes = c.run_points(ui, b.seed, &loaded, "sweep")?;
+    let m = metric_index(&outcomes[0], metric)?;
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(varies.iter().map(Vary::label));
+    let mut rows = Vec::new();
+    for (i, (p, o)) in grid.iter().zip(&outcomes).enumerate() {
+        let (h, r) = outcome_columns(o, c.reps);
+        if i == 0 {
+            header.extend(h);
+        }
+        let mut row = vec![i.to_string()];
+        row.extend(p.iter().map(|x| num(*x)));
+        row.extend(r);
+        rows.push(row);
+    }
+    let mut files = vec![(
+        "sweep.csv".to_string(),
+        csv_bytes(&header, &rows, "sweep.csv")?,
+    )];
+    let args = serde_json::json!({
+        "vary": varies.iter().map(|v| serde_json::json!({
+            "path": v.path, "op": if v.op == whatif::Op::Add { "add" } else { "set" }, "values": v.values
+        })).collect::<Vec<_>>(),
+        "metric": metric,
+    });
+    files.push((
+        "manifest.json".into(),
+        manifest(c, &b, "sweep", args, &files)?,
+    ));
+    let dir = out_dir(c, "sweep", &b);
+    super::write(&dir, &files)?;
+    let values: Vec<f64> = outcomes.iter().map(|o| c.value(o, m)).collect();
+    ui.doc(&SweepDoc {
+        scenario: &b.loaded.scenario.name,
+        out_dir: dir.display().to_string(),
+        files: files.iter().map(|(n, _)| n.as_str()).collect(),
+        points: grid.len(),
+        replications: c.reps,
+        metric,
+        rows: grid
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| SweepRowDoc {
+                values: p.clone(),
+                metric: *v,
+            })
+            .collect(),
+        warnings: &b.warnings,
+    })?;
+    let mut text = format!(
+        "sweep of {} over {} points ({}, seed {})\n",
+        b.loaded.scenario.name,
+        grid.len(),
+        c.statistic(),
+        b.seed
+    );
+    let labels: Vec<String> = varies.iter().map(Vary::label).collect();
+    let _ = writeln!(text, "  {} | {metric}", labels.join(" | "));
+    for (p, v) in grid.iter().zip(&values).take(40) {
+        let xs: Vec<String> = p.iter().map(|x| report::human(*x)).collect();
+        let _ = writeln!(text, "  {} | {}", xs.join(" | "), report::human(*v));
+    }
+    if grid.len() > 40 {
+        let _ = writeln!(text, "  ... {} more rows in sweep.csv", grid.len() - 40);
+    }
+    let _ = writeln!(
+        text,
+        "outputs: {}/ (sweep.csv, manifest.json)\nran {} points in {:.2} s",
+        dir.display(),
+        grid.len(),
+        started.elapsed().as_secs_f64()
+    );
+    ui.say(&text)
+}
+
+/// One input's effect in `capsim sensitivity`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Effect {
+    /// The input's path.
+    pub input: String,
+    /// Its value as loaded (a number, or a timeline's range).
+    pub base: String,
+    /// The metric with the input lowered by delta, and raised.
+    pub low: Option<f64>,
+    /// ...
+    pub high: Option<f64>,
+    /// |high − low|, the ranking key.
+    pub swing: f64,
+    /// `ok`, or why the input was not varied.
+    pub status: String,
+}
+
+/// `capsim sensitivity --json`.
+#[derive(Serialize)]
+struct SensitivityDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    metric: &'a str,
+    delta: f64,
+    base_value: f64,
+    effects: &'a [Effect],
+    warnings: &'a [Problem],
+}
+
+/// `capsim sensitivity`.
+pub fn sensitivity(
+    ui: &Ui,
+    c: &Common,
+    metric: &str,
+    delta: f64,
+    params: &[String],
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let b = c.base(ui)?;
+    let all = whatif::numeric_inputs(&b.raw);
+    let inputs: Vec<Input> = if params.is_empty() {
+        all
+    } else {
+        params
+            .iter()
+            .map(|p| {
+                let base = whatif::lookup(&b.raw, p).map_err(|m| {
+                    Failure::bad_input(vec![Problem::error(format!("--params: {m}"))])
+                })?;
+                if !(base.is_number() || whatif::is_timeline(base)) {
+                    return Err(Failure::bad_input(vec![Problem::error(format!(
+                        "--params: `{p}` is not a number or a timeline of numbers"
+                    ))]));
+                }
+                Ok(Input {
+                    path: p.clone(),
+                    base: base.clone(),
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    // Base run first: it checks the metric's name before hundreds of runs.
+    let base_out = c.run_points(ui, b.seed, std::slice::from_ref(&b.loaded), "base")?;
+    let m = metric_index(&base_out[0], metric)?;
+    let base_value = c.value(&base_out[0], m);
+    // Each input down and up; those that do not load are recorded, not fatal.
+    let mut status: Vec<String> = vec!["ok".into(); inputs.len()];
+    let mut jobs: Vec<(usize, usize, String)> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for (side, factor) in [(0, 1.0 - delta), (1, 1.0 + delta)] {
+            match input.scaled(factor) {
+                Some(s) => jobs.push((i, side, s)),
+                None => status[i] = "unchanged by scaling (0, or too small an integer)".into(),
+            }
+        }
+    }
+    let loaded: Vec<Result<Loaded, String>> = jobs
+        .par_iter()
+        .map(|(_, _, s)| {
+            c.load_with(std::slice::from_ref(s)).map_err(|e| {
+                load_problems(&e)
+                    .into_iter()
+                    .find(|p| matches!(p.severity, super::ui::Level::Error))
+                    .map_or_else(|| "does not load".into(), |p| p.message)
+            })
+        })
+        .collect();
+    let mut ok_jobs = Vec::new();
+    let mut ok_loaded = Vec::new();
+    for (job, l) in jobs.iter().zip(loaded) {
+        match l {
+            Ok(l) => {
+                ok_jobs.push(job);
+                ok_loaded.push(l);
+            }
+            Err(msg) => {
+                let side = if job.1 == 0 { "lowered" } else { "raised" };
+                status[job.0] = format!("invalid when {side}: {msg}");
+            }
+        }
+    }
+    let outs = c.run_points(ui, b.seed, &ok_loaded, "sensitivity")?;
+    let mut low = vec![None; inputs.len()];
+    let mut high = vec![None; inputs.len()];
+    for (job, o) in ok_jobs.iter().zip(&outs) {
+        let v = c.value(o, m);
+        if job.1 == 0 {
+            low[job.0] = Some(v);
+        } else {
+            high[job.0] = Some(v);
+        }
+    }
+    let mut effects: Vec<Effect> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let ok = status[i] == "ok";
+            let (l, h) = if ok { (low[i], high[i]) } else { (None, None) };
+            Effect {
+                input: input.path.clone(),
+                base: input.describe(),
+                low: l,
+                high: h,
+                swing: match (l, h) {
+                    (Some(l), Some(h)) => (h - l).abs(),
+                    _ => 0.0,
+                },
+                status: status[i].clone(),
+            }
+        })
+        .collect();
+    // Largest swing first; inputs not varied last; ties by path.
+    effects.sort_by(|a, b| {
+        (b.status == "ok")
+            .cmp(&(a.status == "ok"))
+            .then(b.swing.total_cmp(&a.swing))
+            .then(a.input.cmp(&b.input))
+    });
+    let header: Vec<String> = [
+        "rank",
+        "input",
+        "base",
+        &format!("{metric}.low"),
+        &format!("{metric}.base"),
+        &format!("{metric}.high"),
+        "swing",
+        "status",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = effects
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            vec![
+                (k + 1).to_string(),
+                e.input.clone(),
+                e.base.clone(),
+                e.low.map(num).unwrap_or_default(),
+                num(base_value),
+                e.high.map(num).unwrap_or_default(),
+                num(e.swing),
+                e.status.clone(),
+            ]
+        })
+        .collect();
+    let mut files = vec![(
+        "sensitivity.csv".to_string(),
+        csv_bytes(&header, &rows, "sensitivity.csv")?,
+    )];
+    let args = serde_json::json!({"metric": metric, "delta": delta, "params": params});
+    files.push((
+        "manifest.json".into(),
+        manifest(c, &b, "sensitivity", args, &files)?,
+    ));
+    let dir = out_dir(c, "sensitivity", &b);
+    super::write(&dir, &files)?;
+    ui.doc(&SensitivityDoc {
+        scenario: &b.loaded.scenario.name,
+        out_dir: dir.display().to_string(),
+        files: files.iter().map(|(n, _)| n.as_str()).collect(),
+        metric,
+        delta,
+        base_value,
+        effects: &effects,
+        warnings: &b.warnings,
+    })?;
+    let varied = effects.iter().filter(|e| e.status == "ok").count();
+    let mut text = format!(
+        "sensitivity of {metric} in {} to ±{}% of each input ({}, seed {}): base {}\n",
+        b.loaded.scenario.name,
+        num(delta * 100.0),
+        c.statistic(),
+        b.seed,
+        report::human(base_value)
+    );
+    for (k, e) in effects
+        .iter()
+        .filter(|e| e.status == "ok")
+        .take(15)
+        .enumerate()
+    {
+        let _ = writeln!(
+            text,
+            "  {:>2}. {:<60} {} → {} (swing {})",
+            k + 1,
+            e.input,
+            e.low.map(report::human).unwrap_or_default(),
+            e.high.map(report::human).unwrap_or_default(),
+            report::human(e.swing)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "{varied} of {} inputs varied ({} runs); the rest are listed with the reason in sensitivity.csv\noutputs: {}/ (sensitivity.csv, manifest.json)\nin {:.2} s",
+        inputs.len(),
+        (ok_loaded.len() + 1) as u64 * c.reps,
+        dir.display(),
+        started.elapsed().as_secs_f64()
+    );
+    ui.say(&text)
+}
+
+/// `capsim solve --json`.
+#[derive(Serialize)]
+struct SolveDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    path: &'a str,
+    op: &'a str,
+    target: String,
+    statistic: String,
+    #[serde(flatten)]
+    solution: &'a whatif::Solution,
+    runs: u64,
+    warnings: &'a [Problem],
+}
+
+/// `capsim solve`.
+pub fn solve(
+    ui: &Ui,
+    c: &Common,
+    vary: &str,
+    range: (f64, f64),
+    target: &Target,
+    largest: bool,
+    tolerance: Option<f64>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let b = c.base(ui)?;
+    let (path, op) = match vary.strip_suffix('+') {
+        Some(p) => (p.trim(), whatif::Op::Add),
+        None => (vary.trim(), whatif::Op::Set),
+    };
+    let base = whatif::lookup(&b.raw, path)
+        .map_err(|m| Failure::bad_input(vec![Problem::error(format!("--vary: {m}"))]))?;
+    // A field that holds an integer is searched over integers.
+    let integer = op == whatif::Op::Set && (base.is_i64() || base.is_u64());
+    let mut runs = 0u64;
+    let mut checked_metric: Option<usize> = None;
+    let mut eval = |xs: &[f64]| -> Result<Vec<f64>, Failure> {
+        let loaded: Vec<Loaded> = xs
+            .par_iter()
+            .map(|x| {
+                let s = whatif::override_for(&b.raw, path, op, *x).map_err(|m| {
+                    Failure::bad_input(vec![Problem::error(format!("--vary {path}: {m}"))])
+                })?;
+                c.load_with(std::slice::from_ref(&s))
+                    .map_err(|e| point_failed(&s, &e))
+            })
+            .collect::<Result<_, _>>()?;
+        let outs = c.run_points(ui, b.seed, &loaded, "solve")?;
+        runs += xs.len() as u64 * c.reps;
+        let m = match checked_metric {
+            Some(m) => m,
+            None => *checked_metric.insert(metric_index(&outs[0], &target.metric)?),
+        };
+        Ok(outs.iter().map(|o| c.value(o, m)).collect())
+    };
+    let search = Search {
+        lo: range.0,
+        hi: range.1,
+        tolerance: tolerance.unwrap_or((range.1 - range.0) / 1000.0),
+        integer,
+        largest,
+        scan: 9,
+    };
+    let solution = whatif::solve(&search, target, &mut eval)?;
+    let header: Vec<String> = ["x", &target.metric, "met", "phase"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<Vec<String>> = solution
+        .trials
+        .iter()
+        .map(|t| {
+            vec![
+                num(t.x),
+                num(t.metric),
+                t.met.to_string(),
+                t.phase.to_string(),
+            ]
+        })
+        .collect();
+    let mut files = vec![(
+        "solve.csv".to_string(),
+        csv_bytes(&header, &rows, "solve.csv")?,
+    )];
+    let target_text = format!("{} {} {}", target.metric, target.op(), num(target.value));
+    let label = if op == whatif::Op::Add {
+        format!("{path} (added)")
+    } else {
+        path.to_string()
+    };
+    let args = serde_json::json!({
+        "vary": path, "op": if op == whatif::Op::Add { "add" } else { "set" },
+        "range": [range.0, range.1], "target": target_text, "largest": largest,
+        "percentile": c.percentile, "answer": solution.answer, "note": solution.note,
+    });
+    files.push((
+        "manifest.json".into(),
+        manifest(c, &b, "solve", args, &files)?,
+    ));
+    let dir = out_dir(c, "solve", &b);
+    super::write(&dir, &files)?;
+    ui.doc(&SolveDoc {
+        scenario: &b.loaded.scenario.name,
+        out_dir: dir.display().to_string(),
+        files: files.iter().map(|(n, _)| n.as_str()).collect(),
+        path,
+        op: if op == whatif::Op::Add { "add" } else { "set" },
+        target: target_text.clone(),
+        statistic: c.statistic(),
+        solution: &solution,
+        runs,
+        warnings: &b.warnings,
+    })?;
+    let which = if largest { "largest" } else { "smallest" };
+    let mut text = format!(
+        "solve: the {which} {label} in {}..{} with {target_text} ({}, seed {})\n",
+        num(range.0),
+        num(range.1),
+        c.statistic(),
+        b.seed
+    );
+    match (solution.answer, solution.metric_at_answer) {
+        (Some(a), Some(v)) => {
+            let _ = writeln!(
+                text,
+                "  answer: {} ({} there: {})",
+                num(a),
+                target.metric,
+                report::human(v)
+            );
+        }
+        _ => {
+            let _ = writeln!(text, "  no answer in the range");
+        }
+    }
+    let _ = writeln!(text, "  {}", solution.note);
+    let _ = writeln!(
+        text,
+        "  {} values tried, {runs} runs, in {:.2} s; every trial is in solve.csv\noutputs: {}/",
+        solution.trials.len(),
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    ui.say(&text)
+}

@@ -1,0 +1,273 @@
+//! `capsim sweep`, `sensitivity` and `solve` against answers worked out by hand and against
+//! runs made one by one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use capsim::model;
+use capsim::montecarlo::metric_value;
+use capsim::scenario::{self, Source};
+
+fn capsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+}
+
+/// The scenario of `tests/data/stranded.yaml`: with M MW, max(0, 47,400 − 2,000 M) units are
+/// stranded at the end (worked out in its header).
+fn stranded() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/stranded.yaml")
+}
+
+fn ok(c: &mut Command) -> serde_json::Value {
+    let out = c.output().expect("capsim runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json gives JSON")
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).expect("csv");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|x| x.expect("row").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn solve_finds_the_power_that_strands_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = ok(capsim()
+        .arg("solve")
+        .arg(stranded())
+        .args(["--vary", "sites.S.megawatts", "--range", "1..50"])
+        .args([
+            "--target",
+            "stranded_end <= 0",
+            "--tolerance",
+            "0.001",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("solve")));
+    // 47,400 units × 500 W = 23.7 MW; bisection stops within 0.001 MW above it.
+    let answer = doc["answer"].as_f64().expect("an answer");
+    assert!((23.7..=23.701).contains(&answer), "{answer}");
+    assert_eq!(doc["metric_at_answer"], 0.0);
+    assert_eq!(doc["monotone"], true);
+    assert!(doc["runs"].as_u64().unwrap() >= 9);
+    // Every trial is consistent with the formula.
+    let (header, rows) = csv_rows(&tmp.path().join("solve/solve.csv"));
+    assert_eq!(header, ["x", "stranded_end", "met", "phase"]);
+    for r in rows {
+        let x: f64 = r[0].parse().unwrap();
+        let m: f64 = r[1].parse().unwrap();
+        let units_fitting = (x * 1e6 / 500.0).floor();
+        assert_eq!(m, (47_400.0 - units_fitting).max(0.0), "at {x} MW");
+    }
+    // The largest power that still strands something: just below 23.7.
+    let doc = ok(capsim()
+        .arg("solve")
+        .arg(stranded())
+        .args([
+            "--vary",
+            "sites.S.megawatts",
+            "--range",
+            "1..50",
+            "--largest",
+        ])
+        .args([
+            "--target",
+            "stranded_end >= 1",
+            "--tolerance",
+            "0.001",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("solve2")));
+    let answer = doc["answer"].as_f64().expect("an answer");
+    assert!((23.699..23.7).contains(&answer), "{answer}");
+}
+
+#[test]
+fn sensitivity_of_stranded_units_to_power_is_worked_out_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = ok(capsim()
+        .arg("sensitivity")
+        .arg(stranded())
+        .args(["--set", "sites.S.megawatts=20", "--metric", "stranded_end"])
+        .args([
+            "--params",
+            "sites.S.megawatts,products.P.packaging_yield",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("sens")));
+    // 20 MW fit 40,000 units: 7,400 stranded; 16 MW: 15,400; 24 MW: none.
+    assert_eq!(doc["base_value"], 7_400.0);
+    // Yield 0.6 makes 720 units a day, 79 x 720 = 56,880 delivered: 16,880 stranded; yield
+    // 0.4 makes 480, 37,920 delivered: none. Its swing (16,880) ranks it first.
+    let first = &doc["effects"][0];
+    assert_eq!(first["input"], "products.P.packaging_yield");
+    assert_eq!(first["base"], "0.5");
+    assert_eq!(first["low"], 0.0);
+    assert_eq!(first["high"], 16_880.0);
+    assert_eq!(first["swing"], 16_880.0);
+    let second = &doc["effects"][1];
+    assert_eq!(second["input"], "sites.S.megawatts");
+    assert_eq!(second["low"], 15_400.0);
+    assert_eq!(second["high"], 0.0);
+    assert_eq!(second["swing"], 15_400.0);
+    assert_eq!(second["status"], "ok");
+    // An input whose change does not load is listed with the reason, not fatal.
+    let doc = ok(capsim()
+        .arg("sensitivity")
+        .arg(stranded())
+        .args([
+            "--set",
+            "products.P.packaging_yield=0.9",
+            "--metric",
+            "stranded_end",
+        ])
+        .args(["--params", "products.P.packaging_yield", "--json"])
+        .arg("--out")
+        .arg(tmp.path().join("sens2")));
+    let status = doc["effects"][0]["status"].as_str().unwrap();
+    assert!(status.starts_with("invalid when raised"), "{status}");
+    assert!(tmp.path().join("sens2/sensitivity.csv").exists());
+}
+
+#[test]
+fn sweep_rows_are_the_runs_made_one_by_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    ok(capsim()
+        .args(["sweep", "--set", "end=2023-09", "--json"])
+        .args(["--vary", "products.H100.power_w=600,800"])
+        .args(["--vary", "segments.paid.pause.pause_above+=0..0.2:3"])
+        .arg("--out")
+        .arg(&dir));
+    let (header, rows) = csv_rows(&dir.join("sweep.csv"));
+    assert_eq!(rows.len(), 6);
+    assert_eq!(header[1], "products.H100.power_w");
+    assert_eq!(header[2], "segments.paid.pause.pause_above+");
+    for (i, row) in rows.iter().enumerate() {
+        let power: f64 = row[1].parse().unwrap();
+        let add: f64 = row[2].parse().unwrap();
+        // The default's pause_above is 1.15.
+        let sets = vec![
+            "end=2023-09".to_string(),
+            format!("products.H100.power_w={power}"),
+            format!("segments.paid.pause.pause_above={}", 1.15 + add),
+        ];
+        let loaded = scenario::load(Source::BuiltIn, &sets).expect("loads");
+        let run = model::simulate(&loaded.scenario, loaded.scenario.seed);
+        for metric in [
+            "pause_days",
+            "capex_usd",
+            "fleet_end_h100e",
+            "lost_revenue_usd",
+        ] {
+            let c = header.iter().position(|h| h == metric).unwrap();
+            let got: f64 = row[c].parse().unwrap();
+            let want = metric_value(&run.summary, metric);
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "point {i} {metric}: sweep {got}, run {want}"
+            );
+        }
+    }
+    // The points differ (else the check above proves little).
+    let c = header.iter().position(|h| h == "pause_days").unwrap();
+    let distinct: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[c].as_str()).collect();
+    assert!(distinct.len() > 1, "{distinct:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["command"], "sweep");
+}
+
+#[test]
+fn sweep_under_replications_gives_percentiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    ok(capsim()
+        .args(["sweep", "--set", "end=2023-04", "--reps", "3", "--json"])
+        .args(["--vary", "products.H100.annual_failure_rate=0.05,0.5"])
+        .arg("--out")
+        .arg(&dir));
+    let (header, rows) = csv_rows(&dir.join("sweep.csv"));
+    assert_eq!(rows.len(), 2);
+    for col in [
+        "pause_days.mean",
+        "pause_days.p5",
+        "pause_days.p95",
+        "fleet_end_h100e.ci95_high",
+    ] {
+        assert!(header.iter().any(|h| h == col), "{col} missing");
+    }
+}
+
+#[test]
+fn bad_what_if_arguments_are_refused_with_the_reason() {
+    for (args, says) in [
+        (
+            vec!["sweep", "--vary", "products.H900.power_w=1,2"],
+            "has no `H900`",
+        ),
+        (
+            vec!["sweep", "--vary", "products.H100.power_w"],
+            "needs the form",
+        ),
+        (
+            vec!["sweep", "--vary", "products.H100.name=1,2"],
+            "not a number",
+        ),
+        (
+            vec!["sweep", "--vary", "products.H100.power_w=-5,700"],
+            "does not load",
+        ),
+        (
+            vec![
+                "solve",
+                "--vary",
+                "products.H100.power_w",
+                "--range",
+                "5..1",
+                "--target",
+                "pause_days <= 0",
+            ],
+            "LO must be below HI",
+        ),
+        (
+            vec![
+                "solve",
+                "--vary",
+                "products.H100.power_w",
+                "--range",
+                "500..900",
+                "--target",
+                "pause_day <= 0",
+            ],
+            "did you mean `pause_days`",
+        ),
+        (
+            vec!["sensitivity", "--metric", "pause_days", "--delta", "150%"],
+            "between 0 and 100%",
+        ),
+    ] {
+        let out = capsim().args(&args).output().expect("capsim runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
