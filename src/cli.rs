@@ -620,12 +620,12 @@ fn simulate_and_render(
     charts: bool,
 ) -> Result<Rendered, Failure> {
     let (loaded, warnings) = load(ui, path, sets)?;
-    let mut scenario = loaded.scenario.clone();
-    if let Some(seed) = seed {
-        scenario.seed = seed;
-    }
+    let seed = seed.unwrap_or(loaded.scenario.seed);
+    // One run is replication 0: the scenario's distributions drawn for it (the loaded
+    // scenario itself when it has none), as `--reps` and `capsim check` run it.
+    let scenario = loaded.replication(seed, 0).map_err(|e| Failure::load(&e))?;
     let sim_start = Instant::now();
-    let result = model::simulate(&scenario, scenario.seed);
+    let result = model::simulate_replication(&scenario, seed, 0);
     let sim_ms = sim_start.elapsed().as_secs_f64() * 1e3;
     let mut files = report::render_all(&loaded, &result, sets).map_err(render_failed)?;
     if charts {

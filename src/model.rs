@@ -24,6 +24,7 @@
 mod binomial;
 pub mod datacenter;
 pub mod demand;
+pub mod disrupt;
 pub mod market;
 pub mod record;
 pub mod supply;
@@ -320,9 +321,20 @@ pub struct World<'s> {
     // twice.
     /// Buyers whose fleet the fleet columns describe: the operator, or all buyers.
     pub(crate) fleet: Vec<usize>,
-    /// Dated capacity changes for the event log `(subject, detail, reduction)`, indexed by
-    /// [`Event::Expansion`].
-    expansions: Vec<(String, String, bool)>,
+    /// Entries for the event log `(kind, subject, cause)` written on a date: capacity
+    /// changes, slips and outages, indexed by [`Event::Expansion`].
+    expansions: Vec<disrupt::LogEntry>,
+    /// Log entries of the replication's outages, moved into `expansions` when scheduled.
+    outage_log: Vec<(Time, disrupt::LogEntry)>,
+    /// Each line's capacity factor by day under its outages; empty for a line without.
+    pub(crate) line_factor: Vec<Vec<f64>>,
+    /// Each logic process's capacity factor by day under its outages; empty without.
+    pub(crate) logic_factor: Vec<Vec<f64>>,
+    /// Each segment's usage noise, if any, and today's factor (1 without noise).
+    pub(crate) demand_noise: Vec<Option<disrupt::Ar1>>,
+    pub(crate) demand_factor: Vec<f64>,
+    /// Each product's packaging-yield noise, if any.
+    pub(crate) yield_noise: Vec<Option<disrupt::Ar1>>,
     /// `[p * buyers + b]`: whether an export rule in force forbids selling product `p` to
     /// buyer `b`; recomputed whenever a rule comes into force or lapses.
     pub(crate) blocked: Vec<bool>,
@@ -553,6 +565,38 @@ impl<'s> World<'s> {
                 None => (0..nb).collect(),
             },
             expansions: Vec::new(),
+            outage_log: Vec::new(),
+            line_factor: Vec::new(),
+            logic_factor: Vec::new(),
+            demand_noise: s
+                .segments
+                .iter()
+                .map(|g| {
+                    g.demand_noise.as_ref().and_then(|n| {
+                        disrupt::Ar1::new(
+                            n,
+                            seed,
+                            replication,
+                            &format!("noise/segment/{}", g.name),
+                        )
+                    })
+                })
+                .collect(),
+            demand_factor: vec![1.0; s.segments.len()],
+            yield_noise: s
+                .products
+                .iter()
+                .map(|p| {
+                    p.yield_noise.as_ref().and_then(|n| {
+                        disrupt::Ar1::new(
+                            n,
+                            seed,
+                            replication,
+                            &format!("noise/product/{}", p.name),
+                        )
+                    })
+                })
+                .collect(),
             blocked: vec![false; np * nb],
             year_of_day: years_of_days(s),
             buyer_tiers: sorted_distinct(s.buyers.iter().map(|b| b.priority)),
@@ -624,6 +668,10 @@ impl<'s> World<'s> {
                 w.segments[i].unserved_history = VecDeque::with_capacity(sc.window_days);
             }
         }
+        let d = disrupt::disruptions(s, seed, replication);
+        w.line_factor = d.line_factor;
+        w.logic_factor = d.logic_factor;
+        w.outage_log = d.log;
         let (num, text) = w.column_names();
         w.set_columns(num, text);
         w
@@ -820,9 +868,8 @@ impl Model for World<'_> {
                 self.log(t, kind, &name, cause);
             }
             Event::Expansion(i) => {
-                // Each change is logged once: its text moves into the log.
-                let (subject, detail, reduction) = std::mem::take(&mut self.expansions[i as usize]);
-                let kind = if reduction { "reduction" } else { "expansion" };
+                // Each entry is logged once: its text moves into the log.
+                let (kind, subject, detail) = std::mem::take(&mut self.expansions[i as usize]);
                 self.log(t, kind, &subject, detail)
             }
         }
@@ -871,6 +918,12 @@ pub fn simulate_observed(
     replication: u64,
     mut after_day: impl FnMut(Time),
 ) -> RunOutput {
+    // Expansions that slip move in a copy of the scenario, made only when something slips.
+    let slipped = disrupt::slipped(s, seed, replication);
+    let (s, slip_log) = match &slipped {
+        Some((slipped, log)) => (slipped, log.clone()),
+        None => (s, Vec::new()),
+    };
     let mut world = World::new(s, seed, replication);
     let mut init: Vec<(Time, Event)> = Vec::new();
     for (b, _) in s.buyers.iter().enumerate() {
@@ -898,9 +951,15 @@ pub fn simulate_observed(
             }
         }
     }
-    for (t, change) in expansions(s) {
+    for (t, (subject, detail, reduction)) in expansions(s) {
         init.push((t, Event::Expansion(idx(world.expansions.len()))));
-        world.expansions.push(change);
+        let kind = if reduction { "reduction" } else { "expansion" };
+        world.expansions.push((kind, subject, detail));
+    }
+    let outages = std::mem::take(&mut world.outage_log);
+    for (t, entry) in slip_log.into_iter().chain(outages) {
+        init.push((t, Event::Expansion(idx(world.expansions.len()))));
+        world.expansions.push(entry);
     }
     init.retain(|(t, _)| (0..s.days).contains(t));
     init.sort_by_key(|(t, _)| *t);
@@ -923,7 +982,10 @@ pub fn simulate_observed(
         after_day(t);
     }
     world = sim.into_model();
-    world.finish()
+    let mut out = world.finish();
+    // The seed the streams were drawn from, which `--seed` may have changed.
+    out.summary.seed = seed;
+    out
 }
 
 /// Dated capacity changes of lines, HBM, logic and sites, for the event log:

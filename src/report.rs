@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::model::RunOutput;
 use crate::scenario::Loaded;
 use crate::scenario::types::Scenario;
-use data::ChartData;
+use data::{ChartData, McData};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +173,18 @@ struct Manifest<'a> {
     files: &'a [&'a str],
     #[serde(skip_serializing_if = "Option::is_none")]
     replications: Option<&'a ManifestReps>,
+    /// The scenario's distributions: `resolved_scenario` holds their central values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    distributions: Vec<DistributionDoc<'a>>,
     resolved_scenario: &'a crate::scenario::raw::RawScenario,
+}
+
+/// One distribution of the scenario, as `manifest.json` lists it.
+#[derive(Serialize)]
+struct DistributionDoc<'a> {
+    path: &'a str,
+    stream: &'a str,
+    distribution: &'a crate::scenario::dist::Distribution,
 }
 
 /// What `manifest.json` records of a Monte Carlo run.
@@ -220,6 +231,16 @@ pub fn manifest_json_with(
             overrides: sets,
             files: &files,
             replications: reps,
+            distributions: loaded
+                .uncertainty
+                .iter()
+                .flat_map(|u| &u.params)
+                .map(|p| DistributionDoc {
+                    path: &p.path,
+                    stream: &p.stream,
+                    distribution: &p.dist,
+                })
+                .collect(),
             resolved_scenario: &raw,
         },
         "manifest.json",
@@ -262,14 +283,17 @@ fn find<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
         .map(|(_, b)| b.as_slice())
 }
 
+/// A rendered output file, or an error saying it is missing.
+fn get<'a>(files: &'a [(String, Vec<u8>)], name: &'static str) -> Result<&'a [u8], ReportError> {
+    find(files, name).ok_or(ReportError::Parse {
+        what: name,
+        message: "missing".into(),
+    })
+}
+
 /// Parses a run's core files (as rendered or as read from disk) into [`ChartData`].
 pub fn chart_data(files: &[(String, Vec<u8>)]) -> Result<ChartData, ReportError> {
-    let get = |name: &'static str| {
-        find(files, name).ok_or(ReportError::Parse {
-            what: name,
-            message: "missing".into(),
-        })
-    };
+    let get = |name| get(files, name);
     ChartData::from_bytes(
         get("timeseries.csv")?,
         get("summary.json")?,
@@ -289,19 +313,42 @@ pub fn description(files: &[(String, Vec<u8>)]) -> String {
         .unwrap_or_default()
 }
 
-/// The charts (`charts/<name>.png` and `.svg`) and `report.md` of a run's core files.
+/// Parses the files of a Monte Carlo run ([`McData`]), if `bands.csv` is among `files`.
+pub fn mc_data(files: &[(String, Vec<u8>)]) -> Result<Option<McData>, ReportError> {
+    let Some(bands) = find(files, "bands.csv") else {
+        return Ok(None);
+    };
+    McData::from_bytes(
+        bands,
+        get(files, "replications.csv")?,
+        get(files, "summary.json")?,
+    )
+    .map(Some)
+}
+
+/// The charts (`charts/<name>.png` and `.svg`) and `report.md` of a run's files; for a Monte
+/// Carlo run (`bands.csv` among them) the fan charts and histograms too.
 pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let data = chart_data(files)?;
+    let mc = mc_data(files)?;
     let charts = charts::draw_all(&data)?;
+    let mc_charts = match &mc {
+        Some(mc) => charts::draw_montecarlo(&data, mc)?,
+        None => Vec::new(),
+    };
     let refs: Vec<markdown::ChartRef> = charts.iter().map(chart_ref).collect();
+    let uncertainty = mc.as_ref().map(|mc| markdown::Uncertainty {
+        mc,
+        charts: mc_charts.iter().map(chart_ref).collect(),
+    });
     let mut out = Vec::new();
-    for c in charts {
+    for c in charts.into_iter().chain(mc_charts) {
         out.push((format!("charts/{}.png", c.name), c.png));
         out.push((format!("charts/{}.svg", c.name), c.svg));
     }
     out.push((
         "report.md".into(),
-        markdown::report_md(&data, &description(files), &refs).into_bytes(),
+        markdown::report_md(&data, &description(files), &refs, uncertainty.as_ref()).into_bytes(),
     ));
     Ok(out)
 }
@@ -415,4 +462,31 @@ pub fn usd(v: f64) -> String {
     } else {
         format!("${}", human(v))
     }
+}
+
+/// A number to four significant digits at most, scaled like [`human`], trailing zeros
+/// dropped: 1.25M, 250k, 443.6, 0.005. Tick labels use it, and the Monte Carlo table, where
+/// a mean and its confidence interval must read apart.
+pub fn compact(v: f64) -> String {
+    if !v.is_finite() {
+        return "0".into();
+    }
+    let (x, suffix) = scaled(v);
+    format!("{}{suffix}", plain(x))
+}
+
+/// Four significant digits at most, trailing zeros dropped.
+fn plain(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let decimals = (3 - mag).clamp(0, 8) as usize;
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
 }

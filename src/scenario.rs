@@ -4,19 +4,26 @@
 //! file.yaml ──parse──▶ Node tree (with file, line, column)
 //!     extends: base.yaml ──▶ base tree, deep-merged under this one
 //!     --set path=value   ──▶ applied to the merged tree
+//!                        ──uncertain──▶ distributions checked, replaced by central values
 //!                        ──from_node──▶ RawScenario (unknown keys refused, defaults filled)
 //!                        ──resolve────▶ Scenario (names → indices, dates → ticks, checks)
 //! ```
 //!
+//! A scenario with distributions keeps its central tree: [`Loaded::replication`] draws them
+//! for one replication and runs `from_node` and `resolve` again (see [`uncertain`]).
+//!
 //! Every stage reports problems as [`Diagnostic`]s located in the file that wrote the value,
 //! and each stage collects all it can find rather than stopping at the first.
 
+pub mod dist;
 pub mod raw;
 pub mod resolve;
 pub mod timeline;
 pub mod types;
+pub mod uncertain;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -48,6 +55,41 @@ pub struct Loaded {
     pub hash: String,
     /// Files read, the scenario first then what it extends.
     pub files: Vec<String>,
+    /// The distributions drawn once per replication, if the scenario has any.
+    pub uncertainty: Option<uncertain::Uncertainty>,
+}
+
+impl Loaded {
+    /// True if replications differ from each other: the scenario has a distribution drawn
+    /// per replication, or its model draws random numbers (failures, demand or yield noise,
+    /// outages, a random expansion slip): see [`Scenario::draws_random_numbers`].
+    pub fn is_uncertain(&self) -> bool {
+        self.uncertainty.is_some() || self.scenario.draws_random_numbers()
+    }
+
+    /// The scenario of replication `rep` with seed `seed`: every distribution drawn from its
+    /// stream `(seed, rep, "param/<path>")`, then checked and resolved as at load. Without
+    /// distributions this is the loaded scenario itself, borrowed.
+    ///
+    /// # Errors
+    ///
+    /// A draw that a check refuses (a yield above 1, a negative capacity): the diagnostics
+    /// name the replication, the value drawn and the distribution's place in the file.
+    pub fn replication(&self, seed: u64, rep: u64) -> Result<Cow<'_, Scenario>, LoadError> {
+        let Some(u) = &self.uncertainty else {
+            return Ok(Cow::Borrowed(&self.scenario));
+        };
+        let (tree, draws) = u.sample(seed, rep);
+        let fail = |diagnostics: Vec<Diagnostic>| LoadError {
+            diagnostics: uncertain::explain_replication(diagnostics, &u.params, &draws, seed, rep),
+            sources: self.sources.clone(),
+        };
+        let raw: RawScenario = yaml::from_node(&tree).map_err(|d| fail(vec![d]))?;
+        match resolve::resolve(&raw, &tree) {
+            Ok((scenario, _)) => Ok(Cow::Owned(scenario)),
+            Err(diagnostics) => Err(fail(diagnostics)),
+        }
+    }
 }
 
 /// Loading failed: every problem found, and the texts to show them against.
@@ -298,6 +340,16 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             sources: ld.sources,
         });
     }
+    // Distributions: checked, and replaced by their central values in the tree checked now.
+    let params = match uncertain::extract(&mut root) {
+        Ok(p) => p,
+        Err(diagnostics) => {
+            return Err(LoadError {
+                diagnostics,
+                sources: ld.sources,
+            });
+        }
+    };
     let raw: RawScenario = match yaml::from_node(&root) {
         Ok(r) => r,
         Err(first) => {
@@ -305,6 +357,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             if all.is_empty() {
                 all.push(first);
             }
+            uncertain::explain_central(&mut all, &params);
             return Err(LoadError {
                 diagnostics: all,
                 sources: ld.sources,
@@ -319,11 +372,16 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             sources: ld.sources,
             hash: hex(&ld.hasher.finalize()),
             files: ld.files,
+            uncertainty: (!params.is_empty())
+                .then_some(uncertain::Uncertainty { tree: root, params }),
         }),
-        Err(diagnostics) => Err(LoadError {
-            diagnostics,
-            sources: ld.sources,
-        }),
+        Err(mut diagnostics) => {
+            uncertain::explain_central(&mut diagnostics, &params);
+            Err(LoadError {
+                diagnostics,
+                sources: ld.sources,
+            })
+        }
     }
 }
 

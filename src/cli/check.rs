@@ -130,9 +130,18 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let s = &loaded.scenario;
-    c.scenario = Some(s.name.clone());
-    let run = model::simulate(s, s.seed);
+    c.scenario = Some(loaded.scenario.name.clone());
+    // Replication 0: the scenario's distributions drawn for it (the loaded scenario itself
+    // when it has none).
+    let seed = loaded.scenario.seed;
+    let s = match loaded.replication(seed, 0) {
+        Ok(s) => s,
+        Err(e) => {
+            c.errors = super::ui::load_problems(&e);
+            return c;
+        }
+    };
+    let run = model::simulate_replication(&s, seed, 0);
     let files = match report::render_all(&loaded, &run, &[]) {
         Ok(f) => f,
         Err(e) => {

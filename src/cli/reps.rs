@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::ui::{Failure, Problem, Ui};
+use super::ui::{Failure, Problem, Ui, load_problems};
 use crate::model;
 use crate::montecarlo::{self, Outcome, Plan, UntilCi};
 use crate::report::{self, ManifestReps};
@@ -16,8 +16,13 @@ pub const DEFAULT_MAX_REPS: u64 = 10_000;
 
 /// The scenario of replication `r`: the loaded scenario with its distributions sampled.
 pub fn scenario_of<'a>(loaded: &'a Loaded, seed: u64, r: u64) -> Result<Cow<'a, Scenario>, String> {
-    let _ = (seed, r);
-    Ok(Cow::Borrowed(&loaded.scenario))
+    loaded.replication(seed, r).map_err(|e| {
+        load_problems(&e)
+            .iter()
+            .map(|p| p.rendered.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 /// A progress bar on stderr for `len` steps: drawn only on a terminal and without

@@ -13,6 +13,10 @@
 //!   whole schema applies in the top level's `else` branch of `if: {required: [extends]}`.
 //!   An enum's tag (`growth: {bass: ...}`) stays required in both.
 //!
+//! - any number may be written as a distribution (`{normal: {mean: 1, sd: 0.1}}`): every
+//!   number schema becomes `anyOf: [number, Distribution]`, except in `expect:` and `seed`,
+//!   and inside the distributions themselves.
+//!
 //! Draft-07 rather than 2020-12 because it is what YAML language servers support best.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +31,19 @@ const DEFS: &str = "definitions";
 const REF_PREFIX: &str = "#/definitions/";
 /// Prefix of the twin of a definition that requires nothing.
 const PARTIAL: &str = "Partial";
+/// Definitions that are one value, never partial: a timeline or distribution replaces its
+/// base's whole.
+const NOT_PARTIAL: &[&str] = &["Timeline", "Distribution", "Quantity"];
+/// Definitions whose numbers stay numbers: the distributions themselves and assertions.
+const FIXED_NUMBERS: &[&str] = &[
+    "Distribution",
+    "Quantity",
+    "Expect",
+    "PartialExpect",
+    "Bound",
+    "EventMatch",
+    "PartialEventMatch",
+];
 
 /// The JSON Schema of a scenario file.
 pub fn scenario_schema() -> Value {
@@ -81,6 +98,15 @@ pub fn scenario_schema() -> Value {
     strip_required(&mut partial_properties);
     rewrite_refs(&mut partial_properties, &twins);
 
+    for props in [&mut partial_properties, &mut full_properties] {
+        if let Value::Object(props) = props {
+            for (key, schema) in props.iter_mut() {
+                if key != "seed" && key != "expect" {
+                    numbers_may_be_distributions(schema);
+                }
+            }
+        }
+    }
     let mut out = Map::new();
     out.insert(
         "$schema".into(),
@@ -105,8 +131,50 @@ pub fn scenario_schema() -> Value {
         "else".into(),
         json!({ "properties": full_properties, "required": required }),
     );
+    for (name, schema) in defs.iter_mut() {
+        if !FIXED_NUMBERS.contains(&name.as_str()) {
+            numbers_may_be_distributions(schema);
+        }
+    }
     out.insert(DEFS.into(), Value::Object(defs));
     Value::Object(out)
+}
+
+/// True for a schema whose `type` is (or includes) a number or an integer.
+fn is_number(map: &Map<String, Value>) -> bool {
+    let numeric = |t: &Value| t == "number" || t == "integer";
+    match map.get("type") {
+        Some(Value::Array(types)) => types.iter().any(numeric),
+        Some(t) => numeric(t),
+        None => false,
+    }
+}
+
+/// Rewrites every number schema in `v` to `anyOf: [that number, Distribution]`, keeping its
+/// description and default outside.
+fn numbers_may_be_distributions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if is_number(map) {
+                let mut number = Map::new();
+                for key in ["type", "format", "minimum", "maximum"] {
+                    if let Some(x) = map.remove(key) {
+                        number.insert(key.into(), x);
+                    }
+                }
+                map.insert(
+                    "anyOf".into(),
+                    json!([number, { "$ref": format!("{REF_PREFIX}Distribution") }]),
+                );
+                return;
+            }
+            for child in map.values_mut() {
+                numbers_may_be_distributions(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(numbers_may_be_distributions),
+        _ => {}
+    }
 }
 
 /// Rewrites `$ref`s to definitions named in `names` (old name to new name).
@@ -194,7 +262,7 @@ fn refs(v: &Value, out: &mut BTreeSet<String>) {
 
 /// Definitions (other than `Timeline`) that require a field, or refer to one that does.
 fn needs_partial(defs: &Map<String, Value>) -> BTreeSet<String> {
-    let eligible = |name: &str| name != "Timeline";
+    let eligible = |name: &str| !NOT_PARTIAL.contains(&name);
     let mut needs: BTreeSet<String> = defs
         .iter()
         .filter(|(n, s)| eligible(n) && has_strippable_required(s))
@@ -218,6 +286,56 @@ fn needs_partial(defs: &Map<String, Value>) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names of the properties whose schema is (or may be) a whole number.
+    fn integer_fields(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (name, schema) in props {
+                        let first = &schema["anyOf"][0];
+                        if [&schema["type"], &first["type"]].iter().any(|t| {
+                            *t == "integer"
+                                || t.as_array().is_some_and(|a| a.contains(&json!("integer")))
+                        }) {
+                            out.insert(name.clone());
+                        }
+                    }
+                }
+                map.values().for_each(|c| integer_fields(c, out));
+            }
+            Value::Array(items) => items.iter().for_each(|i| integer_fields(i, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn draws_are_rounded_exactly_for_the_whole_number_fields() {
+        let mut found = BTreeSet::new();
+        integer_fields(&scenario_schema(), &mut found);
+        found.remove("seed");
+        let listed: BTreeSet<String> = crate::scenario::uncertain::WHOLE_FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            found, listed,
+            "uncertain::WHOLE_FIELDS is out of step with raw.rs"
+        );
+    }
+
+    #[test]
+    fn numbers_may_be_distributions_but_not_in_assertions() {
+        let schema = scenario_schema();
+        let power = &schema[DEFS]["Product"]["properties"]["power_w"];
+        assert_eq!(power["anyOf"][1]["$ref"], "#/definitions/Distribution");
+        assert_eq!(power["description"], "Chip power (TDP) [W].");
+        assert_eq!(
+            schema[DEFS]["Expect"]["properties"]["below"]["type"][0],
+            "number"
+        );
+        assert!(schema[DEFS].get("PartialDistribution").is_none());
+    }
 
     #[test]
     fn unknown_keys_are_refused_everywhere_a_struct_is() {

@@ -30,7 +30,9 @@ impl World<'_> {
     /// `(queries, queries before the rate limit)`.
     fn usage(&self, t: Time, k: usize) -> (f64, f64) {
         let seg = &self.s.segments[k];
-        let q = seg.queries_per_user_per_day.at(t) * (1.0 + self.surge(t, k, |l| l.usage_uplift));
+        let q = seg.queries_per_user_per_day.at(t)
+            * (1.0 + self.surge(t, k, |l| l.usage_uplift))
+            * self.demand_factor[k];
         let limited = match seg.rate_limit {
             Some(rl) if rl.active_above.is_none_or(|a| self.load_ratio > a) => {
                 q.min(rl.max_queries_per_user_per_day)
@@ -65,6 +67,9 @@ impl World<'_> {
         let mut queries = std::mem::take(&mut self.scratch.queries);
         let mut rate_limited = 0.0;
         for k in 0..ns {
+            if let Some(noise) = &mut self.demand_noise[k] {
+                self.demand_factor[k] = noise.next_factor();
+            }
             let seg = &s.segments[k];
             // Yesterday's level was computed yesterday (or at the start, for day 0).
             let level = seg.growth.level(t);

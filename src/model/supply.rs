@@ -22,7 +22,14 @@ impl World<'_> {
         let sc = &mut self.scratch;
         // Good units per wafer today: one evaluation of each yield timeline a day.
         for (p, prod) in s.products.iter().enumerate() {
-            sc.upw[p] = prod.units_per_wafer(t);
+            sc.upw[p] = match &mut self.yield_noise[p] {
+                // Noise around the yield timeline, kept at most 1.
+                Some(noise) => {
+                    let y = (prod.packaging_yield.at(t) * noise.next_factor()).min(1.0);
+                    prod.packages_per_wafer * y
+                }
+                None => prod.units_per_wafer(t),
+            };
         }
         // Units each product's vendor still needs to cover its open orders.
         for p in 0..np {
@@ -42,7 +49,10 @@ impl World<'_> {
         sc.nominal.fill(0.0);
         sc.wafers_used.fill(0.0);
         for (li, line) in s.lines.iter().enumerate() {
-            let wafers = per_day(line.capacity_wafers_per_month.at(t));
+            let mut wafers = per_day(line.capacity_wafers_per_month.at(t));
+            if let Some(f) = self.line_factor[li].get(t as usize) {
+                wafers *= f;
+            }
             self.rec.line_capacity[li] = wafers;
             match &line.split {
                 Split::Shares => {
@@ -117,6 +127,9 @@ impl World<'_> {
         // orders ask (today's output) and once uncapped (the capacity lead time is quoted on).
         for (k, process) in s.logic.iter().enumerate() {
             sc.logic_avail[k] = per_day(process.wafers_per_month.at(t));
+            if let Some(f) = self.logic_factor[k].get(t as usize) {
+                sc.logic_avail[k] *= f;
+            }
         }
         let hbm_avail = s.hbm_stacks_per_month.as_ref().map(|tl| per_day(tl.at(t)));
         let limits = InputLimits {

@@ -20,11 +20,16 @@
 //! | `market` | backlog, lead time (weeks) and price per product |
 //! | `users` | users, sign-ups per day and waitlist of each segment, with its pauses |
 //! | `money` | cumulative capex, revenue and revenue lost, cost per query |
+//! | `fan_capacity_demand` | Monte Carlo: demand and capacity over the replications as fans (P5–P95, P25–P75, median) |
+//! | `pause_probability` | Monte Carlo: each segment's share of replications paused, day by day |
+//! | `hist_pause_days` | Monte Carlo: histogram of paused segment-days, median and P5/P95 marked |
+//! | `hist_lost_revenue` | Monte Carlo: histogram of revenue lost, median and P5/P95 marked |
 //! | `compare_capacity_demand` | demand and capacity of several runs overlaid, each run's pauses |
 //! | `compare_users` | users of each segment in several runs overlaid |
 
 mod compare;
 mod figure;
+mod montecarlo;
 mod run;
 mod scale;
 
@@ -34,7 +39,7 @@ use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBacke
 use plotters::style::{FontStyle, register_font};
 
 use super::ReportError;
-use super::data::ChartData;
+use super::data::{ChartData, McData};
 use figure::Figure;
 
 /// Width charts are drawn at [pixels].
@@ -79,17 +84,24 @@ fn fonts() -> Result<(), ReportError> {
 
 /// The six charts of a run, in the order of the table above.
 pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ReportError> {
-    fonts()?;
-    run::figures(data)
-        .into_iter()
-        .map(|(name, fig, caption)| finish(name, &fig, caption))
-        .collect()
+    draw(run::figures(data))
+}
+
+/// The four charts of a Monte Carlo run: `fan_capacity_demand`, `pause_probability`,
+/// `hist_pause_days` and `hist_lost_revenue`.
+pub fn draw_montecarlo(data: &ChartData, mc: &McData) -> Result<Vec<Chart>, ReportError> {
+    draw(montecarlo::figures(data, mc))
 }
 
 /// The two charts comparing runs: `compare_capacity_demand` and `compare_users`.
 pub fn draw_compare(runs: &[ChartData]) -> Result<Vec<Chart>, ReportError> {
+    draw(compare::figures(runs))
+}
+
+/// Draws figures given as (file stem, figure, caption).
+fn draw(figures: Vec<(&'static str, Figure, String)>) -> Result<Vec<Chart>, ReportError> {
     fonts()?;
-    compare::figures(runs)
+    figures
         .into_iter()
         .map(|(name, fig, caption)| finish(name, &fig, caption))
         .collect()

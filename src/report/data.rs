@@ -1,10 +1,14 @@
 //! What charts and reports are drawn from: a run's output files, parsed back.
 //!
-//! Charts are always drawn from the files (`timeseries.csv`, `summary.json`, `events.csv`),
-//! whether just written by `capsim run` or read from disk by `capsim chart`, so the two give
-//! the same pictures.
+//! Charts are always drawn from the files (`timeseries.csv`, `summary.json`, `events.csv`,
+//! and for a Monte Carlo run `bands.csv`, `replications.csv` and the `replications` block of
+//! `summary.json`), whether just written by `capsim run` or read from disk by `capsim chart`,
+//! so the two give the same pictures.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
 
 use crate::model::Summary;
 
@@ -60,52 +64,75 @@ pub struct Table {
     pub text_columns: Vec<(String, Vec<String>)>,
 }
 
+/// The columns of a CSV file with a header, as text: `(header, one vector per column)`.
+fn csv_columns(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| bad(what, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut raw: Vec<Vec<String>> = vec![Vec::new(); header.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| bad(what, e.to_string()))?;
+        for (col, field) in raw.iter_mut().zip(rec.iter()) {
+            col.push(field.to_string());
+        }
+    }
+    Ok((header, raw))
+}
+
+/// The values of column `name` of `what` as numbers, or an error naming the column and row.
+fn numbers(what: &'static str, name: &str, values: &[String]) -> Result<Vec<f64>, ReportError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            v.parse::<f64>().map_err(|_| {
+                bad(
+                    what,
+                    format!("column `{name}`, row {}: `{v}` is not a number", row + 2),
+                )
+            })
+        })
+        .collect()
+}
+
 impl Table {
     /// Parses the bytes of `timeseries.csv`.
     pub fn parse(timeseries: &[u8]) -> Result<Table, ReportError> {
-        let mut r = csv::Reader::from_reader(timeseries);
-        let header: Vec<String> = r
-            .headers()
-            .map_err(|e| bad("timeseries.csv", e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        Table::parse_file("timeseries.csv", timeseries)
+    }
+
+    /// Parses a daily table, `date` first (`timeseries.csv`, `bands.csv`); errors name `what`.
+    pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ReportError> {
+        let (header, mut raw) = csv_columns(what, bytes)?;
         if header.first().map(String::as_str) != Some("date") {
-            return Err(bad("timeseries.csv", "the first column must be `date`"));
+            return Err(bad(what, "the first column must be `date`"));
         }
         let mut dates = Vec::new();
-        let mut raw: Vec<Vec<String>> = vec![Vec::new(); header.len()];
-        for (i, rec) in r.records().enumerate() {
-            let rec = rec.map_err(|e| bad("timeseries.csv", e.to_string()))?;
-            let date = rec
-                .get(0)
-                .and_then(parse_date)
-                .ok_or_else(|| bad("timeseries.csv", format!("row {}: bad date", i + 2)))?;
-            dates.push(date);
-            for (c, field) in rec.iter().enumerate().skip(1) {
-                if let Some(col) = raw.get_mut(c) {
-                    col.push(field.to_string());
-                }
-            }
+        for (i, d) in raw
+            .first()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            dates.push(parse_date(d).ok_or_else(|| bad(what, format!("row {}: bad date", i + 2)))?);
         }
         let mut columns = Vec::new();
         let mut text_columns = Vec::new();
-        for (name, values) in header.into_iter().zip(raw).skip(1) {
+        for (name, values) in header.into_iter().zip(raw.drain(..)).skip(1) {
             // The binding-constraint columns hold words; every other column numbers.
             if name.starts_with("binding") {
                 text_columns.push((name, values));
                 continue;
             }
-            let mut nums = Vec::with_capacity(values.len());
-            for (row, v) in values.iter().enumerate() {
-                let x = v.parse::<f64>().map_err(|_| {
-                    bad(
-                        "timeseries.csv",
-                        format!("column `{name}`, row {}: `{v}` is not a number", row + 2),
-                    )
-                })?;
-                nums.push(x);
-            }
+            let nums = numbers(what, &name, &values)?;
             columns.push((name, nums));
         }
         Ok(Table {
@@ -213,5 +240,188 @@ impl ChartData {
     /// Packaging lines of the run, in scenario order.
     pub fn lines(&self) -> Vec<String> {
         self.entities("packaging_capacity_wafers_per_day")
+    }
+}
+
+/// A number of `summary.json` that may be `null` (JSON has no NaN): `null` reads as NaN.
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// The distribution of a numeric metric over the replications: an entry of
+/// `replications.metrics` in `summary.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MetricStats {
+    /// Mean.
+    #[serde(deserialize_with = "nullable")]
+    pub mean: f64,
+    /// 95% confidence interval of the mean, low end.
+    #[serde(deserialize_with = "nullable")]
+    pub ci95_low: f64,
+    /// ... high end.
+    #[serde(deserialize_with = "nullable")]
+    pub ci95_high: f64,
+    /// 5th percentile.
+    #[serde(deserialize_with = "nullable")]
+    pub p5: f64,
+    /// Median.
+    #[serde(deserialize_with = "nullable")]
+    pub p50: f64,
+    /// 95th percentile.
+    #[serde(deserialize_with = "nullable")]
+    pub p95: f64,
+}
+
+/// The distribution of a date metric: an entry of `replications.dates` in `summary.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DateStats {
+    /// Share of replications in which it happened [0..1].
+    pub probability: f64,
+    /// 5th percentile of the date among those replications (`YYYY-MM-DD`).
+    pub p5: Option<String>,
+    /// Median.
+    pub p50: Option<String>,
+    /// 95th percentile.
+    pub p95: Option<String>,
+}
+
+/// `--until-ci` as recorded in `summary.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UntilCi {
+    /// The metric watched.
+    pub metric: String,
+    /// The half-width asked for, in the metric's unit.
+    pub half_width: f64,
+}
+
+/// The `replications` block of a Monte Carlo run's `summary.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Replications {
+    /// Replications run.
+    pub count: u64,
+    /// The seed every replication derives its streams from.
+    pub seed: u64,
+    /// Why they stopped: `count`, `ci_met` or `ci_not_met`.
+    pub stop: String,
+    /// `--until-ci`, if given.
+    #[serde(default)]
+    pub until_ci: Option<UntilCi>,
+    /// The replication whose files (and ordinary charts) are those of the folder.
+    pub representative: u64,
+    /// Numeric metrics by name.
+    pub metrics: BTreeMap<String, MetricStats>,
+    /// Date metrics by name (`first_pause.<segment>`, ...).
+    pub dates: BTreeMap<String, DateStats>,
+}
+
+#[derive(Deserialize)]
+struct SummaryReps {
+    replications: Option<Replications>,
+}
+
+/// Statistics of each band series, day by day, in `bands.csv`, in this order.
+pub const BAND_STATS: [&str; 6] = ["p5", "p25", "p50", "p75", "p95", "mean"];
+
+/// A Monte Carlo run's own files, parsed: `bands.csv`, `replications.csv` and the
+/// `replications` block of `summary.json`.
+#[derive(Debug, Clone)]
+pub struct McData {
+    /// The `replications` block of `summary.json`.
+    pub reps: Replications,
+    /// `bands.csv`: per day, `<series>.<stat>` for each band series and each of
+    /// [`BAND_STATS`], then `pause_probability[<segment>]` [0..1].
+    pub bands: Table,
+    /// The numeric columns of `replications.csv`, in file order: one value per replication.
+    pub metrics: Vec<(String, Vec<f64>)>,
+}
+
+/// Band series that must be in `bands.csv`.
+const REQUIRED_BANDS: [&str; 2] = ["demand_h100e", "capacity_h100e"];
+/// Metrics that must be in `replications.csv`.
+const REQUIRED_METRICS: [&str; 2] = ["pause_days", "lost_revenue_usd"];
+
+impl McData {
+    /// Parses the bytes of `bands.csv`, `replications.csv` and `summary.json`. Errors name
+    /// the file and the column.
+    pub fn from_bytes(
+        bands: &[u8],
+        replications: &[u8],
+        summary: &[u8],
+    ) -> Result<McData, ReportError> {
+        let reps = serde_json::from_slice::<SummaryReps>(summary)
+            .map_err(|e| bad("summary.json", format!("`replications`: {e}")))?
+            .replications
+            .ok_or_else(|| {
+                bad(
+                    "summary.json",
+                    "no `replications` block, though bands.csv is there (was it written by \
+                     `capsim run --reps`?)",
+                )
+            })?;
+        let bands = Table::parse_file("bands.csv", bands)?;
+        for series in REQUIRED_BANDS {
+            for stat in BAND_STATS {
+                let col = format!("{series}.{stat}");
+                if bands.series(&col).is_none() {
+                    return Err(bad("bands.csv", format!("no column `{col}`")));
+                }
+            }
+        }
+        let (header, raw) = csv_columns("replications.csv", replications)?;
+        if header.first().map(String::as_str) != Some("replication") {
+            return Err(bad(
+                "replications.csv",
+                "the first column must be `replication`",
+            ));
+        }
+        let rows = raw.first().map_or(0, Vec::len);
+        if rows as u64 != reps.count {
+            return Err(bad(
+                "replications.csv",
+                format!(
+                    "{rows} rows, but summary.json counts {} replications",
+                    reps.count
+                ),
+            ));
+        }
+        // Numbers first, then dates (`YYYY-MM-DD`, empty when it never happened).
+        let mut metrics = Vec::new();
+        for (name, values) in header.iter().zip(&raw).skip(1) {
+            let dated = values
+                .iter()
+                .any(|v| v.is_empty() || parse_date(v).is_some());
+            if dated && !REQUIRED_METRICS.contains(&name.as_str()) {
+                continue;
+            }
+            metrics.push((name.clone(), numbers("replications.csv", name, values)?));
+        }
+        for m in REQUIRED_METRICS {
+            if !metrics.iter().any(|(n, _)| n == m) {
+                return Err(bad("replications.csv", format!("no column `{m}`")));
+            }
+        }
+        Ok(McData {
+            reps,
+            bands,
+            metrics,
+        })
+    }
+
+    /// A metric's value in each replication.
+    pub fn metric(&self, name: &str) -> Option<&[f64]> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Segments with a `pause_probability[<segment>]` column, in file (scenario) order.
+    pub fn segments(&self) -> Vec<String> {
+        self.bands
+            .columns
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix("pause_probability[")?.strip_suffix(']'))
+            .map(str::to_string)
+            .collect()
     }
 }

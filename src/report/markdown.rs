@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use crate::model::Summary;
 
-use super::data::ChartData;
-use super::{human, usd};
+use super::data::{ChartData, McData};
+use super::{compact, human, usd};
 
 /// What the report needs to know of a chart.
 #[derive(Debug, Clone)]
@@ -18,6 +18,15 @@ pub struct ChartRef {
     pub title: String,
     /// One sentence on what it shows.
     pub caption: String,
+}
+
+/// What `report.md` shows of a Monte Carlo run, in its section "Uncertainty".
+#[derive(Debug, Clone)]
+pub struct Uncertainty<'a> {
+    /// The Monte Carlo files, parsed.
+    pub mc: &'a McData,
+    /// The Monte Carlo charts.
+    pub charts: Vec<ChartRef>,
 }
 
 /// Escapes text for a Markdown table cell.
@@ -92,8 +101,152 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `report.md` for one run: summary, pause episodes, charts, production, events.
-pub fn report_md(data: &ChartData, description: &str, charts: &[ChartRef]) -> String {
+/// A chart in a report: its title as a heading, the picture, the caption and a link to the
+/// SVG.
+fn chart_md(out: &mut String, c: &ChartRef) {
+    let _ = writeln!(out, "### {}\n", c.title);
+    let _ = writeln!(out, "![{}](charts/{}.png)\n", c.title, c.name);
+    let _ = writeln!(
+        out,
+        "{} (Vector version: [charts/{}.svg](charts/{}.svg).)\n",
+        c.caption, c.name, c.name
+    );
+}
+
+/// How a Monte Carlo metric is written.
+#[derive(Clone, Copy)]
+enum Unit {
+    Count,
+    /// Days, to a tenth.
+    Days,
+    Share,
+    Usd,
+}
+
+impl Unit {
+    fn fmt(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "—".into();
+        }
+        match self {
+            Unit::Count => compact(v),
+            Unit::Days => {
+                let s = format!("{v:.1}");
+                s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+            }
+            Unit::Share => pct(v),
+            Unit::Usd if v < 0.0 => format!("-${}", compact(-v)),
+            Unit::Usd => format!("${}", compact(v)),
+        }
+    }
+}
+
+/// Metrics of the Monte Carlo table: (label, metric, unit).
+const MC_METRICS: [(&str, &str, Unit); 9] = [
+    ("Shortage days", "shortage_days", Unit::Days),
+    (
+        "Worst unserved share of demand",
+        "peak_unserved_share",
+        Unit::Share,
+    ),
+    ("Paused segment-days", "pause_days", Unit::Days),
+    ("Sign-ups lost", "lost_signups", Unit::Count),
+    ("Revenue lost", "lost_revenue_usd", Unit::Usd),
+    ("Revenue", "revenue_usd", Unit::Usd),
+    ("Capital spent (operator)", "capex_usd", Unit::Usd),
+    (
+        "Longest lead time (days)",
+        "lead_time_peak_days",
+        Unit::Days,
+    ),
+    ("Fleet at the end (H100e)", "fleet_end_h100e", Unit::Count),
+];
+
+/// The section "Uncertainty (N replications)" of a Monte Carlo run's report.
+fn uncertainty_md(out: &mut String, u: &Uncertainty) {
+    let r = &u.mc.reps;
+    let _ = writeln!(out, "## Uncertainty ({} replications)\n", r.count);
+    let _ = writeln!(
+        out,
+        "The scenario was run {} times (seed {}), each replication with its own random \
+         numbers. The rest of this report (summary, pauses, charts, production, events) shows \
+         replication {}, the one nearest the median of the key metrics. `replications.csv` \
+         holds every replication's metrics, `bands.csv` the daily percentiles.\n",
+        r.count, r.seed, r.representative
+    );
+    if let Some(c) = &r.until_ci {
+        let _ = match r.stop.as_str() {
+            "ci_met" => writeln!(
+                out,
+                "Replications stopped once the 95% confidence interval of the mean of `{}` \
+                 was within ±{}.\n",
+                c.metric, c.half_width
+            ),
+            _ => writeln!(
+                out,
+                "Replications stopped at the most allowed: the 95% confidence interval of the \
+                 mean of `{}` is still wider than ±{}.\n",
+                c.metric, c.half_width
+            ),
+        };
+    }
+    let _ = writeln!(
+        out,
+        "| metric | median | P5 – P95 | mean (95% CI) |\n|---|---:|---:|---:|"
+    );
+    for (label, metric, unit) in MC_METRICS {
+        let Some(m) = r.metrics.get(metric) else {
+            continue;
+        };
+        let f = |v| unit.fmt(v);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} – {} | {} ({} – {}) |",
+            f(m.p50),
+            f(m.p5),
+            f(m.p95),
+            f(m.mean),
+            f(m.ci95_low),
+            f(m.ci95_high)
+        );
+    }
+    let _ = writeln!(out);
+    let segments = u.mc.segments();
+    if !segments.is_empty() {
+        let _ = writeln!(
+            out,
+            "| segment | sign-ups paused in | first pause: median | P5 – P95 |\n|---|---:|---|---|"
+        );
+        for seg in &segments {
+            let Some(d) = r.dates.get(&format!("first_pause.{seg}")) else {
+                continue;
+            };
+            let (median, range) = match (&d.p50, &d.p5, &d.p95) {
+                (Some(m), Some(a), Some(b)) => (m.clone(), format!("{a} – {b}")),
+                _ => ("never".to_string(), "—".to_string()),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} of replications | {median} | {range} |",
+                cell(seg),
+                pct(d.probability),
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for c in &u.charts {
+        chart_md(out, c);
+    }
+}
+
+/// `report.md` for one run: summary, pause episodes, charts, production, events; for a Monte
+/// Carlo run (`uncertainty`), first the spread over the replications.
+pub fn report_md(
+    data: &ChartData,
+    description: &str,
+    charts: &[ChartRef],
+    uncertainty: Option<&Uncertainty>,
+) -> String {
     let s = &data.summary;
     let mut out = String::new();
     let _ = writeln!(out, "# {} — capsim report\n", s.scenario);
@@ -106,7 +259,16 @@ pub fn report_md(data: &ChartData, description: &str, charts: &[ChartRef]) -> St
          and users unless a row says otherwise; see `docs/outputs.md` for definitions.\n",
         s.start, s.end, s.days, s.seed
     );
-    let _ = writeln!(out, "## Summary\n\n| | |\n|---|---|");
+    if let Some(u) = uncertainty {
+        uncertainty_md(&mut out, u);
+        let _ = writeln!(
+            out,
+            "## Summary of replication {}\n\n| | |\n|---|---|",
+            u.mc.reps.representative
+        );
+    } else {
+        let _ = writeln!(out, "## Summary\n\n| | |\n|---|---|");
+    }
     for (label, value) in metric_rows(s) {
         let _ = writeln!(out, "| {label} | {} |", cell(&value));
     }
@@ -135,13 +297,7 @@ pub fn report_md(data: &ChartData, description: &str, charts: &[ChartRef]) -> St
     if !charts.is_empty() {
         let _ = writeln!(out, "## Charts\n");
         for c in charts {
-            let _ = writeln!(out, "### {}\n", c.title);
-            let _ = writeln!(out, "![{}](charts/{}.png)\n", c.title, c.name);
-            let _ = writeln!(
-                out,
-                "{} (Vector version: [charts/{}.svg](charts/{}.svg).)\n",
-                c.caption, c.name, c.name
-            );
+            chart_md(&mut out, c);
         }
     }
 

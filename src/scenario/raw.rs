@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::dist::Quantity;
 use super::timeline::RawTimeline;
 
 fn one() -> f64 {
@@ -221,6 +222,38 @@ pub struct RawLine {
     /// Product order for `split: priority`.
     #[serde(default)]
     pub priority: Vec<String>,
+    /// Random outages; absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outages: Option<RawOutages>,
+    /// Delay of each dated capacity increase [days]; a distribution is drawn per increase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_slip_days: Option<Quantity>,
+}
+
+/// Random outages of a packaging line or logic process: a Poisson process of events, each
+/// removing a share of capacity for a while.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutages {
+    /// Mean number of outages per year [1/year].
+    pub rate_per_year: f64,
+    /// Length of each outage [days]; a distribution is drawn per outage.
+    pub duration_days: Quantity,
+    /// Share of capacity lost during an outage [0..1].
+    #[serde(default = "one")]
+    pub capacity_lost: f64,
+}
+
+/// Multiplicative noise: a mean-one factor that wanders day by day (log-AR(1)).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNoise {
+    /// Standard deviation of the factor [1] (0.05: about ±5%).
+    pub sd: f64,
+    /// How long a deviation lasts: the correlation time of the noise [days]; 0 draws each
+    /// day afresh.
+    #[serde(default)]
+    pub correlation_days: f64,
 }
 
 /// HBM memory supply.
@@ -229,6 +262,9 @@ pub struct RawLine {
 pub struct RawHbm {
     /// Supply available to accelerators [stacks per month].
     pub stacks_per_month: RawTimeline,
+    /// Delay of each dated supply increase [days]; a distribution is drawn per increase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 /// A front-end logic process.
@@ -239,6 +275,12 @@ pub struct RawLogic {
     pub name: String,
     /// Wafers available to accelerators [wafers per month].
     pub wafers_per_month: RawTimeline,
+    /// Random outages; absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outages: Option<RawOutages>,
+    /// Delay of each dated capacity increase [days]; a distribution is drawn per increase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 /// A product's use of a logic process.
@@ -301,6 +343,9 @@ pub struct RawProduct {
     /// Years in service before retirement [years].
     #[serde(default = "default_lifetime")]
     pub lifetime_years: f64,
+    /// Daily noise on the packaging yield; absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yield_noise: Option<RawNoise>,
 }
 
 fn default_cycle_time() -> u32 {
@@ -504,6 +549,10 @@ pub struct RawSite {
     /// Building cost [USD per MW], charged when power comes online.
     #[serde(default)]
     pub capex_usd_per_mw: f64,
+    /// Delay of each build and each dated power increase [days]; a distribution is drawn per
+    /// expansion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 fn default_pue() -> f64 {
@@ -672,6 +721,9 @@ pub struct RawSegment {
     /// Churn that rises with shortage.
     #[serde(default)]
     pub shortage_churn: Option<RawShortageChurn>,
+    /// Daily noise on usage (queries per user); absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demand_noise: Option<RawNoise>,
 }
 
 /// A launch event.

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::engine::Time;
 use crate::engine::calendar::{Calendar, parse_date};
 
+use super::dist::Quantity;
 use super::raw::*;
 use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
@@ -97,15 +98,20 @@ impl<'a> Resolver<'a> {
                 let mut pts: Vec<(Time, f64)> = Vec::with_capacity(points.len());
                 let mut ok = true;
                 let mut last_date = "";
+                let root = self.root;
                 for (date, v) in points {
                     // Dated values sit in the timeline map itself or under its `points:`.
-                    let mut p = child_path(path, date);
-                    if locate_key(self.root, &p).is_none() {
-                        let under = child_path(&child_path(path, "points"), date);
-                        if locate_key(self.root, &under).is_some() {
-                            p = under;
+                    // Found only for a message: a replication resolves every timeline again.
+                    let point = || {
+                        let p = child_path(path, date);
+                        if locate_key(root, &p).is_none() {
+                            let under = child_path(&child_path(path, "points"), date);
+                            if locate_key(root, &under).is_some() {
+                                return under;
+                            }
                         }
-                    }
+                        p
+                    };
                     match parse_date(date) {
                         Ok(d) => {
                             let t = self.calendar.tick(d);
@@ -124,7 +130,7 @@ impl<'a> Resolver<'a> {
                                          the later {last_date}"
                                     )
                                 };
-                                self.err_at_key(&p, msg);
+                                self.err_at_key(&point(), msg);
                                 ok = false;
                             }
                             // A date long after the end changes nothing; it is most often a
@@ -132,7 +138,7 @@ impl<'a> Resolver<'a> {
                             if t > self.end + 10 * 365 {
                                 self.push_at_key(
                                     Severity::Warning,
-                                    &p,
+                                    &point(),
                                     format!(
                                         "{date} is more than 10 years after the run ends ({}), \
                                          so this value is never used; is the year mistyped?",
@@ -144,7 +150,7 @@ impl<'a> Resolver<'a> {
                             last_date = date;
                         }
                         Err(e) => {
-                            self.err_at_key(&p, format!("{e}{}", date_hint(date)));
+                            self.err_at_key(&point(), format!("{e}{}", date_hint(date)));
                             ok = false;
                         }
                     }
@@ -293,6 +299,67 @@ impl<'a> Resolver<'a> {
                 );
             }
         }
+    }
+
+    fn noise(&mut self, path: &str, raw: &Option<RawNoise>) -> Option<Noise> {
+        let n = raw.as_ref()?;
+        self.non_negative(&format!("{path}.sd"), n.sd);
+        if n.sd > 1.0 {
+            self.warn(
+                &format!("{path}.sd"),
+                format!(
+                    "a noise sd of {} is more than 100% of the value; is it a percentage? \
+                     (0.05 is ±5%)",
+                    num(n.sd)
+                ),
+            );
+        }
+        self.non_negative(&format!("{path}.correlation_days"), n.correlation_days);
+        Some(Noise {
+            sd: n.sd,
+            correlation_days: n.correlation_days,
+        })
+    }
+
+    fn outages(&mut self, path: &str, raw: &Option<RawOutages>) -> Option<Outages> {
+        let o = raw.as_ref()?;
+        self.non_negative(&format!("{path}.rate_per_year"), o.rate_per_year);
+        if o.rate_per_year > 365.0 {
+            self.err(
+                &format!("{path}.rate_per_year"),
+                format!(
+                    "{} outages a year is more than one a day; the rate is per year",
+                    num(o.rate_per_year)
+                ),
+            );
+        }
+        if let Quantity::Fixed(d) = o.duration_days {
+            self.positive(&format!("{path}.duration_days"), d);
+        }
+        if !(o.capacity_lost > 0.0 && o.capacity_lost <= 1.0) {
+            self.err(
+                &format!("{path}.capacity_lost"),
+                format!(
+                    "`capacity_lost` is the share of capacity an outage removes, above 0 and at \
+                     most 1; found {}{}",
+                    num(o.capacity_lost),
+                    percent_hint(o.capacity_lost)
+                ),
+            );
+        }
+        Some(Outages {
+            rate_per_year: o.rate_per_year,
+            duration_days: o.duration_days,
+            capacity_lost: o.capacity_lost,
+        })
+    }
+
+    fn slip(&mut self, path: &str, raw: &Option<Quantity>) -> Option<Quantity> {
+        let q = raw.as_ref()?;
+        if let Quantity::Fixed(d) = q {
+            self.non_negative(path, *d);
+        }
+        Some(*q)
     }
 
     fn growth(&mut self, path: &str, raw: &RawGrowth) -> Option<Growth> {
@@ -482,11 +549,16 @@ pub fn resolve(
                 Split::Priority(order)
             }
         };
+        let outages = r.outages(&format!("{p}.outages"), &l.outages);
+        let expansion_slip_days =
+            r.slip(&format!("{p}.expansion_slip_days"), &l.expansion_slip_days);
         lines.push(Line {
             name: l.name.clone(),
             capacity_wafers_per_month: cap.unwrap_or_else(|| Timeline::constant(0.0)),
             split,
             products: Vec::new(),
+            outages,
+            expansion_slip_days,
         });
     }
     let hbm = raw.supply.hbm.as_ref().and_then(|h| {
@@ -497,6 +569,10 @@ pub fn resolve(
             0.0,
         )
     });
+    let hbm_expansion_slip_days = match &raw.supply.hbm {
+        Some(h) => r.slip("supply.hbm.expansion_slip_days", &h.expansion_slip_days),
+        None => None,
+    };
     let mut logic = Vec::new();
     for (i, l) in raw.supply.logic.iter().enumerate() {
         let tl = r.timeline(
@@ -505,9 +581,15 @@ pub fn resolve(
             Interpolation::Step,
             0.0,
         );
+        let p = format!("supply.logic[{i}]");
+        let outages = r.outages(&format!("{p}.outages"), &l.outages);
+        let expansion_slip_days =
+            r.slip(&format!("{p}.expansion_slip_days"), &l.expansion_slip_days);
         logic.push(Logic {
             name: l.name.clone(),
             wafers_per_month: tl.unwrap_or_else(|| Timeline::constant(0.0)),
+            outages,
+            expansion_slip_days,
         });
     }
 
@@ -729,6 +811,7 @@ pub fn resolve(
         }
         r.fraction(&format!("{p}.annual_failure_rate"), pr.annual_failure_rate);
         r.positive(&format!("{p}.lifetime_years"), pr.lifetime_years);
+        let yield_noise = r.noise(&format!("{p}.yield_noise"), &pr.yield_noise);
         products.push(Product {
             name: pr.name.clone(),
             vendor: vendor.unwrap_or(0),
@@ -746,6 +829,7 @@ pub fn resolve(
             line_share: line_share.unwrap_or_else(|| Timeline::constant(0.0)),
             failure_rate_per_day: pr.annual_failure_rate / 365.0,
             lifetime_days: (pr.lifetime_years * 365.0).round().max(1.0) as Time,
+            yield_noise,
         });
     }
     for (i, l) in raw.supply.packaging_lines.iter().enumerate() {
@@ -1097,6 +1181,8 @@ pub fn resolve(
             r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", num(s.server_overhead)));
         }
         r.non_negative(&format!("{p}.capex_usd_per_mw"), s.capex_usd_per_mw);
+        let expansion_slip_days =
+            r.slip(&format!("{p}.expansion_slip_days"), &s.expansion_slip_days);
         sites.push(Site {
             name: s.name.clone(),
             owner: owner.unwrap_or(0),
@@ -1105,6 +1191,7 @@ pub fn resolve(
             watts_per_chip_watt: s.pue * s.server_overhead,
             install_delay_days: s.install_delay_days as Time,
             capex_usd_per_mw: s.capex_usd_per_mw,
+            expansion_slip_days,
         });
     }
 
@@ -1209,6 +1296,7 @@ pub fn resolve(
                 window_days: sc.window_days.max(1) as usize,
             }
         });
+        let demand_noise = r.noise(&format!("{p}.demand_noise"), &s.demand_noise);
         if let (Some(growth), Some(qpd), Some(tpq), Some(cpt)) = (growth, qpd, tpq, cpt) {
             segments.push(Segment {
                 name: s.name.clone(),
@@ -1225,6 +1313,7 @@ pub fn resolve(
                 pause,
                 rate_limit,
                 shortage_churn,
+                demand_noise,
             });
         }
     }
@@ -1432,6 +1521,7 @@ pub fn resolve(
         reservations,
         power_price_usd_per_mwh: power_price.unwrap_or_else(|| Timeline::constant(0.0)),
         expect,
+        hbm_expansion_slip_days,
     };
     Ok((scenario, warnings))
 }

@@ -6,6 +6,7 @@
 use crate::engine::Time;
 use crate::engine::calendar::Calendar;
 
+use super::dist::Quantity;
 use super::timeline::Timeline;
 
 /// A resolved scenario.
@@ -49,6 +50,54 @@ pub struct Scenario {
     pub power_price_usd_per_mwh: Timeline,
     /// Assertions on the outcome, for `capsim check`.
     pub expect: Vec<Expect>,
+    /// Delay of each dated HBM supply increase [days].
+    pub hbm_expansion_slip_days: Option<Quantity>,
+}
+
+impl Scenario {
+    /// True when the model draws random numbers, so that replications of this scenario differ:
+    /// unit failures (a product with `annual_failure_rate` > 0), demand or yield noise with
+    /// `sd` > 0, outages with `rate_per_year` > 0, or an `expansion_slip_days` that is a
+    /// distribution (a fixed slip is the same in every replication).
+    pub fn draws_random_numbers(&self) -> bool {
+        let slip = |q: &Option<Quantity>| q.as_ref().is_some_and(Quantity::is_random);
+        let outages = |o: &Option<Outages>| o.as_ref().is_some_and(|o| o.rate_per_year > 0.0);
+        let noise = |n: &Option<Noise>| n.as_ref().is_some_and(|n| n.sd > 0.0);
+        self.products
+            .iter()
+            .any(|p| p.failure_rate_per_day > 0.0 || noise(&p.yield_noise))
+            || self.segments.iter().any(|g| noise(&g.demand_noise))
+            || self
+                .lines
+                .iter()
+                .any(|l| outages(&l.outages) || slip(&l.expansion_slip_days))
+            || self
+                .logic
+                .iter()
+                .any(|l| outages(&l.outages) || slip(&l.expansion_slip_days))
+            || self.sites.iter().any(|k| slip(&k.expansion_slip_days))
+            || slip(&self.hbm_expansion_slip_days)
+    }
+}
+
+/// Multiplicative noise around a quantity: see `docs/model.md`, "Randomness".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noise {
+    /// Standard deviation of the mean-one factor [1].
+    pub sd: f64,
+    /// Correlation time [days]; 0 is independent from day to day.
+    pub correlation_days: f64,
+}
+
+/// Random outages: a Poisson process of events, each removing a share of capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outages {
+    /// Mean events per year [1/year].
+    pub rate_per_year: f64,
+    /// Length of each [days], drawn per event.
+    pub duration_days: Quantity,
+    /// Share of capacity lost while it lasts [0..1].
+    pub capacity_lost: f64,
 }
 
 /// What an assertion is about.
@@ -124,6 +173,10 @@ pub struct Line {
     pub split: Split,
     /// Products packaged on this line, in file order.
     pub products: Vec<usize>,
+    /// Random outages.
+    pub outages: Option<Outages>,
+    /// Delay of each dated capacity increase [days].
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 /// A logic process.
@@ -133,6 +186,10 @@ pub struct Logic {
     pub name: String,
     /// Wafers available [wafers per month].
     pub wafers_per_month: Timeline,
+    /// Random outages.
+    pub outages: Option<Outages>,
+    /// Delay of each dated capacity increase [days].
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 /// A product's logic die supply.
@@ -179,6 +236,8 @@ pub struct Product {
     pub failure_rate_per_day: f64,
     /// Service life [days].
     pub lifetime_days: Time,
+    /// Noise on the packaging yield.
+    pub yield_noise: Option<Noise>,
 }
 
 impl Product {
@@ -296,6 +355,8 @@ pub struct Site {
     pub install_delay_days: Time,
     /// Building cost [USD per MW].
     pub capex_usd_per_mw: f64,
+    /// Delay of each build and dated power increase [days].
+    pub expansion_slip_days: Option<Quantity>,
 }
 
 impl Site {
@@ -444,6 +505,8 @@ pub struct Segment {
     pub rate_limit: Option<RateLimit>,
     /// Shortage churn.
     pub shortage_churn: Option<ShortageChurn>,
+    /// Noise on usage (queries per user).
+    pub demand_noise: Option<Noise>,
 }
 
 /// A launch event.

@@ -411,6 +411,40 @@ fn the_schema_accepts_the_shipped_scenario_and_refuses_mistakes() {
 }
 
 #[test]
+fn the_schema_accepts_every_library_scenario_and_distributions_for_numbers() {
+    let v = Validator::new();
+    let mut files: Vec<_> = std::fs::read_dir("scenarios")
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.iter().any(|f| f.ends_with("uncertain.yaml")));
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("readable");
+        v.check_yaml(&text)
+            .unwrap_or_else(|e| panic!("{} does not fit the schema: {e}", f.display()));
+    }
+    let what_if =
+        |field: &str| format!("extends: base.yaml\nproducts:\n  - name: H100\n    {field}\n");
+    for good in [
+        "power_w: {normal: {mean: 700, sd: 30, max: 800}}",
+        "cycle_time_days: {pert: {min: 60, mode: 90, max: 150}}",
+        "price_usd: {2024-01: {uniform: {min: 20000, max: 30000}}}",
+    ] {
+        v.check_yaml(&what_if(good))
+            .unwrap_or_else(|e| panic!("{good} fits the schema: {e}"));
+    }
+    for bad in [
+        "power_w: {normall: {mean: 700, sd: 30}}",
+        "power_w: {normal: {mean: 700, stdev: 30}}",
+        "power_w: {normal: {mean: 700}}",
+    ] {
+        assert!(v.check_yaml(&what_if(bad)).is_err(), "{bad} is refused");
+    }
+}
+
+#[test]
 fn the_schema_lets_a_what_if_leave_out_what_its_base_gives() {
     let v = Validator::new();
     // The README's what-if: only a name and one line's capacity.

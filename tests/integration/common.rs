@@ -1,6 +1,23 @@
 //! Checks shared by several test files.
 
+use std::path::Path;
+use std::process::Command;
+
 use capsim::model::RunOutput;
+
+/// The `capsim` binary, ready for arguments.
+pub fn capsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+}
+
+/// Runs `capsim chart DIR`, which must refuse it as bad input (exit code 2) without drawing
+/// anything; returns what it printed on stderr.
+pub fn chart_refused(dir: &Path) -> String {
+    let res = capsim().arg("chart").arg(dir).output().expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    assert!(!dir.join("charts").exists(), "charts/ was drawn");
+    String::from_utf8_lossy(&res.stderr).into_owned()
+}
 
 /// The unit-conservation identities of every product, cross-checked against the ledger.
 pub fn assert_conserved(run: &RunOutput, ctx: &str) {

@@ -114,7 +114,7 @@ fn capacity_demand(
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", versus(names)),
-        time,
+        x: time.into(),
         strip,
         rows: vec![Row {
             weight: 1.0,
@@ -188,7 +188,7 @@ fn users(runs: &[Run], names: &[String], time: TimeAxis) -> (&'static str, Figur
     );
     let fig = Figure {
         title: format!("Users — {}", versus(names)),
-        time,
+        x: time.into(),
         strip: Vec::new(),
         rows,
     };

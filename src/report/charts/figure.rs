@@ -3,7 +3,8 @@
 //!
 //! Layout at 1600x900 (pixels, top to bottom): the title; a strip of annotation labels (event
 //! markers and labelled bands, stacked in rows so that no two overlap); then rows of panels
-//! sharing the time axis, each row with an optional heading, dates under the last row only.
+//! sharing the x axis (time, or values for a histogram), each row with an optional heading,
+//! dates (or values and what they measure) under the last row only.
 //! Legends sit in a column right of the plots, each beside its row, so they never cover data.
 
 use std::ops::Range;
@@ -15,7 +16,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::scale::{NumFormat, Ticks, TimeAxis, is_light};
+use super::scale::{NumFormat, Ticks, XAxis, is_light};
 use super::{HEIGHT, WIDTH};
 
 /// Title text size [px].
@@ -40,6 +41,8 @@ const STRIP_ROW_H: i32 = 27;
 const STRIP_MAX_ROWS: usize = 6;
 /// Room for the dates under the last row [px].
 const X_AREA: i32 = 44;
+/// More room under the last row for the description of a value axis [px].
+const X_DESC_H: i32 = 32;
 /// Room for value labels and the unit left of a plot, one column / several [px].
 const Y_AREA: i32 = 128;
 const Y_AREA_GRID: i32 = 108;
@@ -119,6 +122,11 @@ pub(super) enum Layer {
         lower: Vec<(f64, f64)>,
         colour: RGBAColor,
     },
+    /// Bars `(x0, x1, height)` rising from 0: a histogram.
+    Bars {
+        bars: Vec<(f64, f64, f64)>,
+        colour: RGBAColor,
+    },
     /// A line.
     Line {
         points: Vec<(f64, f64)>,
@@ -139,8 +147,10 @@ pub(super) struct Panel {
     pub format: NumFormat,
     /// A categorical strip (no value axis).
     pub categorical: bool,
-    /// Drawn in order, after sorting bands first, then blocks, areas, rugs, lines.
+    /// Drawn in order, after sorting bands first, then blocks, areas and bars, rugs, lines.
     pub layers: Vec<Layer>,
+    /// A fixed value range (0..100 for percentages), instead of one fitted to the values.
+    pub y_fixed: Option<Range<f64>>,
     /// Shown in the middle of the plot (e.g. "no backlog in this run").
     pub note: Option<String>,
 }
@@ -153,6 +163,7 @@ impl Panel {
             format,
             categorical: false,
             layers: Vec::new(),
+            y_fixed: None,
             note: None,
         }
     }
@@ -162,6 +173,7 @@ impl Panel {
         self.layers.iter().any(|l| match l {
             Layer::Line { points, .. } => points.iter().any(|p| p.1 != 0.0),
             Layer::Area { upper, .. } => upper.iter().any(|p| p.1 != 0.0),
+            Layer::Bars { bars, .. } => bars.iter().any(|b| b.2 != 0.0),
             Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => false,
         })
     }
@@ -171,6 +183,9 @@ impl Panel {
     fn y_range(&self) -> Range<f64> {
         if self.categorical {
             return 0.0..1.0;
+        }
+        if let Some(r) = &self.y_fixed {
+            return r.clone();
         }
         let (mut lo, mut hi) = (0.0f64, 0.0f64);
         let mut see = |p: &[(f64, f64)]| {
@@ -187,6 +202,9 @@ impl Panel {
                 Layer::Area { upper, lower, .. } => {
                     see(upper);
                     see(lower);
+                }
+                Layer::Bars { bars, .. } => {
+                    see(&bars.iter().map(|b| (b.0, b.2)).collect::<Vec<_>>());
                 }
                 Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => {}
             }
@@ -276,10 +294,37 @@ pub(super) enum StripItem {
 #[derive(Debug, Clone)]
 pub(super) struct Figure {
     pub title: String,
-    pub time: TimeAxis,
+    pub x: XAxis,
     /// Labels above the plots (single-column figures only).
     pub strip: Vec<StripItem>,
     pub rows: Vec<Row>,
+}
+
+/// Room under the last row: for the dates, or for the values and their description.
+fn x_area(fig: &Figure) -> i32 {
+    X_AREA + fig.x.desc().map_or(0, |_| X_DESC_H)
+}
+
+impl Figure {
+    /// A figure of one plot, with its legend beside it.
+    pub fn single(
+        title: String,
+        x: XAxis,
+        strip: Vec<StripItem>,
+        panel: Panel,
+        legend: Vec<LegendItem>,
+    ) -> Self {
+        Figure {
+            title,
+            x,
+            strip,
+            rows: vec![Row {
+                weight: 1.0,
+                panels: vec![panel],
+                legend,
+            }],
+        }
+    }
 }
 
 type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -363,7 +408,7 @@ fn pack(labels: &[Label]) -> Vec<usize> {
     rows
 }
 
-/// The time axis as plotters sees it: days as `f64`, with our ticks (month starts).
+/// The x axis as plotters sees it: days (or values) as `f64`, with our ticks.
 #[derive(Clone)]
 struct DayAxis {
     range: Range<f64>,
@@ -518,10 +563,10 @@ pub(super) fn render<DB: DrawingBackend>(
     let col_w = content_w / ncols;
     let y_area = if ncols > 1 { Y_AREA_GRID } else { Y_AREA };
     let xmap = |c: i32| XMap {
-        range: fig.time.range(),
+        range: fig.x.range(),
         px: (c * col_w + y_area)..((c + 1) * col_w - RIGHT_PAD),
     };
-    let ticks = fig.time.ticks(col_w - y_area - RIGHT_PAD);
+    let ticks = fig.x.ticks(col_w - y_area - RIGHT_PAD);
 
     // The annotation strip (single column only).
     let map0 = xmap(0);
@@ -549,7 +594,7 @@ pub(super) fn render<DB: DrawingBackend>(
         }
     };
     let fixed = fig.rows.iter().map(heading_h).sum::<i32>() + ROW_GAP * (nrows - 1).max(0);
-    let avail = (h - BOTTOM_PAD - X_AREA - strip_bottom - 4 - fixed).max(40);
+    let avail = (h - BOTTOM_PAD - x_area(fig) - strip_bottom - 4 - fixed).max(40);
     let total_weight: f64 = fig.rows.iter().map(|r| r.weight.max(0.01)).sum();
     let mut y = strip_bottom + 4;
     let mut plots_top = None;
@@ -571,7 +616,7 @@ pub(super) fn render<DB: DrawingBackend>(
                     (map.px.start, y + hh / 2),
                 )?;
             }
-            let area_h = ph + if last { X_AREA } else { 0 };
+            let area_h = ph + if last { x_area(fig) } else { 0 };
             // The rotated unit is centred on the area's left edge: start the area a little
             // right of the column so that it is not cut.
             let area = root.clone().shrink(
@@ -686,12 +731,12 @@ fn draw_panel<DB: DrawingBackend>(
     y_area: i32,
     plot_h: i32,
 ) -> Res<(), DB> {
-    let xr = fig.time.range();
+    let xr = fig.x.range();
     let yr = panel.y_range();
     let mut chart = ChartBuilder::on(area)
         .margin_right(RIGHT_PAD)
         .y_label_area_size(y_area)
-        .x_label_area_size(if last { X_AREA } else { 0 })
+        .x_label_area_size(if last { x_area(fig) } else { 0 })
         .build_cartesian_2d(
             DayAxis {
                 range: xr.clone(),
@@ -700,9 +745,7 @@ fn draw_panel<DB: DrawingBackend>(
             },
             yr.clone(),
         )?;
-    let time = fig.time;
-    let date_label = ticks.label;
-    let xfmt = move |x: &f64| time.label(*x, date_label);
+    let xfmt = |x: &f64| fig.x.label(*x, ticks);
     let format = panel.format;
     let yfmt = move |y: &f64| format.tick(*y);
     {
@@ -716,12 +759,15 @@ fn draw_panel<DB: DrawingBackend>(
             .light_line_style(BLACK.mix(0.05))
             .axis_style(BLACK.mix(0.55))
             .set_all_tick_mark_size(5);
-        if panel.categorical || !panel.has_values() {
+        if panel.categorical || (!panel.has_values() && panel.y_fixed.is_none()) {
             // Nothing to read off a value axis (a flat zero says so in the panel's note).
             mesh.disable_y_mesh().y_labels(0);
         }
         if !panel.categorical && !panel.y_desc.is_empty() {
             mesh.y_desc(panel.y_desc.as_str());
+        }
+        if let Some(desc) = fig.x.desc().filter(|_| last) {
+            mesh.x_desc(desc);
         }
         mesh.draw()?;
     }
@@ -740,7 +786,7 @@ fn draw_panel<DB: DrawingBackend>(
     let rank = |l: &Layer| match l {
         Layer::Band { .. } => 0,
         Layer::Blocks(_) => 1,
-        Layer::Area { .. } => 2,
+        Layer::Area { .. } | Layer::Bars { .. } => 2,
         Layer::Rug { .. } => 3,
         Layer::Line { .. } => 4,
     };
@@ -791,6 +837,14 @@ fn draw_panel<DB: DrawingBackend>(
                 pts.extend(simplify(&clip(lower), sx, sy).into_iter().rev());
                 if pts.len() >= 3 {
                     pa.draw(&Polygon::new(pts, colour.filled()))?;
+                }
+            }
+            Layer::Bars { bars, colour } => {
+                for &(x0, x1, y) in bars {
+                    let r = [(cx(x0), cy(0.0)), (cx(x1), cy(y))];
+                    pa.draw(&Rectangle::new(r, colour.filled()))?;
+                    // A white edge keeps neighbouring bars apart.
+                    pa.draw(&Rectangle::new(r, ShapeStyle::from(WHITE).stroke_width(1)))?;
                 }
             }
             Layer::Line {

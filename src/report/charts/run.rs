@@ -11,13 +11,13 @@ use crate::report::{human, usd};
 
 pub(super) const INK: RGBColor = RGBColor(0, 0, 0);
 /// Blue of the capacity line.
-const CAPACITY: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+pub(super) const CAPACITY: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 /// Vermillion: shortage and power in use.
-const ALARM: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub(super) const ALARM: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
-const GREY: RGBColor = RGBColor(0x77, 0x77, 0x77);
+pub(super) const GREY: RGBColor = RGBColor(0x77, 0x77, 0x77);
 
 /// Opacity of a pause band in a plot.
 pub(super) const BAND_ALPHA: f64 = 0.14;
@@ -92,14 +92,7 @@ impl<'a> Run<'a> {
 
     /// Points of a series; a single day is drawn one day wide.
     pub fn points(&self, v: &[f64]) -> Vec<(f64, f64)> {
-        let o = self.offset;
-        if v.len() == 1 {
-            return vec![(o, v[0]), (o + 1.0, v[0])];
-        }
-        v.iter()
-            .enumerate()
-            .map(|(i, y)| (o + i as f64, *y))
-            .collect()
+        day_points(self.offset, v)
     }
 
     /// x of a date.
@@ -161,7 +154,19 @@ impl<'a> Run<'a> {
     }
 }
 
-fn any_nonzero(v: &[f64]) -> bool {
+/// Points of a daily series whose first day is at x = `offset`; a single day is drawn one
+/// day wide.
+pub(super) fn day_points(offset: f64, v: &[f64]) -> Vec<(f64, f64)> {
+    if v.len() == 1 {
+        return vec![(offset, v[0]), (offset + 1.0, v[0])];
+    }
+    v.iter()
+        .enumerate()
+        .map(|(i, y)| (offset + i as f64, *y))
+        .collect()
+}
+
+pub(super) fn any_nonzero(v: &[f64]) -> bool {
     v.iter().any(|x| *x != 0.0)
 }
 
@@ -194,7 +199,7 @@ fn running_sum(v: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn plural(n: i64, one: &str) -> String {
+pub(super) fn plural(n: i64, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
@@ -360,7 +365,7 @@ fn capacity_demand(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", s.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip,
         rows: vec![Row {
             weight: 1.0,
@@ -532,7 +537,7 @@ fn supply(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Accelerator supply — {}", run.d.summary.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
             Row {
@@ -618,7 +623,7 @@ fn fleet(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Fleet and power — {}", s.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
             Row {
@@ -720,7 +725,7 @@ fn market(run: &Run) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Market: backlog, lead time and price — {}", s.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip: Vec::new(),
         rows,
     };
@@ -814,7 +819,7 @@ fn users(run: &Run) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Users and sign-ups — {}", s.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip: Vec::new(),
         rows,
     };
@@ -868,7 +873,7 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Money — {}", s.scenario),
-        time: run.time(),
+        x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
             Row {

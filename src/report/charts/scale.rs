@@ -1,9 +1,12 @@
-//! Scales and formats: the time axis (dates), number formats of value axes, the palette.
+//! Scales and formats: the x axis (dates, or values for a histogram), number formats of value
+//! axes, the palette.
 
 use std::ops::Range;
 
 use chrono::{Datelike, Days, NaiveDate};
 use plotters::style::RGBColor;
+
+use crate::report::compact;
 
 /// Okabe-Ito, the colour-blind-safe palette, in the order entities (products, segments,
 /// scenarios) take it by their index. Yellow is last: it is hard to see as a thin line.
@@ -42,7 +45,20 @@ pub(super) enum DateLabel {
     Day,
 }
 
-/// Tick positions of the time axis [days since the first date].
+/// How the labels of the x axis read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum TickLabel {
+    /// Dates.
+    Date(DateLabel),
+    /// Values `step` apart, in a format.
+    Value {
+        format: NumFormat,
+        step: f64,
+        top: f64,
+    },
+}
+
+/// Tick positions of the x axis [days since the first date, or values].
 #[derive(Debug, Clone)]
 pub(super) struct Ticks {
     /// Labelled ticks, with a grid line.
@@ -50,7 +66,108 @@ pub(super) struct Ticks {
     /// Light grid lines.
     pub minor: Vec<f64>,
     /// How the labels read.
-    pub label: DateLabel,
+    pub label: TickLabel,
+}
+
+/// The x axis of a figure: time (most charts) or values (histograms).
+#[derive(Debug, Clone)]
+pub(super) enum XAxis {
+    Time(TimeAxis),
+    Value(ValueAxis),
+}
+
+impl From<TimeAxis> for XAxis {
+    fn from(t: TimeAxis) -> Self {
+        XAxis::Time(t)
+    }
+}
+
+impl XAxis {
+    /// The x range.
+    pub fn range(&self) -> Range<f64> {
+        match self {
+            XAxis::Time(t) => t.range(),
+            XAxis::Value(v) => v.range.clone(),
+        }
+    }
+
+    /// Ticks for a plot `width_px` wide.
+    pub fn ticks(&self, width_px: i32) -> Ticks {
+        match self {
+            XAxis::Time(t) => t.ticks(width_px),
+            XAxis::Value(v) => v.ticks(width_px),
+        }
+    }
+
+    /// The label of a tick at `x`.
+    pub fn label(&self, x: f64, ticks: &Ticks) -> String {
+        match (self, ticks.label) {
+            (XAxis::Time(t), TickLabel::Date(style)) => t.label(x, style),
+            (_, TickLabel::Value { format, step, top }) => format.tick_step(x, step, top),
+            (XAxis::Value(v), TickLabel::Date(_)) => v.format.tick(x),
+        }
+    }
+
+    /// What the axis shows, with its unit, written under it (value axes only: dates need no
+    /// words).
+    pub fn desc(&self) -> Option<&str> {
+        match self {
+            XAxis::Time(_) => None,
+            XAxis::Value(v) => Some(&v.desc),
+        }
+    }
+}
+
+/// A value axis along x.
+#[derive(Debug, Clone)]
+pub(super) struct ValueAxis {
+    pub range: Range<f64>,
+    pub format: NumFormat,
+    /// What is measured, with its unit: `paused segment-days`.
+    pub desc: String,
+    /// Smallest step between labelled ticks (1 for whole numbers).
+    pub min_step: f64,
+    /// Ticks to label instead of round numbers, `step` apart (for the decimals they need).
+    pub fixed: Option<(Vec<f64>, f64)>,
+}
+
+/// Width a value label needs, room around it included [px].
+const VALUE_PX: i32 = 120;
+
+impl ValueAxis {
+    /// Ticks at multiples of 1, 2 or 5 × 10^k, as many as fit.
+    fn ticks(&self, width_px: i32) -> Ticks {
+        let (lo, hi) = (self.range.start, self.range.end);
+        let label = |step: f64| TickLabel::Value {
+            format: self.format,
+            step,
+            top: lo.abs().max(hi.abs()),
+        };
+        if let Some((major, step)) = &self.fixed {
+            return Ticks {
+                major: major.clone(),
+                minor: Vec::new(),
+                label: label(*step),
+            };
+        }
+        let max_labels = (width_px / VALUE_PX).max(2) as f64;
+        let raw = ((hi - lo) / max_labels).max(f64::MIN_POSITIVE);
+        let mag = 10f64.powi(raw.log10().floor() as i32);
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * mag)
+            .max(self.min_step);
+        let major: Vec<f64> = ((lo / step).ceil() as i64..=(hi / step).floor() as i64)
+            .map(|k| k as f64 * step)
+            .collect();
+        Ticks {
+            major,
+            minor: Vec::new(),
+            label: label(step),
+        }
+    }
 }
 
 /// The shared time axis: x is days since `base`, one point per day.
@@ -134,7 +251,7 @@ impl TimeAxis {
                 return Ticks {
                     major,
                     minor,
-                    label,
+                    label: TickLabel::Date(label),
                 };
             }
         }
@@ -157,7 +274,7 @@ impl TimeAxis {
         Ticks {
             major,
             minor,
-            label: DateLabel::Day,
+            label: TickLabel::Date(DateLabel::Day),
         }
     }
 
@@ -204,6 +321,8 @@ pub(super) enum NumFormat {
     Count,
     /// $1.25B
     Usd,
+    /// 25% (values already in percent)
+    Percent,
 }
 
 impl NumFormat {
@@ -213,34 +332,27 @@ impl NumFormat {
             NumFormat::Count => compact(v),
             NumFormat::Usd if v < 0.0 => format!("-${}", compact(-v)),
             NumFormat::Usd => format!("${}", compact(v)),
+            NumFormat::Percent => format!("{}%", compact(v)),
         }
     }
-}
 
-/// A number for a tick: like [`crate::report::human`], with as many decimals as ticks need
-/// (1.25M, 250k, 0.005) and no trailing zeros.
-pub(super) fn compact(v: f64) -> String {
-    if !v.is_finite() {
-        return "0".into();
+    /// A tick of an axis whose ticks are `step` apart and reach `top` in magnitude: every
+    /// tick scaled alike (by the suffix of `top`), with as many decimals as the step needs,
+    /// so that close ticks (2.354B, 2.355B) read apart.
+    pub fn tick_step(self, v: f64, step: f64, top: f64) -> String {
+        let (t, suffix) = crate::report::scaled(top);
+        let unit = if t != 0.0 { top / t } else { 1.0 };
+        let decimals = (-(step / unit).log10() - 1e-9).ceil().clamp(0.0, 8.0) as usize;
+        let x = v / unit;
+        let x = if x.abs() < step / unit / 2.0 { 0.0 } else { x };
+        let body = format!("{:.decimals$}{suffix}", x.abs());
+        match (self, x < 0.0) {
+            (NumFormat::Usd, true) => format!("-${body}"),
+            (NumFormat::Usd, false) => format!("${body}"),
+            (NumFormat::Percent, neg) => format!("{}{body}%", if neg { "-" } else { "" }),
+            (NumFormat::Count, neg) => format!("{}{body}", if neg { "-" } else { "" }),
+        }
     }
-    let (x, suffix) = crate::report::scaled(v);
-    format!("{}{suffix}", plain(x))
-}
-
-/// Four significant digits at most, trailing zeros dropped.
-fn plain(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (3 - mag).clamp(0, 8) as usize;
-    let s = format!("{x:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" { "0".into() } else { s }
 }
 
 #[cfg(test)]
@@ -257,6 +369,43 @@ mod tests {
         assert_eq!(compact(0.30000000000000004), "0.3");
         assert_eq!(compact(150.0), "150");
         assert_eq!(NumFormat::Usd.tick(4.5e9), "$4.5B");
+        assert_eq!(NumFormat::Percent.tick(40.0), "40%");
+    }
+
+    #[test]
+    fn close_value_ticks_get_the_decimals_that_tell_them_apart() {
+        // Ticks 1M apart near 2.36B: three decimals of billions.
+        assert_eq!(NumFormat::Usd.tick_step(2.354e9, 1e6, 2.37e9), "$2.354B");
+        // 500k apart: four decimals.
+        assert_eq!(NumFormat::Usd.tick_step(2.3545e9, 5e5, 2.37e9), "$2.3545B");
+        // Whole days.
+        assert_eq!(NumFormat::Count.tick_step(442.0, 1.0, 445.0), "442");
+        // A tick at zero reads 0, not -0.
+        assert_eq!(NumFormat::Count.tick_step(-1e-12, 0.5, 3.0), "0.0");
+    }
+
+    #[test]
+    fn value_ticks_are_round_numbers_within_the_range() {
+        let axis = ValueAxis {
+            range: 441.5..444.5,
+            format: NumFormat::Count,
+            desc: String::new(),
+            min_step: 1.0,
+            fixed: None,
+        };
+        // 1100 px / 120 px = 9 labels at most over 3 days: steps of 0.5 would do, but whole
+        // numbers need a step of at least 1.
+        let t = axis.ticks(1100);
+        assert_eq!(t.major, vec![442.0, 443.0, 444.0]);
+        let axis = ValueAxis {
+            range: 0.0..2.4e9,
+            format: NumFormat::Usd,
+            desc: String::new(),
+            min_step: 0.0,
+            fixed: None,
+        };
+        // 2.4B / 9 = 267M a label at most: steps of 500M.
+        assert_eq!(axis.ticks(1100).major.len(), 5);
     }
 
     #[test]
@@ -269,8 +418,8 @@ mod tests {
         // 1100 px / 115 px = 9 labels at most: every 6 months gives Jan and Jul of
         // 2023, 2024, 2025 = 6 ticks (every 3 months would give 12).
         assert_eq!(ticks.major.len(), 6);
-        assert_eq!(ticks.label, DateLabel::Month);
-        assert_eq!(t.label(ticks.major[1], ticks.label), "Jul 2023");
+        assert_eq!(ticks.label, TickLabel::Date(DateLabel::Month));
+        assert_eq!(t.label(ticks.major[1], DateLabel::Month), "Jul 2023");
     }
 
     #[test]
@@ -281,7 +430,7 @@ mod tests {
         };
         // 282 px / 70 px = 4 year labels at most: 2023, 2024, 2025.
         let ticks = t.ticks(282);
-        assert_eq!(ticks.label, DateLabel::Year);
+        assert_eq!(ticks.label, TickLabel::Date(DateLabel::Year));
         assert_eq!(ticks.major.len(), 3);
         assert!(ticks.minor.len() <= 282 / 8);
     }
@@ -293,7 +442,7 @@ mod tests {
             len: 1,
         };
         let ticks = t.ticks(1100);
-        assert_eq!(ticks.label, DateLabel::Day);
+        assert_eq!(ticks.label, TickLabel::Date(DateLabel::Day));
         assert_eq!(ticks.major, vec![0.0, 1.0]);
     }
 }

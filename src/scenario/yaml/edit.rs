@@ -12,6 +12,8 @@ use super::syntax::{MAX_DEPTH, parse};
 /// - A non-empty sequence whose items are all mappings with a string `name` merges into a
 ///   `base` sequence by name: items with a matching name merge recursively, new names are
 ///   appended in order. So a what-if can change one product's field without repeating the list.
+/// - A timeline map or a distribution (`{normal: {...}}`) in `over` is one value: it replaces
+///   the `base` value whole.
 /// - Anything else (scalars, other sequences, an empty sequence, a type change, null) replaces
 ///   the `base` value wholesale.
 ///
@@ -23,7 +25,9 @@ pub fn merge(base: Node, over: Node) -> Node {
         loc: base_loc,
     } = base;
     match (base_value, over.value) {
-        (Value::Map(entries), Value::Map(over_entries)) if !is_timeline(&over_entries) => {
+        (Value::Map(entries), Value::Map(over_entries))
+            if !is_timeline(&over_entries) && !is_distribution(&over_entries) =>
+        {
             Node::new(Value::Map(merge_maps(entries, over_entries)), base_loc)
         }
         (Value::Seq(items), Value::Seq(over_items)) if is_named_list(&over_items) => {
@@ -41,6 +45,12 @@ fn is_timeline(entries: &[(Key, Node)]) -> bool {
             || k.name == "points"
             || k.name == "interpolation"
     })
+}
+
+/// A distribution (`{normal: {mean: 1, sd: 0.1}}`) is one value too: an override replaces it
+/// whole, so a child's `{uniform: ...}` does not merge with its base's `{normal: ...}`.
+fn is_distribution(entries: &[(Key, Node)]) -> bool {
+    matches!(entries, [(k, _)] if crate::scenario::dist::FAMILIES.contains(&k.name.as_str()))
 }
 
 fn is_named_list(items: &[Node]) -> bool {
