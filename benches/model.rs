@@ -399,6 +399,28 @@ fn montecarlo(c: &mut Criterion) {
     group.finish();
 }
 
+/// `Loaded::replication`: drawing a replication's distributions and checking and resolving
+/// the scenario again, on the default scenario with two distributions (a cost paid once per
+/// replication, before its run).
+fn replication_scenario(c: &mut Criterion) {
+    let sets = [
+        "products.H100.packaging_yield={pert: {min: 0.8, mode: 0.9, max: 0.95}}".to_string(),
+        "supply.hbm.stacks_per_month.points.2023-12={triangular: {min: 1.5e6, mode: 2.0e6, max: 2.4e6}}"
+            .to_string(),
+    ];
+    let loaded = capsim::scenario::load(capsim::scenario::Source::BuiltIn, &sets)
+        .expect("the default scenario with two distributions loads");
+    let mut group = c.benchmark_group("scenario");
+    let mut rep = 0u64;
+    group.bench_function("replication", |b| {
+        b.iter(|| {
+            rep += 1;
+            black_box(loaded.replication(1, rep).map(|s| s.days))
+        })
+    });
+    group.finish();
+}
+
 /// One growth group: runs of synthetic scenarios with one dimension of [`BASE`] varied.
 fn growth_group(c: &mut Criterion, dim: &str, sizes: &[u64], make: impl Fn(u64) -> Size) {
     let mut samples = Samples::new();
@@ -453,6 +475,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = default_run, largest_run, growth, replications, montecarlo
+    targets = default_run, largest_run, growth, replications, montecarlo, replication_scenario
 }
 criterion_main!(benches);
