@@ -871,7 +871,7 @@ fn compare(
         files.push((format!("charts/{}.png", c.name), c.png));
         files.push((format!("charts/{}.svg", c.name), c.svg));
     }
-    let mut md = report::markdown::compare_md(&runs, &refs);
+    let mut md = report::markdown::compare_md(&runs, &refs, reps);
     let paired: Vec<reps::PairedDoc> = outcomes
         .iter()
         .zip(&folders)

@@ -361,15 +361,26 @@ pub fn report_md(
 }
 
 /// `compare.md`: the runs' summaries side by side, each with its difference from the first.
-pub fn compare_md(runs: &[ChartData], charts: &[ChartRef]) -> String {
+///
+/// With `reps`, each run is the representative replication of a Monte Carlo run of that
+/// many replications (the paired differences follow, written by the caller).
+pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) -> String {
     let mut out = String::new();
     let names: Vec<&str> = runs.iter().map(|r| r.summary.scenario.as_str()).collect();
     let _ = writeln!(out, "# Comparison: {}\n", names.join(" vs "));
     if let Some(first) = runs.first() {
+        let columns = match reps {
+            None => "Each column is one run with its own seed as given".to_string(),
+            Some(n) => format!(
+                "Each column is the replication nearest the median of {n} replications of \
+                 that scenario (one seed for all); the paired differences over every \
+                 replication are at the end"
+            ),
+        };
         let _ = writeln!(
             out,
-            "Differences are against the first scenario, `{}`. Each column is one run with its \
-             own seed as given; see `docs/outputs.md` for definitions.\n",
+            "Differences are against the first scenario, `{}`. {columns}; see \
+             `docs/outputs.md` for definitions.\n",
             first.summary.scenario
         );
     }
