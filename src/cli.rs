@@ -109,6 +109,9 @@ pub struct WhatIfArgs {
     /// With --reps: take this percentile (0-100) of the metric instead of its mean.
     #[arg(long, value_name = "P", value_parser = parse_percentile, requires = "reps")]
     pub percentile: Option<f64>,
+    /// Skip the charts (the CSV and manifest.json only).
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 impl WhatIfArgs {
@@ -120,6 +123,7 @@ impl WhatIfArgs {
             seed: self.seed,
             reps: self.reps,
             percentile: self.percentile,
+            charts: !self.no_charts,
         }
     }
 }
@@ -333,8 +337,9 @@ PATH is a field as for --set (list items by name). `PATH=V1,V2,...` or `PATH=LO.
 sets the field to each value (a timeline becomes constant); `PATH+=...` adds each value to
 it (to every point of a timeline). Every combination is run, with one seed for all (common
 random numbers). Writes sweep.csv (one row per point: the values, then every summary
-metric, with percentiles under --reps) and manifest.json to output/sweep-<scenario>/ unless
---out. See docs/whatif.md.")]
+metric, with percentiles under --reps), charts/sweep_<metric>.png|svg (and, with two --vary,
+charts/sweep_<metric>_heatmap.png|svg) unless --no-charts, and manifest.json to
+output/sweep-<scenario>/ unless --out. See docs/whatif.md.")]
     Sweep {
         #[command(flatten)]
         common: WhatIfArgs,
@@ -356,8 +361,9 @@ metric, with percentiles under --reps) and manifest.json to output/sweep-<scenar
 
 Each numeric input (every number, and every timeline as a whole) is lowered and raised by
 delta, one at a time, and the metric measured; inputs whose change does not load (a share
-above 1, say) are listed with the reason. Writes sensitivity.csv (ranked by swing) and
-manifest.json to output/sensitivity-<scenario>/ unless --out. See docs/whatif.md.")]
+above 1, say) are listed with the reason. Writes sensitivity.csv (ranked by swing), the
+tornado chart charts/tornado_<metric>.png|svg unless --no-charts, and manifest.json to
+output/sensitivity-<scenario>/ unless --out. See docs/whatif.md.")]
     Sensitivity {
         #[command(flatten)]
         common: WhatIfArgs,
@@ -377,7 +383,7 @@ manifest.json to output/sensitivity-<scenario>/ unless --out. See docs/whatif.md
     #[command(after_help = "Examples:
   capsim solve scenarios/baseline.yaml \\
       --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+' --range 0..40000 \\
-      --target 'pause_days <= 0'
+      --target 'pause_days <= 300'
   capsim solve my.yaml --vary sites.dc1.power_mw --range 50..500 --target 'stranded_end <= 0'
   capsim solve my.yaml --vary products.H100.packaging_yield --range 0.5..1 \\
       --target 'pause_days <= 30' --reps 200 --percentile 90
@@ -386,7 +392,9 @@ A PATH ending in `+` adds the value to the field (to every point of a timeline) 
 setting it. Nine evenly spaced values are run first; then bisection between the last that
 fails and the first that meets the target, to --tolerance. If the metric is not monotone
 over the values tried, the answer is flagged. Prints the answer and the runs it took; writes
-solve.csv (every trial) and manifest.json to output/solve-<scenario>/ unless --out.")]
+solve.csv (every trial), charts/solve_<metric>.png|svg (the trials, the target, the answer)
+unless --no-charts, and manifest.json to output/solve-<scenario>/ unless --out. See
+docs/whatif.md.")]
     Solve {
         #[command(flatten)]
         common: WhatIfArgs,

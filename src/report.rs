@@ -2,7 +2,9 @@
 //!
 //! - [`data`]: a run's output files parsed back, what charts are drawn from;
 //! - [`charts`]: the charts, as PNG and SVG bytes;
-//! - [`markdown`]: `report.md` and `compare.md`.
+//! - [`markdown`]: `report.md` and `compare.md`;
+//! - [`montecarlo`]: `bands.csv`, `replications.csv`;
+//! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
 //!
 //! Writers. Each serialises to bytes; [`write_outputs`] is the one place that touches
 //! the file system, and it replaces the output folder whole or not at all.
@@ -11,6 +13,7 @@ pub mod charts;
 pub mod data;
 pub mod markdown;
 pub mod montecarlo;
+pub mod whatif;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -30,6 +30,8 @@ pub struct Common {
     pub reps: u64,
     /// The statistic of a metric under replications: a percentile (0–100), or the mean.
     pub percentile: Option<f64>,
+    /// Draw the charts (`charts/*.png|svg`) from the CSV written.
+    pub charts: bool,
 }
 
 /// The scenario as the user gave it, and what every point is built from.
@@ -201,6 +203,44 @@ fn num(v: f64) -> String {
     ryu::Buffer::new().format(v).to_string()
 }
 
+/// The charts of a command's CSV (drawn from its bytes, as `manifest.json` will record the
+/// command), appended to `files`; nothing with `--no-charts`.
+fn add_charts(
+    c: &Common,
+    b: &Base,
+    files: &mut Vec<(String, Vec<u8>)>,
+    arguments: &Value,
+    draw: report::whatif::DrawFn,
+) -> Result<(), Failure> {
+    if !c.charts {
+        return Ok(());
+    }
+    let ctx = report::whatif::Context {
+        scenario: &b.loaded.scenario.name,
+        replications: c.reps,
+        arguments,
+    };
+    let drawn = draw(&files[0].1, &ctx).map_err(|e| Failure::io(e.to_string()))?;
+    files.extend(drawn);
+    Ok(())
+}
+
+/// `DIR/ (sweep.csv, charts/sweep_pause_days.png|svg, manifest.json)`: the files written.
+fn outputs(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for (n, _) in files {
+        match n.strip_suffix(".svg") {
+            Some(stem) if names.last().map(String::as_str) == Some(&format!("{stem}.png")) => {
+                if let Some(last) = names.last_mut() {
+                    last.push_str("|svg");
+                }
+            }
+            _ => names.push(n.clone()),
+        }
+    }
+    format!("{}/ ({})", dir.display(), names.join(", "))
+}
+
 fn out_dir(c: &Common, kind: &str, b: &Base) -> PathBuf {
     c.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{kind}-{}", b.loaded.scenario.name))
@@ -321,7 +361,9 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
             "path": v.path, "op": if v.op == whatif::Op::Add { "add" } else { "set" }, "values": v.values
         })).collect::<Vec<_>>(),
         "metric": metric,
+        "percentile": c.percentile,
     });
+    add_charts(c, &b, &mut files, &args, report::whatif::sweep_charts)?;
     files.push((
         "manifest.json".into(),
         manifest(c, &b, "sweep", args, &files)?,
@@ -356,7 +398,8 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
     let labels: Vec<String> = varies.iter().map(Vary::label).collect();
     let _ = writeln!(text, "  {} | {metric}", labels.join(" | "));
     for (p, v) in grid.iter().zip(&values).take(40) {
-        let xs: Vec<String> = p.iter().map(|x| report::human(*x)).collect();
+        // Four significant digits: `human` would print 1.5 as 2.
+        let xs: Vec<String> = p.iter().map(|x| report::compact(*x)).collect();
         let _ = writeln!(text, "  {} | {}", xs.join(" | "), report::human(*v));
     }
     if grid.len() > 40 {
@@ -364,8 +407,8 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
     }
     let _ = writeln!(
         text,
-        "outputs: {}/ (sweep.csv, manifest.json)\nran {} points in {:.2} s",
-        dir.display(),
+        "outputs: {}\nran {} points in {:.2} s",
+        outputs(&dir, &files),
         grid.len(),
         started.elapsed().as_secs_f64()
     );
@@ -544,7 +587,10 @@ pub fn sensitivity(
         "sensitivity.csv".to_string(),
         csv_bytes(&header, &rows, "sensitivity.csv")?,
     )];
-    let args = serde_json::json!({"metric": metric, "delta": delta, "params": params});
+    let args = serde_json::json!({
+        "metric": metric, "delta": delta, "params": params, "percentile": c.percentile,
+    });
+    add_charts(c, &b, &mut files, &args, report::whatif::sensitivity_charts)?;
     files.push((
         "manifest.json".into(),
         manifest(c, &b, "sensitivity", args, &files)?,
@@ -588,10 +634,10 @@ pub fn sensitivity(
     }
     let _ = writeln!(
         text,
-        "{varied} of {} inputs varied ({} runs); the rest are listed with the reason in sensitivity.csv\noutputs: {}/ (sensitivity.csv, manifest.json)\nin {:.2} s",
+        "{varied} of {} inputs varied ({} runs); the rest are listed with the reason in sensitivity.csv\noutputs: {}\nin {:.2} s",
         inputs.len(),
         (ok_loaded.len() + 1) as u64 * c.reps,
-        dir.display(),
+        outputs(&dir, &files),
         started.elapsed().as_secs_f64()
     );
     ui.say(&text)
@@ -694,6 +740,7 @@ pub fn solve(
         "range": [range.0, range.1], "target": target_text, "largest": largest,
         "percentile": c.percentile, "answer": solution.answer, "note": solution.note,
     });
+    add_charts(c, &b, &mut files, &args, report::whatif::solve_charts)?;
     files.push((
         "manifest.json".into(),
         manifest(c, &b, "solve", args, &files)?,
@@ -737,10 +784,10 @@ pub fn solve(
     let _ = writeln!(text, "  {}", solution.note);
     let _ = writeln!(
         text,
-        "  {} values tried, {runs} runs, in {:.2} s; every trial is in solve.csv\noutputs: {}/",
+        "  {} values tried, {runs} runs, in {:.2} s; every trial is in solve.csv\noutputs: {}",
         solution.trials.len(),
         started.elapsed().as_secs_f64(),
-        dir.display()
+        outputs(&dir, &files)
     );
     ui.say(&text)
 }

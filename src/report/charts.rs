@@ -26,20 +26,27 @@
 //! | `hist_lost_revenue` | Monte Carlo: histogram of revenue lost, median and P5/P95 marked |
 //! | `compare_capacity_demand` | demand and capacity of several runs overlaid, each run's pauses |
 //! | `compare_users` | users of each segment in several runs overlaid |
+//!
+//! The charts of `capsim sweep`, `sensitivity` and `solve` (numbers against numbers, a
+//! heatmap, a tornado) are drawn by `whatif.rs` in the same size, fonts and palette; see
+//! [`super::whatif`].
 
 mod compare;
 mod figure;
 mod montecarlo;
 mod run;
 mod scale;
+mod whatif;
 
 use std::sync::OnceLock;
 
-use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::{FontStyle, register_font};
 
 use super::ReportError;
 use super::data::{ChartData, McData};
+use super::whatif::{Sensitivity, Solve, Sweep};
 use figure::Figure;
 
 /// Width charts are drawn at [pixels].
@@ -107,6 +114,60 @@ fn draw(figures: Vec<(&'static str, Figure, String)>) -> Result<Vec<Chart>, Repo
         .collect()
 }
 
+/// The charts of a sweep: `sweep_<metric>`, and `sweep_<metric>_heatmap` for two inputs.
+/// Returns `(charts/<stem>.png or .svg, bytes)`.
+pub fn draw_sweep(s: &Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    fonts()?;
+    let mut out = Vec::new();
+    for (stem, chart) in whatif::sweep(s) {
+        out.extend(files(&stem, &chart)?);
+    }
+    Ok(out)
+}
+
+/// The tornado chart of a sensitivity analysis: `tornado_<metric>`.
+pub fn draw_tornado(s: &Sensitivity) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    fonts()?;
+    let (stem, chart) = whatif::tornado(s);
+    files(&stem, &chart)
+}
+
+/// The chart of a solve's trials: `solve_<metric>`.
+pub fn draw_solve(s: &Solve) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    fonts()?;
+    let (stem, chart) = whatif::solve(s);
+    files(&stem, &chart)
+}
+
+/// `charts/<stem>.png` and `charts/<stem>.svg` of a drawing.
+fn files<D: Drawing>(stem: &str, d: &D) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let fail = |message: String| ReportError::Serialise {
+        what: "chart",
+        message: format!("{stem}: {message}"),
+    };
+    Ok(vec![
+        (format!("charts/{stem}.png"), png(d).map_err(fail)?),
+        (format!("charts/{stem}.svg"), svg(d).map_err(fail)?),
+    ])
+}
+
+/// What the two backends draw: a run's [`Figure`], or a what-if chart.
+trait Drawing {
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+impl Drawing for Figure {
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        figure::render(self, root).map_err(|e| e.to_string())
+    }
+}
+
+impl Drawing for whatif::Chart {
+    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        whatif::render(self, root).map_err(|e| e.to_string())
+    }
+}
+
 fn finish(name: &'static str, fig: &Figure, caption: String) -> Result<Chart, ReportError> {
     let fail = |message: String| ReportError::Serialise {
         what: "chart",
@@ -121,14 +182,14 @@ fn finish(name: &'static str, fig: &Figure, caption: String) -> Result<Chart, Re
     })
 }
 
-fn draw_on<DB: DrawingBackend>(fig: &Figure, backend: DB) -> Result<(), String> {
+fn draw_on<D: Drawing, DB: DrawingBackend>(fig: &D, backend: DB) -> Result<(), String> {
     let root = backend.into_drawing_area();
-    figure::render(fig, &root).map_err(|e| e.to_string())?;
+    fig.render(&root)?;
     root.present().map_err(|e| e.to_string())
 }
 
 /// Draws into an RGB buffer and encodes it; the same figure gives the same bytes.
-fn png(fig: &Figure) -> Result<Vec<u8>, String> {
+fn png<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
     let mut pixels = vec![255u8; WIDTH as usize * HEIGHT as usize * 3];
     draw_on(
         fig,
@@ -149,7 +210,7 @@ fn png(fig: &Figure) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn svg(fig: &Figure) -> Result<Vec<u8>, String> {
+fn svg<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
     let mut text = String::new();
     draw_on(fig, SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)))?;
     Ok(text.into_bytes())

@@ -271,3 +271,265 @@ fn bad_what_if_arguments_are_refused_with_the_reason() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// The files of an output folder, as `(relative name, bytes)`, charts included.
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = capsim::report::read_output_dir(dir).expect("folder reads");
+    for e in std::fs::read_dir(dir.join("charts")).expect("charts/") {
+        let e = e.unwrap();
+        let name = format!("charts/{}", e.file_name().to_string_lossy());
+        files.push((name, std::fs::read(e.path()).unwrap()));
+    }
+    files.sort();
+    files
+}
+
+/// Asserts that `charts/<stem>.png` is a 1600x900 PNG and `.svg` an SVG holding `texts`.
+fn assert_chart(dir: &Path, stem: &str, texts: &[&str]) {
+    use capsim::report::charts::{HEIGHT, WIDTH};
+    let png = std::fs::read(dir.join(format!("charts/{stem}.png")))
+        .unwrap_or_else(|e| panic!("{stem}.png: {e}"));
+    let reader = png::Decoder::new(std::io::Cursor::new(&png))
+        .read_info()
+        .unwrap_or_else(|e| panic!("{stem}.png does not decode: {e}"));
+    assert_eq!(
+        (reader.info().width, reader.info().height),
+        (WIDTH, HEIGHT),
+        "{stem}"
+    );
+    let svg = std::fs::read_to_string(dir.join(format!("charts/{stem}.svg"))).unwrap();
+    assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    for t in texts {
+        assert!(svg.contains(t), "{stem}.svg lacks {t:?}");
+    }
+    assert!(!svg.contains("NaN"), "{stem}.svg has NaN");
+}
+
+/// Asserts that the charts are listed in `files` of --json and manifest.json, and that
+/// drawing them again from the folder's CSV and manifest.json gives the same bytes.
+fn assert_listed_and_redrawn(doc: &serde_json::Value, dir: &Path, stems: &[&str]) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    for stem in stems {
+        for ext in ["png", "svg"] {
+            let name = format!("charts/{stem}.{ext}");
+            for (what, files) in [("--json", &doc["files"]), ("manifest", &manifest["files"])] {
+                let listed = files.as_array().unwrap().iter().any(|f| f == &name);
+                assert!(listed, "{name} not in the {what} files: {files}");
+            }
+        }
+    }
+    let files = folder(dir);
+    let redrawn = capsim::report::whatif::redraw(&files).expect("redraws");
+    assert_eq!(redrawn.len(), stems.len() * 2);
+    for (name, bytes) in redrawn {
+        let on_disk = files.iter().find(|(n, _)| *n == name).expect("written");
+        assert!(on_disk.1 == bytes, "{name} differs when drawn again");
+    }
+}
+
+/// Issue 8: the charts of sweep (one and two inputs), sensitivity and solve.
+#[test]
+fn what_if_charts_are_drawn_from_the_csv_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One input: the metric against it.
+    let dir = tmp.path().join("sweep1");
+    let doc = ok(capsim()
+        .arg("sweep")
+        .arg(stranded())
+        .args([
+            "--vary",
+            "sites.S.megawatts=10..30:5",
+            "--metric",
+            "stranded_end",
+        ])
+        .arg("--json")
+        .arg("--out")
+        .arg(&dir));
+    assert_chart(
+        &dir,
+        "sweep_stranded_end",
+        &[
+            "Sweep of stranded_end — solve-hand",
+            "sites.S.megawatts (MW)",
+            "stranded_end (units)",
+            "one run per point",
+        ],
+    );
+    assert!(!dir.join("charts/sweep_stranded_end_heatmap.png").exists());
+    assert_listed_and_redrawn(&doc, &dir, &["sweep_stranded_end"]);
+
+    // Two inputs: a line per value of the second, and the heatmap.
+    let dir = tmp.path().join("sweep2");
+    let doc = ok(capsim()
+        .arg("sweep")
+        .arg(stranded())
+        .args(["--vary", "sites.S.megawatts=10..30:3"])
+        .args(["--vary", "products.P.packaging_yield+=0,0.1"])
+        .args(["--metric", "stranded_end", "--json", "--out"])
+        .arg(&dir));
+    assert_chart(
+        &dir,
+        "sweep_stranded_end",
+        &["P.packaging_yield (added)", "= 0.1"],
+    );
+    // 20 MW, yield 0.5: 7,400 stranded (the sensitivity test's arithmetic): a cell label.
+    assert_chart(
+        &dir,
+        "sweep_stranded_end_heatmap",
+        &[
+            "over two inputs",
+            "sites.S.megawatts (MW)",
+            "added to products.P.packaging_yield",
+            "stranded_end",
+            "7.4k",
+        ],
+    );
+    assert_listed_and_redrawn(
+        &doc,
+        &dir,
+        &["sweep_stranded_end", "sweep_stranded_end_heatmap"],
+    );
+
+    // Sensitivity: the tornado, paths as labels.
+    let dir = tmp.path().join("sens");
+    let doc = ok(capsim()
+        .arg("sensitivity")
+        .arg(stranded())
+        .args(["--set", "sites.S.megawatts=20", "--metric", "stranded_end"])
+        .args([
+            "--params",
+            "sites.S.megawatts,products.P.packaging_yield",
+            "--json",
+            "--out",
+        ])
+        .arg(&dir));
+    assert_chart(
+        &dir,
+        "tornado_stranded_end",
+        &[
+            "Sensitivity of stranded_end",
+            "sites.S.megawatts",
+            "products.P.packaging_yield",
+            "input lowered by 20%",
+            "input raised by 20%",
+            "base 7.4k",
+            "stranded_end (units)",
+        ],
+    );
+    assert_listed_and_redrawn(&doc, &dir, &["tornado_stranded_end"]);
+
+    // Solve: the trials, the target and the answer (23.7 MW, see the first test).
+    let dir = tmp.path().join("solve");
+    let doc = ok(capsim()
+        .arg("solve")
+        .arg(stranded())
+        .args(["--vary", "sites.S.megawatts", "--range", "1..50"])
+        .args(["--target", "stranded_end <= 0", "--json", "--out"])
+        .arg(&dir));
+    assert_chart(
+        &dir,
+        "solve_stranded_end",
+        &[
+            "target: stranded_end",
+            "answer: 23.7",
+            "scan (evenly spaced)",
+            "bisection",
+            "sites.S.megawatts (MW)",
+        ],
+    );
+    assert_listed_and_redrawn(&doc, &dir, &["solve_stranded_end"]);
+}
+
+#[test]
+fn no_charts_writes_none_and_lists_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let doc = ok(capsim()
+        .arg("sweep")
+        .arg(stranded())
+        .args([
+            "--vary",
+            "sites.S.megawatts=10,20",
+            "--no-charts",
+            "--json",
+            "--out",
+        ])
+        .arg(&dir));
+    assert!(!dir.join("charts").exists());
+    assert_eq!(
+        doc["files"],
+        serde_json::json!(["sweep.csv", "manifest.json"])
+    );
+    // The printed outputs line names what was written.
+    let out = capsim()
+        .arg("solve")
+        .arg(stranded())
+        .args(["--vary", "sites.S.megawatts", "--range", "1..50"])
+        .args(["--target", "stranded_end <= 0", "--out"])
+        .arg(tmp.path().join("solve"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(solve.csv, charts/solve_stranded_end.png|svg, manifest.json)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_malformed_csv_is_refused_with_the_row_and_column() {
+    use capsim::report::whatif::{Context, sensitivity_charts, solve_charts, sweep_charts};
+    let args = serde_json::json!({
+        "vary": [{"path": "sites.S.megawatts", "op": "set", "values": [10.0, 20.0]}],
+        "metric": "stranded_end",
+    });
+    let c = Context {
+        scenario: "x",
+        replications: 1,
+        arguments: &args,
+    };
+    let good = b"point,sites.S.megawatts,stranded_end\n0,10,27400\n1,20,7400\n";
+    assert!(sweep_charts(good, &c).is_ok());
+    for (csv, says) in [
+        (
+            &b"point,sites.S.megawatts,stranded_end\n0,10,lots\n"[..],
+            "row 2: `lots` in column `stranded_end` is not a number",
+        ),
+        (
+            b"point,sites.S.megawatts,fleet_end_h100e\n0,10,1\n",
+            "no column `stranded_end`",
+        ),
+        (b"x,y\n1,2\n", "the first column must be `point`"),
+        (b"point,sites.S.megawatts,stranded_end\n0,10\n", "sweep.csv"),
+    ] {
+        let e = sweep_charts(csv, &c).unwrap_err().to_string();
+        assert!(
+            e.contains("cannot read sweep.csv") && e.contains(says),
+            "{e}"
+        );
+    }
+    let args = serde_json::json!({"vary": "a", "target": "m <= 1", "answer": null});
+    let c = Context {
+        scenario: "x",
+        replications: 1,
+        arguments: &args,
+    };
+    let e = solve_charts(b"x,m,met,phase\n1,2,maybe,scan\n", &c)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`maybe` in column `met` is neither true nor false"),
+        "{e}"
+    );
+    let args = serde_json::json!({"metric": "m", "delta": 0.2});
+    let c = Context {
+        scenario: "x",
+        replications: 1,
+        arguments: &args,
+    };
+    let e = sensitivity_charts(b"rank,input\n1,a\n", &c)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("<metric>.low"), "{e}");
+}

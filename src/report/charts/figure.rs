@@ -20,19 +20,19 @@ use super::scale::{NumFormat, Ticks, XAxis, is_light};
 use super::{HEIGHT, WIDTH};
 
 /// Title text size [px].
-const TITLE_PX: f64 = 34.0;
+pub(super) const TITLE_PX: f64 = 34.0;
 /// Panel heading text size [px].
 const HEADING_PX: f64 = 21.0;
 /// Tick label text size [px].
-const TICK_PX: f64 = 18.0;
+pub(super) const TICK_PX: f64 = 18.0;
 /// Axis description text size [px].
-const DESC_PX: f64 = 20.0;
+pub(super) const DESC_PX: f64 = 20.0;
 /// Legend and annotation text size [px].
-const LEGEND_PX: f64 = 19.0;
+pub(super) const LEGEND_PX: f64 = 19.0;
 const STRIP_PX: f64 = 18.0;
 
 /// Height of the title row [px].
-const TITLE_H: i32 = 64;
+pub(super) const TITLE_H: i32 = 64;
 /// Height of a panel heading [px].
 const HEADING_H: i32 = 30;
 /// Height of a row of the annotation strip [px].
@@ -55,14 +55,14 @@ const RIGHT_PAD: i32 = 30;
 const ROW_GAP: i32 = 18;
 const BOTTOM_PAD: i32 = 8;
 /// Width of the legend column [px].
-const LEGEND_W: i32 = 340;
+pub(super) const LEGEND_W: i32 = 340;
 /// Height of a [`Layer::Rug`] [px].
 const RUG_PX: f64 = 9.0;
 /// Height of a legend entry [px].
-const LEGEND_ROW_H: i32 = 28;
+pub(super) const LEGEND_ROW_H: i32 = 28;
 
 const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
-const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub(super) const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
 
 /// How a line is stroked.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -327,18 +327,18 @@ impl Figure {
     }
 }
 
-type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn font(px: f64) -> TextStyle<'static> {
+pub(super) fn font(px: f64) -> TextStyle<'static> {
     TextStyle::from(FontDesc::new(FontFamily::SansSerif, px, FontStyle::Normal)).color(&TEXT)
 }
 
-fn bold(px: f64) -> TextStyle<'static> {
+pub(super) fn bold(px: f64) -> TextStyle<'static> {
     TextStyle::from(FontDesc::new(FontFamily::SansSerif, px, FontStyle::Bold)).color(&TEXT)
 }
 
 /// Shortens `text` with an ellipsis until it fits `max_w` pixels.
-fn fit<DB: DrawingBackend>(
+pub(super) fn fit<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     text: &str,
     style: &TextStyle,
@@ -908,7 +908,7 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_legend_item<DB: DrawingBackend>(
+pub(super) fn draw_legend_item<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     item: &LegendItem,
     x: i32,
