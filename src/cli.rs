@@ -124,8 +124,14 @@ impl WhatIfArgs {
             reps: self.reps,
             percentile: self.percentile,
             charts: !self.no_charts,
+            from: None,
         }
     }
+}
+
+fn parse_from(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::whatif::parse_date(s.trim())
+        .ok_or_else(|| format!("`{s}` is not a date; write YYYY-MM or YYYY-MM-DD"))
 }
 
 fn parse_delta(s: &str) -> Result<f64, String> {
@@ -349,6 +355,10 @@ output/sweep-<scenario>/ unless --out. See docs/whatif.md.")]
         /// The metric printed per point [default: pause_days].
         #[arg(long, value_name = "METRIC", default_value = "pause_days")]
         metric: String,
+        /// Additions (`+=`) apply from this date on only (YYYY-MM or YYYY-MM-DD): a step up on
+        /// that day, the timeline unchanged before it.
+        #[arg(long, value_name = "DATE", value_parser = parse_from)]
+        from: Option<chrono::NaiveDate>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -413,6 +423,9 @@ docs/whatif.md.")]
         /// Stop bisecting once the bracket is this narrow [default: range / 1000; 1 for integers].
         #[arg(long, value_name = "X")]
         tolerance: Option<f64>,
+        /// With a PATH ending in `+`: add from this date on only (YYYY-MM or YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = parse_from)]
+        from: Option<chrono::NaiveDate>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -527,10 +540,15 @@ pub fn main(cli: Cli) -> ExitCode {
             common,
             vary,
             metric,
+            from,
             output,
         } => {
             let ui = with(output);
-            (ui, whatif::sweep(&ui, &common.common(), &vary, &metric))
+            let c = whatif::Common {
+                from,
+                ..common.common()
+            };
+            (ui, whatif::sweep(&ui, &c, &vary, &metric))
         }
         Command::Sensitivity {
             common,
@@ -550,18 +568,15 @@ pub fn main(cli: Cli) -> ExitCode {
             target,
             largest,
             tolerance,
+            from,
             output,
         } => {
             let ui = with(output);
-            let r = whatif::solve(
-                &ui,
-                &common.common(),
-                &vary,
-                range,
-                &target,
-                largest,
-                tolerance,
-            );
+            let c = whatif::Common {
+                from,
+                ..common.common()
+            };
+            let r = whatif::solve(&ui, &c, &vary, range, &target, largest, tolerance);
             (ui, r)
         }
         Command::Completions { shell } => (plain, completions(shell)),

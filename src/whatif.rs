@@ -10,6 +10,7 @@
 
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::scenario::yaml::path_segments;
@@ -237,9 +238,28 @@ fn map_numbers(v: &Value, f: &dyn Fn(f64) -> f64) -> Value {
     }
 }
 
-/// The `--set PATH=VALUE` override that applies `op value` at `path`.
-pub fn override_for(raw: &Value, path: &str, op: Op, value: f64) -> Result<String, String> {
+/// The `--set PATH=VALUE` override that applies `op value` at `path`; with `from`
+/// (`--from DATE`), an addition applies from that date on only.
+pub fn override_for(
+    raw: &Value,
+    path: &str,
+    op: Op,
+    value: f64,
+    from: Option<NaiveDate>,
+) -> Result<String, String> {
     let base = lookup(raw, path)?;
+    if let Some(from) = from {
+        if op == Op::Set {
+            return Err("--from applies to additions (`+=`, or a solve PATH ending in `+`)".into());
+        }
+        let start = raw
+            .get("start")
+            .and_then(Value::as_str)
+            .and_then(parse_date)
+            .ok_or("the scenario has no readable `start`")?;
+        let shifted = shift_from(base, value, from, start).map_err(|m| format!("`{path}`: {m}"))?;
+        return Ok(format!("{path}={shifted}"));
+    }
     match (op, base) {
         (Op::Set, b) if b.is_number() || b.is_null() => {
             Ok(format!("{path}={}", fmt_value(value, is_integer(b))))
@@ -254,6 +274,84 @@ pub fn override_for(raw: &Value, path: &str, op: Op, value: f64) -> Result<Strin
             kind(b)
         )),
     }
+}
+
+/// A timeline date: `YYYY-MM` (the first of the month) or `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok())
+}
+
+/// `base` with `v` added from `from` on: a number becomes a step timeline (its value, then
+/// the sum from `from`); a timeline with `interpolation:` gets `v` added to every point from
+/// `from`, a point at `from` (its old value there plus `v`) and, if linear, a point the day
+/// before holding the old value, so that nothing before `from` changes.
+fn shift_from(base: &Value, v: f64, from: NaiveDate, start: NaiveDate) -> Result<Value, String> {
+    let key = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    if let Some(b) = base.as_f64() {
+        if from <= start {
+            return Ok(Value::from(b + v));
+        }
+        return Ok(serde_json::json!({
+            "interpolation": "step",
+            "points": { key(start): b, key(from): b + v }
+        }));
+    }
+    let (Some(interp), Some(Value::Object(points))) = (
+        base.get("interpolation").and_then(Value::as_str),
+        base.get("points"),
+    ) else {
+        return Err(
+            "to add from a date, write the timeline with `interpolation:` and `points:` \
+             (a plain dated map takes the field's own interpolation, which --from cannot see)"
+                .into(),
+        );
+    };
+    let mut pts: Vec<(NaiveDate, f64)> = Vec::with_capacity(points.len() + 2);
+    for (k, x) in points {
+        let d = parse_date(k).ok_or_else(|| format!("`{k}` is not a date"))?;
+        let x = x
+            .as_f64()
+            .ok_or_else(|| format!("the value at {k} is not a number"))?;
+        pts.push((d, x));
+    }
+    pts.sort_by_key(|p| p.0);
+    let linear = interp == "linear";
+    let old = |d: NaiveDate| -> f64 {
+        match pts.iter().position(|p| p.0 > d) {
+            Some(0) => pts[0].1,
+            None => pts.last().map_or(0.0, |p| p.1),
+            Some(i) => {
+                let (a, b) = (pts[i - 1], pts[i]);
+                if linear {
+                    let span = (b.0 - a.0).num_days() as f64;
+                    let part = (d - a.0).num_days() as f64;
+                    a.1 + (b.1 - a.1) * part / span
+                } else {
+                    a.1
+                }
+            }
+        }
+    };
+    let mut out: Vec<(NaiveDate, f64)> = pts
+        .iter()
+        .map(|&(d, x)| (d, if d >= from { x + v } else { x }))
+        .collect();
+    if !pts.iter().any(|p| p.0 == from) {
+        out.push((from, old(from) + v));
+        let before = from.pred_opt().unwrap_or(from);
+        if linear && pts.first().is_some_and(|p| p.0 < before) && !pts.iter().any(|p| p.0 == before)
+        {
+            out.push((before, old(before)));
+        }
+    }
+    out.sort_by_key(|p| p.0);
+    let points: serde_json::Map<String, Value> = out
+        .into_iter()
+        .map(|(d, x)| (key(d), Value::from(x)))
+        .collect();
+    Ok(serde_json::json!({ "interpolation": interp, "points": points }))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -660,23 +758,72 @@ mod tests {
                         "points": {"2023-01": 7000.0, "2023-06": 8000.0}}}}
         });
         assert_eq!(
-            override_for(&raw, "products.H100.power_w", Op::Set, 800.0).unwrap(),
+            override_for(&raw, "products.H100.power_w", Op::Set, 800.0, None).unwrap(),
             "products.H100.power_w=800.0"
         );
         assert_eq!(
-            override_for(&raw, "products.H100.cycle_time_days", Op::Add, 9.6).unwrap(),
+            override_for(&raw, "products.H100.cycle_time_days", Op::Add, 9.6, None).unwrap(),
             "products.H100.cycle_time_days=100"
         );
-        let s = override_for(&raw, "supply.line.capacity", Op::Add, 1000.0).unwrap();
+        let s = override_for(&raw, "supply.line.capacity", Op::Add, 1000.0, None).unwrap();
         assert!(
             s.contains("\"2023-01\":8000.0") && s.contains("\"2023-06\":9000.0"),
             "{s}"
         );
         assert!(s.contains("\"interpolation\":\"linear\""), "{s}");
-        let e = override_for(&raw, "products.H200.power_w", Op::Set, 1.0).unwrap_err();
+        let e = override_for(&raw, "products.H200.power_w", Op::Set, 1.0, None).unwrap_err();
         assert!(e.contains("has no `H200`"), "{e}");
-        let e = override_for(&raw, "products.H100.name", Op::Set, 1.0).unwrap_err();
+        let e = override_for(&raw, "products.H100.name", Op::Set, 1.0, None).unwrap_err();
         assert!(e.contains("not a number"), "{e}");
+    }
+
+    #[test]
+    fn additions_from_a_date_leave_the_past_alone() {
+        let raw = serde_json::json!({
+            "start": "2023-01",
+            "line": {"interpolation": "linear", "points": {"2023-01": 7000.0, "2023-11": 15000.0}},
+            "step": {"interpolation": "step", "points": {"2023-01": 10.0, "2024-01": 20.0}},
+            "plain": {"2023-01": 1.0},
+            "n": 5.0
+        });
+        let from = parse_date("2023-06");
+        // Linear 7000 on 2023-01-01 to 15000 on 2023-11-01 (304 days): on 2023-05-31 (150
+        // days in) 7000 + 8000 x 150/304; on 2023-06-01 (151 days in) that ramp + 1000.
+        let s = override_for(&raw, "line", Op::Add, 1000.0, from).unwrap();
+        let v: Value = serde_json::from_str(s.split_once('=').unwrap().1).unwrap();
+        let p = &v["points"];
+        assert_eq!(p["2023-01-01"], 7000.0);
+        let may31 = p["2023-05-31"].as_f64().unwrap();
+        assert!(
+            (may31 - (7000.0 + 8000.0 * 150.0 / 304.0)).abs() < 1e-9,
+            "{may31}"
+        );
+        let jun1 = p["2023-06-01"].as_f64().unwrap();
+        assert!(
+            (jun1 - (7000.0 + 8000.0 * 151.0 / 304.0 + 1000.0)).abs() < 1e-9,
+            "{jun1}"
+        );
+        assert_eq!(p["2023-11-01"], 16000.0);
+        assert_eq!(v["interpolation"], "linear");
+        // Step: a step at the date, no point the day before.
+        let s = override_for(&raw, "step", Op::Add, 5.0, from).unwrap();
+        let v: Value = serde_json::from_str(s.split_once('=').unwrap().1).unwrap();
+        assert_eq!(v["points"]["2023-06-01"], 15.0);
+        assert_eq!(v["points"]["2024-01-01"], 25.0);
+        assert_eq!(v["points"].as_object().unwrap().len(), 3);
+        // A number becomes a step timeline.
+        let s = override_for(&raw, "n", Op::Add, 2.0, from).unwrap();
+        assert!(
+            s.contains("\"2023-06-01\":7.0") && s.contains("\"2023-01-01\":5.0"),
+            "{s}"
+        );
+        // A plain dated map is refused with the fix; so is --from with =.
+        assert!(
+            override_for(&raw, "plain", Op::Add, 1.0, from)
+                .unwrap_err()
+                .contains("interpolation:")
+        );
+        assert!(override_for(&raw, "n", Op::Set, 1.0, from).is_err());
     }
 
     #[test]

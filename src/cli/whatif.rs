@@ -30,6 +30,8 @@ pub struct Common {
     pub reps: u64,
     /// The statistic of a metric under replications: a percentile (0–100), or the mean.
     pub percentile: Option<f64>,
+    /// `--from DATE` of sweep and solve: additions apply from that date on.
+    pub from: Option<chrono::NaiveDate>,
     /// Draw the charts (`charts/*.png|svg`) from the CSV written.
     pub charts: bool,
 }
@@ -322,7 +324,7 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
     for p in &grid {
         let mut sets = Vec::new();
         for (v, x) in varies.iter().zip(p) {
-            let s = whatif::override_for(&b.raw, &v.path, v.op, *x).map_err(|m| {
+            let s = whatif::override_for(&b.raw, &v.path, v.op, *x, c.from).map_err(|m| {
                 Failure::bad_input(vec![Problem::error(format!("--vary {}: {m}", v.path))])
             })?;
             sets.push(s);
@@ -361,7 +363,7 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
             "path": v.path, "op": if v.op == whatif::Op::Add { "add" } else { "set" }, "values": v.values
         })).collect::<Vec<_>>(),
         "metric": metric,
-        "percentile": c.percentile,
+        "percentile": c.percentile, "from": c.from.map(|d| d.to_string()),
     });
     add_charts(c, &b, &mut files, &args, report::whatif::sweep_charts)?;
     files.push((
@@ -685,7 +687,7 @@ pub fn solve(
         let loaded: Vec<Loaded> = xs
             .par_iter()
             .map(|x| {
-                let s = whatif::override_for(&b.raw, path, op, *x).map_err(|m| {
+                let s = whatif::override_for(&b.raw, path, op, *x, c.from).map_err(|m| {
                     Failure::bad_input(vec![Problem::error(format!("--vary {path}: {m}"))])
                 })?;
                 c.load_with(std::slice::from_ref(&s))
@@ -738,7 +740,7 @@ pub fn solve(
     let args = serde_json::json!({
         "vary": path, "op": if op == whatif::Op::Add { "add" } else { "set" },
         "range": [range.0, range.1], "target": target_text, "largest": largest,
-        "percentile": c.percentile, "answer": solution.answer, "note": solution.note,
+        "percentile": c.percentile, "from": c.from.map(|d| d.to_string()), "answer": solution.answer, "note": solution.note,
     });
     add_charts(c, &b, &mut files, &args, report::whatif::solve_charts)?;
     files.push((

@@ -533,3 +533,46 @@ fn a_malformed_csv_is_refused_with_the_row_and_column() {
         .to_string();
     assert!(e.contains("<metric>.low"), "{e}");
 }
+
+#[test]
+fn additions_from_a_date_start_on_that_date() {
+    // Doubling the line from 2024-02-01 (day 31): 600 units a day are started on days 0..30
+    // and 1,200 (HBM allows 2,400 stacks = 1,200 units a day) from day 31. Units delivered by
+    // day 90 were started by day 78: 31 x 600 + 48 x 1,200 = 76,200; 2,000 fit in 1 MW, so
+    // 74,200 are stranded (45,400 without the addition).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("from");
+    ok(capsim()
+        .arg("sweep")
+        .arg(stranded())
+        .args([
+            "--vary",
+            "supply.packaging_lines.L.capacity_wafers_per_month+=0,3650",
+        ])
+        .args([
+            "--from",
+            "2024-02",
+            "--metric",
+            "stranded_end",
+            "--no-charts",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(&dir));
+    let (header, rows) = csv_rows(&dir.join("sweep.csv"));
+    let c = header.iter().position(|h| h == "stranded_end").unwrap();
+    assert_eq!(rows[0][c], "45400");
+    assert_eq!(rows[1][c], "74200");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["arguments"]["from"], "2024-02-01");
+    // --from with a plain `=` is refused.
+    let out = capsim()
+        .arg("sweep")
+        .arg(stranded())
+        .args(["--vary", "sites.S.megawatts=1,2", "--from", "2024-02"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from applies to additions"));
+}
