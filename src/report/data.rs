@@ -64,8 +64,8 @@ pub struct Table {
     pub text_columns: Vec<(String, Vec<String>)>,
 }
 
-/// The columns of a CSV file with a header, as text: `(header, one vector per column)`.
-fn csv_columns(
+/// The header and rows of a CSV file, as text.
+pub(super) fn csv_records(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
@@ -76,11 +76,24 @@ fn csv_columns(
         .iter()
         .map(str::to_string)
         .collect();
-    let mut raw: Vec<Vec<String>> = vec![Vec::new(); header.len()];
+    let mut rows = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| bad(what, e.to_string()))?;
-        for (col, field) in raw.iter_mut().zip(rec.iter()) {
-            col.push(field.to_string());
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    Ok((header, rows))
+}
+
+/// The columns of a CSV file with a header, as text: `(header, one vector per column)`.
+fn csv_columns(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+    let (header, rows) = csv_records(what, bytes)?;
+    let mut raw: Vec<Vec<String>> = vec![Vec::with_capacity(rows.len()); header.len()];
+    for row in rows {
+        for (col, field) in raw.iter_mut().zip(row) {
+            col.push(field);
         }
     }
     Ok((header, raw))

@@ -57,19 +57,7 @@ fn records(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
-    let mut r = csv::Reader::from_reader(bytes);
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| bad(what, e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| bad(what, e.to_string()))?;
-        rows.push(rec.iter().map(str::to_string).collect());
-    }
-    Ok((header, rows))
+    super::data::csv_records(what, bytes)
 }
 
 /// The index of `name` in `header`, or a message naming what is missing.
