@@ -50,6 +50,8 @@ const AFTER_HELP: &str = "Examples:
   capsim validate my.yaml             # every problem, with file, line, column and field
   capsim run my.yaml --json > run.json
   capsim compare scenarios/default.yaml my.yaml
+  capsim run my.yaml --reps 1000      # Monte Carlo: percentile bands, chance of a pause
+  capsim sweep my.yaml --vary products.H100.power_w=600,700,800
   capsim help run                     # a subcommand's options and examples
 
 Exit codes:
@@ -63,7 +65,8 @@ Environment:
 
 See also:
   docs/cli.md: every subcommand and flag, the --json shapes, completions, the schema
-  docs/scenario-reference.md: the scenario format";
+  docs/scenario-reference.md: the scenario format
+  docs/montecarlo.md, docs/whatif.md: replications; sweep, sensitivity, solve";
 
 /// capsim: a discrete-event simulator of AI datacenter capacity.
 ///
