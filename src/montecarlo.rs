@@ -416,22 +416,23 @@ pub fn run<'s>(
     scenario_of: &(dyn Fn(u64) -> Result<Cow<'s, Scenario>, String> + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Result<Outcome, RepError> {
-    let one = |r: u64| -> Result<RunOutput, RepError> {
-        let s = scenario_of(r).map_err(|message| RepError {
+    let scenario = |r: u64| {
+        scenario_of(r).map_err(|message| RepError {
             replication: r,
             message,
-        })?;
-        let out = model::simulate_replication(&s, plan.seed, r);
-        progress();
-        Ok(out)
+        })
     };
+    let run_on = |s: &Scenario, r: u64| {
+        let out = model::simulate_replication(s, plan.seed, r);
+        progress();
+        out
+    };
+    let one = |r: u64| -> Result<RunOutput, RepError> { Ok(run_on(&*scenario(r)?, r)) };
     // Replication 0 fixes the layout (the run's dates, the binding constraints named).
-    let first = one(0)?;
-    let s0 = scenario_of(0).map_err(|message| RepError {
-        replication: 0,
-        message,
-    })?;
+    let s0 = scenario(0)?;
+    let first = run_on(&s0, 0);
     let layout = Layout::new(&s0, &first);
+    drop(s0);
     let target = plan.until_ci.as_ref().map(|u| {
         (
             layout.metric(&u.metric).map_err(|message| RepError {

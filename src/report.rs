@@ -94,7 +94,7 @@ pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
 }
 
 /// Formats a number for CSV: integers without a fraction, others in shortest round-trip form.
-fn fmt_num(buf: &mut ryu::Buffer, v: f64) -> &str {
+pub(crate) fn fmt_num(buf: &mut ryu::Buffer, v: f64) -> &str {
     if v == 0.0 {
         return "0";
     }

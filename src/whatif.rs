@@ -379,11 +379,7 @@ impl Input {
     pub fn describe(&self) -> String {
         let mut nums = Vec::new();
         collect_numbers(&self.base, &mut nums);
-        let f = |x: f64| {
-            let mut b = ryu::Buffer::new();
-            let s = b.format(x).to_string();
-            s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-        };
+        let f = |x: f64| crate::report::fmt_num(&mut ryu::Buffer::new(), x).to_string();
         match nums.as_slice() {
             [] => "-".into(),
             [x] => f(*x),

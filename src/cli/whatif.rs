@@ -195,14 +195,12 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>], what: &str) -> Result<Vec<
         .map_err(|e| Failure::io(format!("cannot write {what}: {e}")))
 }
 
+/// A number for the CSV files and messages, as the run's CSVs write it; empty for no value.
 fn num(v: f64) -> String {
     if v.is_nan() {
         return String::new();
     }
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        return format!("{}", v as i64);
-    }
-    ryu::Buffer::new().format(v).to_string()
+    report::fmt_num(&mut ryu::Buffer::new(), v).to_string()
 }
 
 /// The charts of a command's CSV (drawn from its bytes, as `manifest.json` will record the

@@ -9,8 +9,9 @@
 
 use std::ops::Range;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -752,13 +753,8 @@ fn draw_panel<DB: DrawingBackend>(
         let mut mesh = chart.configure_mesh();
         mesh.x_label_formatter(&xfmt)
             .y_label_formatter(&yfmt)
-            .y_labels((plot_h / 38).clamp(3, 10) as usize)
-            .label_style(font(TICK_PX))
-            .axis_desc_style(font(DESC_PX).color(&MUTED))
-            .bold_line_style(BLACK.mix(0.14))
-            .light_line_style(BLACK.mix(0.05))
-            .axis_style(BLACK.mix(0.55))
-            .set_all_tick_mark_size(5);
+            .y_labels((plot_h / 38).clamp(3, 10) as usize);
+        grid_style(&mut mesh);
         if panel.categorical || (!panel.has_values() && panel.y_fixed.is_none()) {
             // Nothing to read off a value axis (a flat zero says so in the panel's note).
             mesh.disable_y_mesh().y_labels(0);
@@ -957,4 +953,16 @@ pub(super) fn draw_legend_item<DB: DrawingBackend>(
         (text_x, cy),
     )?;
     Ok(())
+}
+
+/// The run charts' text sizes, grid lines and axis.
+pub(super) fn grid_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.label_style(font(TICK_PX))
+        .axis_desc_style(font(DESC_PX).color(&MUTED))
+        .bold_line_style(BLACK.mix(0.14))
+        .light_line_style(BLACK.mix(0.05))
+        .axis_style(BLACK.mix(0.55))
+        .set_all_tick_mark_size(5)
 }

@@ -8,16 +8,14 @@
 //! charts have their own layout: the title (and a muted line under it), one plot, a legend
 //! (or a colour bar) in a column on the right.
 
-use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::Ranged;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::figure::{
     DESC_PX, LEGEND_PX, LEGEND_ROW_H, LEGEND_W, LegendItem, MUTED, Res, TICK_PX, TITLE_H, TITLE_PX,
-    bold, draw_legend_item, fit, font,
+    bold, draw_legend_item, fit, font, grid_style,
 };
 use super::run::{BAND_ALPHA, INK};
 use super::scale::{NumFormat, PALETTE, entity_colour, is_light};
@@ -930,18 +928,6 @@ fn render_xy<DB: DrawingBackend>(c: &Xy, root: &DrawingArea<DB, Shift>) -> Res<(
         ShapeStyle::from(BLACK.mix(0.35)).stroke_width(1),
     ))?;
     draw_keys(root, &c.legend, w - legend_w + 14, py.start, legend_w - 24)
-}
-
-/// The run charts' text sizes, grid lines and axis.
-fn grid_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
-    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
-) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
-    mesh.label_style(font(TICK_PX))
-        .axis_desc_style(font(DESC_PX).color(&MUTED))
-        .bold_line_style(BLACK.mix(0.14))
-        .light_line_style(BLACK.mix(0.05))
-        .axis_style(BLACK.mix(0.55))
-        .set_all_tick_mark_size(5)
 }
 
 /// The colour of `t` in 0..=1 on the viridis scale.
