@@ -26,6 +26,7 @@ pub mod datacenter;
 pub mod demand;
 pub mod disrupt;
 pub mod market;
+pub mod ordering;
 pub mod record;
 pub mod supply;
 
