@@ -25,10 +25,13 @@ mod binomial;
 pub mod datacenter;
 pub mod demand;
 pub mod disrupt;
+mod legacy;
 pub mod market;
 pub mod ordering;
+pub mod procurement;
 pub mod record;
 pub mod supply;
+pub mod vendor;
 
 use std::collections::VecDeque;
 
@@ -37,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::engine::{Context, Model, Simulation, Time, random};
 use crate::scenario::timeline::Interpolation;
-use crate::scenario::types::{BuyerKind, Scenario};
+use crate::scenario::types::{BuyerKind, Market, Scenario};
 
 pub use record::{EventRecord, LedgerRow, RunOutput, Summary};
 
@@ -105,6 +108,47 @@ pub(crate) enum Flow {
         /// Units.
         units: u64,
     },
+}
+
+impl Flow {
+    /// Adds `other`'s units to this flow if it moves the same product to the same place.
+    fn merge(&mut self, other: &Flow) -> bool {
+        match (self, other) {
+            (
+                Flow::Completed { product, units },
+                Flow::Completed {
+                    product: p2,
+                    units: u2,
+                },
+            ) if product == p2 => *units += u2,
+            (
+                Flow::Arrival {
+                    buyer,
+                    product,
+                    units,
+                },
+                Flow::Arrival {
+                    buyer: b2,
+                    product: p2,
+                    units: u2,
+                },
+            ) if buyer == b2 && product == p2 => *units += u2,
+            (
+                Flow::Installed {
+                    site,
+                    product,
+                    units,
+                },
+                Flow::Installed {
+                    site: s2,
+                    product: p2,
+                    units: u2,
+                },
+            ) if site == s2 && product == p2 => *units += u2,
+            _ => return false,
+        }
+        true
+    }
 }
 
 // Events and flows are moved around a lot: keep them small.
@@ -181,6 +225,13 @@ pub struct Order {
     pub units: u64,
     /// Price agreed [USD per unit].
     pub price_usd: f64,
+    /// Day placed [tick].
+    pub day: Time,
+    /// Day the vendor quoted for it (placement + quote) [tick].
+    pub due: Time,
+    /// Units of it that are phantom (beyond the buyer's firm need), the last to be delivered
+    /// and the first cancelled [units].
+    pub phantom: u64,
 }
 
 /// Per-product unit accounts, for conservation checks.
@@ -212,6 +263,12 @@ pub struct Accounts {
     pub failed: u64,
     /// Units retired [units].
     pub retired: u64,
+    /// Units ordered (booked) [units].
+    pub ordered: u64,
+    /// Units of open orders cancelled, by buyers or export rules [units].
+    pub cancelled: u64,
+    /// Units on order when the run ended [units].
+    pub open: u64,
 }
 
 /// A site in the model: a scenario site, or a virtual one with unlimited power for a buyer
@@ -266,6 +323,10 @@ pub(crate) struct SegmentState {
     pub(crate) pause_cause: String,
     pub(crate) days_above: u32,
     pub(crate) days_below: u32,
+    /// Whether the rate limit is on, and the days its load has been past the threshold
+    /// that would switch it.
+    pub(crate) limit_on: bool,
+    pub(crate) limit_days: u32,
     /// Unserved share of demand on recent days (ring buffer).
     pub(crate) unserved_history: VecDeque<f64>,
     /// Users who would be here but for pauses (lost sign-ups still alive) [users].
@@ -297,6 +358,16 @@ pub struct World<'s> {
     pub(crate) accounts: Vec<Accounts>,
     /// Production capacity per product on recent days (ring) [units/day], for lead times.
     pub(crate) capacity_history: supply::RateWindow,
+    /// Each product's share of its line on recent days (ring) [units/day], for the share
+    /// of planned capacity achieved.
+    pub(crate) nominal_history: supply::RateWindow,
+    /// Each product's idle wafers, smoothed over its line's reallocation lag: what other
+    /// products may take [wafers/day].
+    pub(crate) idle_wafers: Vec<f64>,
+    /// Vendors' books: plan, quotes, purchase histories.
+    pub(crate) vendor: vendor::Vendors,
+    /// Buyers' procurement state.
+    pub(crate) procurement: Vec<procurement::Procurement>,
     pub(crate) day_binding: Constraint,
     // Market.
     /// Open orders `[product][buyer]`, oldest first.
@@ -390,7 +461,16 @@ impl FlowRing {
         if i >= n {
             i -= n;
         }
-        self.slots[i].push(flow);
+        // A flow like the one sent just before it for that day (same kind, product and
+        // place) joins it: they would land one after the other, and a burst of small batches
+        // then needs no more room.
+        let slot = &mut self.slots[i];
+        if let Some(last) = slot.last_mut()
+            && last.merge(&flow)
+        {
+            return;
+        }
+        slot.push(flow);
     }
 
     /// Moves the ring on to day `t` (today or later).
@@ -435,6 +515,8 @@ pub(crate) struct Scratch {
     pub(crate) still: Vec<(usize, f64)>,
     // Market: production rate per product (the window's mean capacity) [units/day] ...
     pub(crate) production_rate: Vec<f64>,
+    /// The window's mean share of the line [units/day].
+    pub(crate) nominal_rate: Vec<f64>,
     // ... and per buyer.
     pub(crate) remaining_open: Vec<u64>,
     pub(crate) give: Vec<(u64, u64)>,
@@ -443,8 +525,9 @@ pub(crate) struct Scratch {
     pub(crate) remainders: Vec<(u128, usize)>,
     // Datacenter: free power per site of one buyer [MW].
     pub(crate) free: Vec<f64>,
-    // Demand: queries per segment.
+    // Demand: queries per segment, and demand before rate limits [H100e].
     pub(crate) queries: Vec<f64>,
+    pub(crate) unlimited: Vec<f64>,
     // Review: the mix `(product, weight)` and the order lines `(product, units)`.
     pub(crate) mix: Vec<(usize, f64)>,
     pub(crate) order_lines: Vec<(usize, u64)>,
@@ -472,6 +555,7 @@ impl Scratch {
             active: Vec::with_capacity(np),
             still: Vec::with_capacity(np),
             production_rate: vec![0.0; np],
+            nominal_rate: vec![0.0; np],
             remaining_open: vec![0; nb],
             give: vec![(0, 0); nb],
             weights: vec![0; nb],
@@ -479,6 +563,7 @@ impl Scratch {
             remainders: Vec::with_capacity(nb),
             free: Vec::with_capacity(max_sites_per_buyer),
             queries: vec![0.0; s.segments.len()],
+            unlimited: vec![0.0; s.segments.len()],
             mix: Vec::with_capacity(max_mix),
             order_lines: Vec::with_capacity(max_mix),
         }
@@ -493,8 +578,9 @@ impl<'s> World<'s> {
         let mut buyers: Vec<BuyerState> = (0..nb)
             .map(|b| BuyerState {
                 in_transit: vec![0; np],
-                // Sized for a few dozen waiting batches; grows (amortised) beyond.
-                stranded: VecDeque::with_capacity(32),
+                // Sized for four months of daily arrival batches of each product bought;
+                // grows (amortised) beyond.
+                stranded: VecDeque::with_capacity(32.max(128 * s.buyers[b].mix.len())),
                 sites: Vec::new(),
                 committed_usd: 0.0,
                 budget_year: s.calendar.date(0).year(),
@@ -543,6 +629,10 @@ impl<'s> World<'s> {
             carry: vec![0.0; np],
             accounts: vec![Accounts::default(); np],
             capacity_history: supply::RateWindow::new(np),
+            nominal_history: supply::RateWindow::new(np),
+            idle_wafers: vec![0.0; np],
+            vendor: vendor::Vendors::new(s),
+            procurement: vec![procurement::Procurement::default(); nb],
             day_binding: Constraint::Demand,
             backlog: vec![vec![VecDeque::new(); nb]; np],
             backlog_units: vec![vec![0; nb]; np],
@@ -623,6 +713,9 @@ impl<'s> World<'s> {
         let installs: usize = w.sites.iter().map(|k| s.buyers[k.owner].mix.len()).sum();
         let per_day = np + record::ledger_rows_per_day(s) + installs;
         w.flows = FlowRing::new(longest, per_day);
+        if s.warm_start {
+            w.warm_start();
+        }
         // Room for the state that grows during a run, so that days seldom allocate: a cohort
         // per day of service life for each product a site's owner buys or starts with, an
         // open order per review for each product a buyer buys (each capped at
@@ -824,7 +917,10 @@ impl Model for World<'_> {
                 }
             }
             Event::Review(b) => {
-                self.review(t, b as usize);
+                match self.s.market {
+                    Market::Legacy => self.review_legacy(t, b as usize),
+                    Market::StockManagement => self.review(t, b as usize),
+                }
                 let next = t + self.s.buyers[b as usize].review_every_days;
                 if next < self.s.days {
                     schedule(ctx, next, Event::Review(b));
@@ -927,8 +1023,13 @@ pub fn simulate_observed(
     };
     let mut world = World::new(s, seed, replication);
     let mut init: Vec<(Time, Event)> = Vec::new();
-    for (b, _) in s.buyers.iter().enumerate() {
-        init.push((0, Event::Review(idx(b))));
+    // Reviews are staggered: each buyer's first is at its offset within one period.
+    for (b, buyer) in s.buyers.iter().enumerate() {
+        let first = match s.market {
+            Market::Legacy => 0,
+            Market::StockManagement => buyer.ordering.review_offset_days,
+        };
+        init.push((first, Event::Review(idx(b))));
     }
     for (i, l) in s.launches.iter().enumerate() {
         init.push((l.day, Event::Launch(idx(i))));

@@ -309,6 +309,11 @@ pub fn metric_value(s: &Summary, name: &str) -> f64 {
         "power_cost_usd" => s.power_cost_usd,
         "fleet_end_h100e" => s.fleet_end_h100e,
         "stranded_end" => s.stranded_end as f64,
+        "realised_lead_time_peak_days" => s.realised_lead_time_peak_days,
+        "orders_placed_units" => s.orders_placed_units as f64,
+        "orders_cancelled_units" => s.orders_cancelled_units as f64,
+        "phantom_share_peak" => s.phantom_share_peak,
+        "bullwhip_ratio" => s.bullwhip_ratio.get(rest).copied().unwrap_or(f64::NAN),
         "days" => s.days as f64,
         "pause_days_by_segment" => s
             .pause_episodes

@@ -438,6 +438,8 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
         "export_rules",
         "reservations",
         "money",
+        "market",
+        "warm_start",
         "expect",
     ];
     const REQUIRED: &[&str] = &[

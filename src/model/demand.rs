@@ -3,6 +3,7 @@
 use crate::engine::Time;
 
 use super::{PauseEpisode, World};
+use crate::scenario::types::Market;
 
 /// Seconds per day.
 const DAY_S: f64 = 86_400.0;
@@ -10,7 +11,8 @@ const DAY_S: f64 = 86_400.0;
 const SURGE_HORIZON: f64 = 20.0;
 
 impl World<'_> {
-    /// Sum over started launches touching segment `k` of `f(launch) × e^{-(t - day)/decay}`.
+    /// Sum over started launches touching segment `k` of `f(launch) × shape(age)`, where
+    /// `shape(a) = (1 − e^{−(a+1)/ramp}) e^{−a/decay}` (`e^{−a/decay}` without a ramp).
     fn surge(&self, t: Time, k: usize, f: impl Fn(&crate::scenario::types::Launch) -> f64) -> f64 {
         let mut total = 0.0;
         for (i, l) in self.s.launches.iter().enumerate() {
@@ -18,10 +20,10 @@ impl World<'_> {
                 continue;
             }
             let age = (t - l.day) as f64;
-            if age < 0.0 || age > SURGE_HORIZON * l.decay_days {
+            if age < 0.0 || age > SURGE_HORIZON * (l.decay_days + l.ramp_days) {
                 continue;
             }
-            total += f(l) * (-age / l.decay_days).exp();
+            total += f(l) * surge_shape(l.ramp_days, l.decay_days, age);
         }
         total
     }
@@ -34,7 +36,14 @@ impl World<'_> {
             * (1.0 + self.surge(t, k, |l| l.usage_uplift))
             * self.demand_factor[k];
         let limited = match seg.rate_limit {
-            Some(rl) if rl.active_above.is_none_or(|a| self.load_ratio > a) => {
+            Some(rl)
+                if match rl.active_above {
+                    None => true,
+                    // The legacy market's rule: on when yesterday's total load was above.
+                    Some(a) if self.s.market == Market::Legacy => self.load_ratio > a,
+                    Some(_) => self.segments[k].limit_on,
+                } =>
+            {
                 q.min(rl.max_queries_per_user_per_day)
             }
             _ => q,
@@ -82,7 +91,7 @@ impl World<'_> {
             // Each day of the surge brings (1 - e^{-1/τ}) of what is left, so the days add up
             // to exactly `extra_signups`.
             let surge = self.surge(t, k, |l| {
-                l.extra_signups * (1.0 - (-1.0 / l.decay_days).exp())
+                l.extra_signups / surge_total(l.ramp_days, l.decay_days)
             });
             let st = &mut self.segments[k];
             // Sign-ups replace base churn so that, with no pause, users follow the growth law.
@@ -132,6 +141,7 @@ impl World<'_> {
             let per_query = self.h100e_per_query(t, k);
             queries[k] = users * q;
             demand[k] = queries[k] * per_query;
+            self.scratch.unlimited[k] = users * q_unlimited * per_query;
             rate_limited += users * (q_unlimited - q) * per_query;
         }
 
@@ -204,8 +214,46 @@ impl World<'_> {
                 }
                 st.unserved_history.push_back(unserved_share);
             }
+            // The load this segment's policies can relieve: its demand before any rate limit
+            // and that of the segments served before or with it, over capacity.
+            let relievable = {
+                let want: f64 = (0..ns)
+                    .filter(|&j| s.segments[j].priority <= seg.priority)
+                    .map(|j| self.scratch.unlimited[j])
+                    .sum();
+                if capacity > 0.0 {
+                    want / capacity
+                } else if want > 0.0 {
+                    f64::INFINITY
+                } else {
+                    0.0
+                }
+            };
+            let st = &mut self.segments[k];
+            if let Some(rl) = seg.rate_limit
+                && let Some(above) = rl.active_above
+                && s.market == Market::StockManagement
+            {
+                // Hysteresis: switch on after `switch_days` above `active_above`, off after
+                // as many below `inactive_below`; read on the load before the limit, so the
+                // limit's own relief does not switch it off.
+                let past = if st.limit_on {
+                    relievable < rl.inactive_below
+                } else {
+                    relievable > above
+                };
+                st.limit_days = if past { st.limit_days + 1 } else { 0 };
+                if st.limit_days >= rl.switch_days {
+                    st.limit_on = !st.limit_on;
+                    st.limit_days = 0;
+                }
+            }
             let Some(policy) = &seg.pause else { continue };
-            let load = self.load_ratio;
+            let load = if policy.relievable {
+                relievable
+            } else {
+                self.load_ratio
+            };
             if !st.paused {
                 st.days_above = if load > policy.pause_above {
                     st.days_above + 1
@@ -327,6 +375,28 @@ impl World<'_> {
         } else {
             0.0
         };
+    }
+}
+
+/// The surge's shape at `age` days: `(1 − e^{−(age+1)/ramp}) e^{−age/decay}`, or
+/// `e^{−age/decay}` without a ramp.
+fn surge_shape(ramp: f64, decay: f64, age: f64) -> f64 {
+    let build = if ramp > 0.0 {
+        1.0 - (-(age + 1.0) / ramp).exp()
+    } else {
+        1.0
+    };
+    build * (-age / decay).exp()
+}
+
+/// `Σ_{a ≥ 0} surge_shape(a)` in closed form, so that a surge's days add up to its sign-ups:
+/// `1/(1 − e^{−1/decay}) − e^{−1/ramp}/(1 − e^{−1/decay − 1/ramp})`.
+fn surge_total(ramp: f64, decay: f64) -> f64 {
+    let plain = 1.0 / (1.0 - (-1.0 / decay).exp());
+    if ramp > 0.0 {
+        plain - (-1.0 / ramp).exp() / (1.0 - (-1.0 / decay - 1.0 / ramp).exp())
+    } else {
+        plain
     }
 }
 

@@ -1,16 +1,10 @@
-//! Market and procurement: allocation of finished units, the ledger, lead time, price,
-//! buyers' reviews and orders, export rules.
+//! The market day: vendors allocate finished units and ship them (the ledger), then quote
+//! and price; export rules.
 
 use crate::engine::Time;
-use crate::scenario::types::{Allocation, BuyerKind};
+use crate::scenario::types::{Allocation, Market};
 
-use super::{Flow, LedgerRow, Order, World, idx};
-
-/// Largest order a buyer places at one review [units].
-const MAX_ORDER_UNITS: f64 = 1e12;
-
-/// Lead time reported when there is a backlog but nothing is being produced [days].
-pub const LEAD_TIME_CAP_DAYS: f64 = 3650.0;
+use super::{Flow, LedgerRow, World, idx, vendor};
 
 /// Splits `total` units among claims in proportion to their weights, in whole units, by
 /// largest remainder; ties go to the lower index. Never gives a claim more than its weight.
@@ -81,12 +75,14 @@ pub(crate) fn apportion_into(
 }
 
 impl World<'_> {
-    /// Allocates finished units, ships them, updates lead times and prices.
+    /// Allocates finished units, ships them, then updates the vendors' books, quotes and
+    /// prices for tomorrow. See `docs/model.md`, "Vendors".
     pub(crate) fn market_step(&mut self, t: Time) {
         let s = self.s;
         let nb = s.buyers.len();
         self.capacity_history
             .means(&mut self.scratch.production_rate);
+        self.nominal_history.means(&mut self.scratch.nominal_rate);
         for p in 0..s.products.len() {
             let vendor = &s.vendors[s.products[p].vendor];
             // Contracted floors accrue every day a buyer has open orders, stock or not, up to
@@ -101,14 +97,13 @@ impl World<'_> {
                     }
                 }
             }
+            // (floor units, other units) per buyer; taken out for the shipping below.
+            let mut give = std::mem::take(&mut self.scratch.give);
+            give.fill((0, 0));
             let mut stock = self.accounts[p].inventory;
             if stock > 0 {
-                // (floor units, other units) per buyer; taken out for the shipping below.
-                let mut give = std::mem::take(&mut self.scratch.give);
-                give.fill((0, 0));
-                let sc = &mut self.scratch;
                 // Open orders that may be served.
-                let remaining_open = &mut sc.remaining_open;
+                let mut remaining_open = std::mem::take(&mut self.scratch.remaining_open);
                 for (b, open) in remaining_open.iter_mut().enumerate() {
                     *open = if self.blocked[p * nb + b] {
                         0
@@ -131,6 +126,10 @@ impl World<'_> {
                         }
                     }
                 }
+                if vendor::by_history(vendor.allocation) {
+                    self.allocate_by_history(p, &mut stock, &mut remaining_open, &mut give);
+                }
+                let sc = &mut self.scratch;
                 if vendor.allocation == Allocation::Priority {
                     for &tier in &self.buyer_tiers {
                         for (b, w) in sc.weights.iter_mut().enumerate() {
@@ -147,11 +146,12 @@ impl World<'_> {
                         }
                     }
                 } else {
-                    apportion_into(stock, remaining_open, &mut sc.split, &mut sc.remainders);
+                    apportion_into(stock, &remaining_open, &mut sc.split, &mut sc.remainders);
                     for (g, &units) in give.iter_mut().zip(&sc.split) {
                         g.1 += units;
                     }
                 }
+                self.scratch.remaining_open = remaining_open;
                 for (b, &(floor, other)) in give.iter().enumerate() {
                     if floor > 0 {
                         self.ship(t, p, b, floor, "floor");
@@ -160,17 +160,33 @@ impl World<'_> {
                         self.ship(t, p, b, other, vendor.allocation.as_str());
                     }
                 }
-                self.scratch.give = give;
             }
-            // Lead time emerges from backlog over production rate.
-            let backlog: u64 = self.backlog_units[p].iter().sum();
-            let rate = self.scratch.production_rate[p];
-            self.lead_time_days[p] = if backlog == 0 {
-                0.0
-            } else if rate <= 0.0 {
-                LEAD_TIME_CAP_DAYS
+            self.update_books(p, &give);
+            self.scratch.give = give;
+            if s.market == Market::Legacy {
+                // Lead time emerges from backlog over production rate.
+                self.lead_time_days[p] = self.backlog_lead_time(p);
+                self.vendor.products[p].quote_days = self.lead_time_days[p];
+                let excess = (self.lead_time_days[p] / vendor.normal_lead_time_days - 1.0).max(0.0);
+                let mult = (1.0 + vendor.price_elasticity * excess).min(vendor.max_price_multiple);
+                self.price_usd[p] = s.products[p].price_usd.at(t) * mult;
+                continue;
+            }
+            // The quote: available-to-promise from the capacity plan, scaled by the share of
+            // planned capacity recently achieved (HBM or logic may hold output below it).
+            let nominal = self.scratch.nominal_rate[p];
+            let efficiency = if nominal > 0.0 {
+                (self.scratch.production_rate[p] / nominal).min(1.0)
             } else {
-                (backlog as f64 / rate).min(LEAD_TIME_CAP_DAYS)
+                1.0
+            };
+            self.update_quote(p, t, efficiency);
+            // The quote reported (and priced) while the product is on sale; buyers read the
+            // vendor's quote for pre-orders too.
+            self.lead_time_days[p] = if s.products[p].available <= t {
+                self.vendor.products[p].quote_days
+            } else {
+                0.0
             };
             // Price rises with scarcity: list × (1 + elasticity × relative excess lead time).
             let excess = (self.lead_time_days[p] / vendor.normal_lead_time_days - 1.0).max(0.0);
@@ -181,21 +197,35 @@ impl World<'_> {
 
     /// Ships `units` of product `p` to buyer `b` against its oldest orders.
     fn ship(&mut self, t: Time, p: usize, b: usize, units: u64, rule: &'static str) {
+        let shipping = self.s.vendors[self.s.products[p].vendor].shipping_days;
         let mut left = units;
         let mut cost = 0.0;
+        let mut lead_sum = 0.0;
+        let mut phantom_shipped = 0;
         let orders = &mut self.backlog[p][b];
         while left > 0 {
             let Some(o) = orders.front_mut() else { break };
             let n = o.units.min(left);
             cost += n as f64 * o.price_usd;
+            // Days from order to delivery.
+            lead_sum += n as f64 * (t - o.day + shipping) as f64;
             o.units -= n;
             left -= n;
+            // Phantom units are the last of an order to be delivered.
+            if o.phantom > o.units {
+                phantom_shipped += o.phantom - o.units;
+                o.phantom = o.units;
+            }
             if o.units == 0 {
                 orders.pop_front();
             }
         }
         debug_assert_eq!(left, 0, "allocated more than the open orders");
         let units = units - left;
+        if units > 0 {
+            self.vendor.products[p].realised_lead_days = lead_sum / units as f64;
+        }
+        self.vendor.products[p].phantom_units -= phantom_shipped;
         self.backlog_units[p][b] -= units;
         let a = &mut self.accounts[p];
         a.inventory -= units;
@@ -219,7 +249,7 @@ impl World<'_> {
             rule: std::borrow::Cow::Borrowed(rule),
             price_usd: if units > 0 { cost / units as f64 } else { 0.0 },
         });
-        let arrive = t + self.s.vendors[vendor].shipping_days;
+        let arrive = t + shipping;
         self.flows.send(
             arrive,
             Flow::Arrival {
@@ -228,178 +258,6 @@ impl World<'_> {
                 units,
             },
         );
-    }
-
-    /// A buyer reviews its needs over the lead time it perceives and orders within budget.
-    /// See `docs/model.md`, "Procurement".
-    pub(crate) fn review(&mut self, t: Time, b: usize) {
-        let s = self.s;
-        let buyer = &s.buyers[b];
-        // Perceived lead time: the longest of its products' lead times, plus shipping and
-        // installation.
-        let mut lead = 0.0f64;
-        let mut shipping = 0;
-        for &(p, _) in &buyer.mix {
-            lead = lead.max(self.lead_time_days[p]);
-            shipping = shipping.max(s.vendors[s.products[p].vendor].shipping_days);
-        }
-        let install = self.buyers[b]
-            .sites
-            .iter()
-            .map(|&k| self.sites[k].install_delay_days)
-            .max()
-            .unwrap_or(0);
-        let planned = (lead.ceil() as Time).min(buyer.max_planning_horizon_days);
-        let horizon = planned + shipping + install;
-        let at = t + horizon;
-        let need = match &buyer.kind {
-            BuyerKind::Competitor(g) => g.level(at),
-            BuyerKind::Operator => {
-                let reserved: f64 = s
-                    .reservations
-                    .iter()
-                    .filter(|r| r.buyer == b && r.start <= at && r.end >= at)
-                    .map(|r| r.h100e)
-                    .sum();
-                self.forecast_operator_demand(t, horizon) + reserved
-            }
-        };
-        let target = need * (1.0 + buyer.headroom);
-        // Position: everything installed, installing, waiting, shipping or on order.
-        let mut position = 0.0;
-        for (p, prod) in s.products.iter().enumerate() {
-            let mut units = self.backlog_units[p][b] + self.buyers[b].in_transit[p];
-            for &(sp, n) in &self.buyers[b].stranded {
-                if sp == p {
-                    units += n;
-                }
-            }
-            for &k in &self.buyers[b].sites {
-                units += self.sites[k].installed[p] + self.sites[k].installing[p];
-            }
-            position += units as f64 * prod.h100e;
-        }
-        let mut gap = target - position;
-        if gap <= 0.0 {
-            return;
-        }
-        if let Some(o) = buyer.over_order
-            && lead > o.above_lead_time_days
-        {
-            gap *= o.factor;
-        }
-        // Split over the mix among products that exist by the horizon and may be sold here.
-        let mut mix = std::mem::take(&mut self.scratch.mix);
-        let mut lines = std::mem::take(&mut self.scratch.order_lines);
-        mix.clear();
-        lines.clear();
-        self.place_orders(t, b, at, gap, &mut mix, &mut lines);
-        self.scratch.mix = mix;
-        self.scratch.order_lines = lines;
-    }
-
-    /// The orders of a review on day `t` with a positive `gap` [H100e] at the horizon day
-    /// `at`, split over the mix (`mix` and `lines` are empty scratch buffers).
-    fn place_orders(
-        &mut self,
-        t: Time,
-        b: usize,
-        at: Time,
-        gap: f64,
-        mix: &mut Vec<(usize, f64)>,
-        lines: &mut Vec<(usize, u64)>,
-    ) {
-        let s = self.s;
-        let buyer = &s.buyers[b];
-        mix.extend(
-            buyer
-                .mix
-                .iter()
-                .map(|(p, share)| {
-                    // With substitution, a product quoting more than its vendor's normal lead
-                    // time gets proportionally less of the new orders: share × normal / lead.
-                    let mut w = share.at(t);
-                    if buyer.lead_time_substitution {
-                        let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
-                        w *= normal / self.lead_time_days[*p].max(normal);
-                    }
-                    (*p, w)
-                })
-                .filter(|&(p, share)| {
-                    share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
-                }),
-        );
-        let total: f64 = mix.iter().map(|m| m.1).sum();
-        if total <= 0.0 {
-            return;
-        }
-        lines.extend(
-            mix.iter()
-                // At most a trillion units an order: beyond any real market, and far from u64
-                // overflow when orders add up.
-                .map(|&(p, share)| {
-                    let units = (gap * share / total / s.products[p].h100e).round();
-                    (p, units.min(MAX_ORDER_UNITS) as u64)
-                })
-                .filter(|l| l.1 > 0),
-        );
-        // Budget: what is left of this calendar year's budget at today's prices.
-        if let Some(budget) = &buyer.budget_usd_per_year {
-            let year = self.year(t);
-            let st = &mut self.buyers[b];
-            if year != st.budget_year {
-                st.budget_year = year;
-                st.committed_usd = 0.0;
-            }
-            let left = (budget.at(t) - st.committed_usd).max(0.0);
-            let cost: f64 = lines
-                .iter()
-                .map(|&(p, n)| n as f64 * self.price_usd[p])
-                .sum();
-            if cost > left {
-                let f = left / cost;
-                for l in lines.iter_mut() {
-                    l.1 = (l.1 as f64 * f).floor() as u64;
-                }
-            }
-        }
-        for &(p, n) in lines.iter() {
-            if n == 0 {
-                continue;
-            }
-            let price = self.price_usd[p];
-            self.buyers[b].committed_usd += n as f64 * price;
-            self.backlog[p][b].push_back(Order {
-                units: n,
-                price_usd: price,
-            });
-            self.backlog_units[p][b] += n;
-            self.rec.ordered_today[p] += n as f64;
-        }
-    }
-
-    /// The operator's demand `horizon` days ahead: today's level plus the trailing trend.
-    fn forecast_operator_demand(&self, _t: Time, horizon: Time) -> f64 {
-        let h = &self.demand_history;
-        let Some(&last) = h.back() else {
-            // Before the first day is served: today's demand at current users.
-            return self.current_operator_demand();
-        };
-        if h.len() < 2 {
-            return last;
-        }
-        // Least-squares slope over the window [H100e per day].
-        let n = h.len() as f64;
-        let mean_x = (n - 1.0) / 2.0;
-        let mean_y = h.iter().sum::<f64>() / n;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, &y) in h.iter().enumerate() {
-            let dx = i as f64 - mean_x;
-            sxy += dx * (y - mean_y);
-            sxx += dx * dx;
-        }
-        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-        (last + slope.max(0.0) * horizon as f64).max(0.0)
     }
 
     /// Comes into force (or lapses): forbidden products' open orders in the region are
@@ -425,13 +283,18 @@ impl World<'_> {
                 continue;
             }
             for &p in &rule.products {
+                let mut units = 0;
                 for o in self.backlog[p][b].drain(..) {
                     // Orders of an earlier budget year may be among them: never below zero.
                     let c = &mut self.buyers[b].committed_usd;
                     *c = (*c - o.units as f64 * o.price_usd).max(0.0);
-                    cancelled += o.units;
+                    units += o.units;
+                    self.vendor.products[p].phantom_units -= o.phantom;
                 }
                 self.backlog_units[p][b] = 0;
+                self.accounts[p].cancelled += units;
+                self.rec.cancelled_today[p] += units as f64;
+                cancelled += units;
             }
         }
         let cause = format!(

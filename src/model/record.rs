@@ -109,6 +109,17 @@ pub struct Summary {
     pub lead_time_peak_date: Option<String>,
     /// Product of that peak, or null.
     pub lead_time_peak_product: Option<String>,
+    /// Longest realised lead time (order to delivery) of any shipment [days].
+    pub realised_lead_time_peak_days: f64,
+    /// Units ordered (booked by vendors) [units].
+    pub orders_placed_units: u64,
+    /// Units of open orders cancelled [units].
+    pub orders_cancelled_units: u64,
+    /// Largest share of the open orders that was phantom [share].
+    pub phantom_share_peak: f64,
+    /// Variance of weekly orders over variance of weekly shipments, by product; products
+    /// whose shipments never varied are left out [1].
+    pub bullwhip_ratio: BTreeMap<String, f64>,
     /// Operator capital spent on accelerators and buildings [USD].
     pub capex_usd: f64,
     /// Operator electricity cost [USD].
@@ -220,6 +231,17 @@ pub struct Recorder {
     pub(crate) production_started: Vec<f64>,
     pub(crate) shipped_today: Vec<f64>,
     pub(crate) ordered_today: Vec<f64>,
+    pub(crate) cancelled_today: Vec<f64>,
+    /// This week's orders and shipments per product, and the weeks so far, for the bullwhip
+    /// ratio [units].
+    week_orders: Vec<f64>,
+    week_shipped: Vec<f64>,
+    weekly_orders: Vec<Vec<f64>>,
+    weekly_shipped: Vec<Vec<f64>>,
+    /// Largest phantom share of the order book so far [share].
+    pub(crate) phantom_share_peak: f64,
+    /// Longest realised lead time so far [days].
+    pub(crate) realised_lead_peak: f64,
     pub(crate) signups: Vec<f64>,
     pub(crate) paused_today: Vec<bool>,
     pub(crate) demand: Vec<f64>,
@@ -254,6 +276,7 @@ pub struct Recorder {
     binding_days: [i64; Constraint::ALL.len()],
     /// Units finished per product and calendar year of the run (index 0: the first year).
     pub(crate) finished_by_year: Vec<Vec<u64>>,
+    days_in_week: u32,
 }
 
 impl Recorder {
@@ -267,6 +290,15 @@ impl Recorder {
             production_started: vec![0.0; np],
             shipped_today: vec![0.0; np],
             ordered_today: vec![0.0; np],
+            cancelled_today: vec![0.0; np],
+            week_orders: vec![0.0; np],
+            week_shipped: vec![0.0; np],
+            weekly_orders: (0..np)
+                .map(|_| Vec::with_capacity(s.days.max(0) as usize / 7 + 1))
+                .collect(),
+            weekly_shipped: (0..np)
+                .map(|_| Vec::with_capacity(s.days.max(0) as usize / 7 + 1))
+                .collect(),
             signups: vec![0.0; ns],
             paused_today: vec![false; ns],
             demand: vec![0.0; ns],
@@ -278,8 +310,38 @@ impl Recorder {
     pub(crate) fn end_day(&mut self, binding: Constraint) {
         self.binding_days[binding.index()] += 1;
         self.production_started.fill(0.0);
+        for p in 0..self.shipped_today.len() {
+            self.week_orders[p] += self.ordered_today[p];
+            self.week_shipped[p] += self.shipped_today[p];
+        }
+        self.days_in_week += 1;
+        if self.days_in_week == 7 {
+            self.days_in_week = 0;
+            for p in 0..self.week_orders.len() {
+                self.weekly_orders[p].push(self.week_orders[p]);
+                self.weekly_shipped[p].push(self.week_shipped[p]);
+            }
+            self.week_orders.fill(0.0);
+            self.week_shipped.fill(0.0);
+        }
         self.shipped_today.fill(0.0);
         self.ordered_today.fill(0.0);
+        self.cancelled_today.fill(0.0);
+    }
+
+    /// Each product's bullwhip ratio: the variance of its weekly orders over the variance
+    /// of its weekly shipments (whole weeks of the run); `None` without shipments that vary.
+    pub(crate) fn bullwhip(&self, p: usize) -> Option<f64> {
+        let var = |v: &[f64]| {
+            let n = v.len() as f64;
+            if n < 2.0 {
+                return 0.0;
+            }
+            let mean = v.iter().sum::<f64>() / n;
+            v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0)
+        };
+        let shipped = var(&self.weekly_shipped[p]);
+        (shipped > 0.0).then(|| var(&self.weekly_orders[p]) / shipped)
     }
 }
 
@@ -518,9 +580,17 @@ impl World<'_> {
             );
             sink.num(|| format!("shipped_units_per_day[{n}]"), r.shipped_today[p]);
             sink.num(|| format!("ordered_units_per_day[{n}]"), r.ordered_today[p]);
+            sink.num(
+                || format!("cancelled_units_per_day[{n}]"),
+                r.cancelled_today[p],
+            );
             let backlog: u64 = self.backlog_units[p].iter().sum();
             sink.num(|| format!("backlog_units[{n}]"), backlog as f64);
             sink.num(|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
+            sink.num(
+                || format!("realised_lead_time_days[{n}]"),
+                self.vendor.products[p].realised_lead_days,
+            );
             sink.num(|| format!("price_usd[{n}]"), self.price_usd[p]);
             let mut installed = 0u64;
             for &b in fleet {
@@ -534,6 +604,7 @@ impl World<'_> {
                 binding_str(r.product_binding[p]),
             );
         }
+        sink.num(|| "phantom_share_of_backlog".into(), self.phantom_share());
         let (mut stranded, mut transit, mut installing) = (0u64, 0u64, 0u64);
         for &b in fleet {
             stranded += self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>();
@@ -577,8 +648,23 @@ impl World<'_> {
         (names.num, names.text)
     }
 
+    /// The phantom share of all open orders [share].
+    pub(crate) fn phantom_share(&self) -> f64 {
+        let phantom: u64 = self.vendor.products.iter().map(|b| b.phantom_units).sum();
+        let open: u64 = self.backlog_units.iter().flatten().sum();
+        if open > 0 {
+            phantom as f64 / open as f64
+        } else {
+            0.0
+        }
+    }
+
     /// Appends today's row.
     pub(crate) fn record_day(&mut self, binding: Constraint) {
+        self.rec.phantom_share_peak = self.rec.phantom_share_peak.max(self.phantom_share());
+        for b in &self.vendor.products {
+            self.rec.realised_lead_peak = self.rec.realised_lead_peak.max(b.realised_lead_days);
+        }
         self.rec.capex_cum += self.rec.capex;
         let mut values = std::mem::take(&mut self.rec.values);
         let mut text = std::mem::take(&mut self.rec.text_values);
@@ -713,6 +799,16 @@ impl World<'_> {
             lead_time_peak_days: lead_peak.0,
             lead_time_peak_date: lead_peak.1.map(|(t, _)| date(t)),
             lead_time_peak_product: lead_peak.1.map(|(_, p)| s.products[p].name.clone()),
+            realised_lead_time_peak_days: self.rec.realised_lead_peak,
+            orders_placed_units: self.accounts.iter().map(|a| a.ordered).sum(),
+            orders_cancelled_units: self.accounts.iter().map(|a| a.cancelled).sum(),
+            phantom_share_peak: self.rec.phantom_share_peak,
+            bullwhip_ratio: s
+                .products
+                .iter()
+                .enumerate()
+                .filter_map(|(p, prod)| self.rec.bullwhip(p).map(|r| (prod.name.clone(), r)))
+                .collect(),
             capex_usd: self.rec.capex_cum,
             power_cost_usd: power_cost,
             production_by_year,
@@ -741,7 +837,15 @@ impl World<'_> {
             events,
             ledger,
             summary,
-            accounts: self.accounts.clone(),
+            accounts: self
+                .accounts
+                .iter()
+                .zip(&self.backlog_units)
+                .map(|(a, open)| Accounts {
+                    open: open.iter().sum(),
+                    ..a.clone()
+                })
+                .collect(),
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use crate::engine::Time;
 
+use super::ordering::smooth;
 use super::{Constraint, Flow, World, idx};
-use crate::scenario::types::{Scenario, Split};
+use crate::scenario::types::{Market, Scenario, Split};
 
 /// Days in the trailing window of the production rate.
 pub(crate) const RATE_WINDOW: usize = 30;
@@ -18,6 +19,7 @@ impl World<'_> {
     pub(crate) fn supply_step(&mut self, t: Time) {
         let s = self.s;
         let np = s.products.len();
+        let legacy = s.market == Market::Legacy;
         // The buffers are borrowed field by field (not moved: the struct is large).
         let sc = &mut self.scratch;
         // Good units per wafer today: one evaluation of each yield timeline a day.
@@ -31,16 +33,25 @@ impl World<'_> {
                 None => prod.units_per_wafer(t),
             };
         }
-        // Units each product's vendor still needs to cover its open orders.
+        // The starts each product's vendor plans today (before the floor on capacity use).
         for p in 0..np {
-            sc.wanted[p] = if s.products[p].available > t {
+            let wanted = if s.products[p].available > t {
+                0.0
+            } else if legacy {
+                self.uncovered_orders(p)
+            } else {
+                self.planned_starts(p)
+            };
+            self.scratch.wanted[p] = wanted;
+        }
+        let sc = &mut self.scratch;
+        let min_use = |p: usize| {
+            if legacy {
                 0.0
             } else {
-                let open: u64 = self.backlog_units[p].iter().sum();
-                let a = &self.accounts[p];
-                (open as f64 - (a.inventory + a.in_production) as f64 - self.carry[p]).max(0.0)
-            };
-        }
+                s.vendors[s.products[p].vendor].plan.min_capacity_use
+            }
+        };
 
         // 1. Packaging (or fixed output): units the wafers allow.
         // `pack`: what today's wafers give each product; `nominal`: its share of the line
@@ -54,6 +65,8 @@ impl World<'_> {
                 wafers *= f;
             }
             self.rec.line_capacity[li] = wafers;
+            // Wafers of products outside the scenario.
+            let wafers = wafers * (1.0 - line.reserved_share);
             match &line.split {
                 Split::Shares => {
                     sc.active.clear();
@@ -65,13 +78,46 @@ impl World<'_> {
                             .filter(|x| x.1 > 0.0),
                     );
                     let total: f64 = sc.active.iter().map(|x| x.1).sum();
-                    for &(p, share) in &sc.active {
-                        sc.nominal[p] = wafers * share / total * sc.upw[p];
+                    // Each product first takes what its plan wants of its own share; the
+                    // share it leaves idle reaches the others only through a first-order
+                    // delay of `reallocation_lag_days`.
+                    let (mut released, mut used) = (0.0, 0.0);
+                    for &p in &line.products {
+                        sc.given[p] = 0.0;
                     }
-                    // Wafers a product's orders cannot use go to the others, pro rata to
-                    // their shares, until every wafer is used or every order covered.
-                    let mut left = wafers;
-                    sc.given.fill(0.0);
+                    for &(p, share) in &sc.active {
+                        let own = wafers * share / total;
+                        sc.nominal[p] = own * sc.upw[p];
+                        sc.wanted[p] = sc.wanted[p].max(min_use(p) * sc.nominal[p]);
+                        let take = (sc.wanted[p] / sc.upw[p]).min(own);
+                        sc.given[p] = take;
+                        used += take;
+                        let idle = own - take;
+                        let lagged = &mut self.idle_wafers[p];
+                        let lag = if legacy {
+                            0.0
+                        } else {
+                            line.reallocation_lag_days
+                        };
+                        *lagged = smooth(*lagged, idle, 1.0, lag);
+                        released += idle.min(*lagged);
+                    }
+                    // Without a lag every idle wafer is released: what is left of the line,
+                    // reckoned as the line less what was taken.
+                    let mut left = if legacy || line.reallocation_lag_days <= 0.0 {
+                        wafers - used
+                    } else {
+                        released
+                    };
+                    // The released wafers go to products that want more, pro rata to their
+                    // shares, until every wafer is used or every plan covered.
+                    sc.still.clear();
+                    sc.still.extend(
+                        sc.active
+                            .iter()
+                            .filter(|&&(p, _)| sc.wanted[p] / sc.upw[p] > sc.given[p] + 1e-12),
+                    );
+                    std::mem::swap(&mut sc.active, &mut sc.still);
                     while !sc.active.is_empty() && left > 1e-9 {
                         let total: f64 = sc.active.iter().map(|x| x.1).sum();
                         let mut used = 0.0;
@@ -105,9 +151,10 @@ impl World<'_> {
                             continue;
                         }
                         let upw = sc.upw[p];
+                        sc.nominal[p] = left * upw;
+                        sc.wanted[p] = sc.wanted[p].max(min_use(p) * sc.nominal[p]);
                         let take = (sc.wanted[p] / upw).min(left);
                         sc.pack[p] = take * upw;
-                        sc.nominal[p] = left * upw;
                         left -= take;
                     }
                 }
@@ -120,6 +167,7 @@ impl World<'_> {
                     .as_ref()
                     .map_or(0.0, |tl| per_day(tl.at(t)));
                 sc.nominal[p] = sc.pack[p];
+                sc.wanted[p] = sc.wanted[p].max(min_use(p) * sc.nominal[p]);
             }
         }
 
@@ -207,6 +255,7 @@ impl World<'_> {
             }
         }
         self.capacity_history.push(&sc.rate);
+        self.nominal_history.push(&sc.nominal);
         self.rec.hbm_used = hbm_used;
         self.rec.line_used.copy_from_slice(&sc.wafers_used);
         // The day's binding constraint: the one holding back the most potential output.

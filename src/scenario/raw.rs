@@ -81,6 +81,29 @@ pub struct RawScenario {
     /// Assertions on the run's outcome, checked by `capsim check`.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
+    /// Which market runs: `stock_management` (buyers order by Sterman's stock-management
+    /// rule, vendors plan production and quote available-to-promise) or `legacy` (capsim
+    /// 0.1's market, the default until the scenario library moves to the new one).
+    #[serde(default)]
+    pub market: RawMarket,
+    /// With `market: stock_management`, start the market as if it had been running: products
+    /// on sale at the start begin with a full production pipeline (work in process of one
+    /// cycle time at the first day's planned capacity), so the first weeks are not empty.
+    #[serde(default = "yes")]
+    pub warm_start: bool,
+}
+
+/// Which market model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawMarket {
+    /// capsim 0.1's market: buyers plan over the quoted lead time and close their whole gap;
+    /// vendors build only to open orders; lead time is backlog over production rate.
+    #[default]
+    Legacy,
+    /// Buyers order by the stock-management rule (with phantom orders and cancellation);
+    /// vendors plan production, quote available-to-promise and keep a booking window.
+    StockManagement,
 }
 
 /// A number or a date, as a bound of an assertion.
@@ -228,6 +251,17 @@ pub struct RawLine {
     /// Delay of each dated capacity increase [days]; a distribution is drawn per increase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expansion_slip_days: Option<Quantity>,
+    /// Share of the line's wafers taken by products outside the scenario [share].
+    #[serde(default)]
+    pub reserved_share: f64,
+    /// Time for wafers a product leaves unused to move to the line's other products: the
+    /// idle wafers others may take follow a first-order delay of this length [days].
+    #[serde(default = "default_reallocation_lag")]
+    pub reallocation_lag_days: f64,
+}
+
+fn default_reallocation_lag() -> f64 {
+    30.0
 }
 
 /// Random outages of a packaging line or logic process: a Poisson process of events, each
@@ -367,6 +401,9 @@ pub enum RawAllocation {
     Priority,
     /// Contracted floors (`contracts:` of buyers) first, the rest pro rata.
     Floors,
+    /// By purchase history (turn-and-earn): in proportion to each buyer's recent deliveries,
+    /// capped by its open orders; what is left, pro rata to open orders.
+    TurnAndEarn,
 }
 
 /// A vendor.
@@ -390,6 +427,69 @@ pub struct RawVendor {
     /// Highest price as a multiple of list [1].
     #[serde(default = "default_max_price_multiple")]
     pub max_price_multiple: f64,
+    /// Orders that cannot be delivered within this many days are refused; quoted lead times
+    /// never exceed it [days].
+    #[serde(default = "default_booking_window")]
+    pub booking_window_days: u32,
+    /// Window of the purchase history that `allocation: turn_and_earn` weighs (the time
+    /// constant of the smoothed deliveries) [days].
+    #[serde(default = "default_history")]
+    pub history_days: f64,
+    /// The vendor's production plan.
+    #[serde(default)]
+    pub plan: RawPlan,
+}
+
+fn default_booking_window() -> u32 {
+    365
+}
+fn default_history() -> f64 {
+    90.0
+}
+
+/// A vendor's production plan: wafer starts follow smoothed orders plus corrections toward an
+/// inventory target, never below a floor on the use of committed capacity.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    /// Time constant of the smoothed order rate the plan builds to [days].
+    #[serde(default = "default_order_smoothing")]
+    pub order_smoothing_days: f64,
+    /// Finished-goods inventory the plan aims to hold, in days of smoothed orders [days].
+    #[serde(default = "default_inventory_cover")]
+    pub inventory_cover_days: f64,
+    /// Time to close the gap between the inventory and pipeline targets and their levels
+    /// (open orders count against inventory) [days].
+    #[serde(default = "default_plan_adjust")]
+    pub adjust_days: f64,
+    /// Least share of a product's committed capacity started each day while it is on sale
+    /// (prepaid foundry and packaging capacity) [share].
+    #[serde(default = "default_min_capacity_use")]
+    pub min_capacity_use: f64,
+}
+
+impl Default for RawPlan {
+    fn default() -> Self {
+        RawPlan {
+            order_smoothing_days: default_order_smoothing(),
+            inventory_cover_days: default_inventory_cover(),
+            adjust_days: default_plan_adjust(),
+            min_capacity_use: default_min_capacity_use(),
+        }
+    }
+}
+
+fn default_order_smoothing() -> f64 {
+    60.0
+}
+fn default_inventory_cover() -> f64 {
+    14.0
+}
+fn default_plan_adjust() -> f64 {
+    30.0
+}
+fn default_min_capacity_use() -> f64 {
+    0.5
 }
 
 fn default_shipping() -> u32 {
@@ -492,6 +592,105 @@ pub struct RawBuyer {
     /// Units installed at the start, by product [units].
     #[serde(default)]
     pub initial_fleet: BTreeMap<String, f64>,
+    /// The ordering rule: adjustment times, phantom orders, cancellation.
+    #[serde(default)]
+    pub ordering: RawOrdering,
+}
+
+/// How a buyer orders: Sterman's stock-management rule (anchored on expected acquisitions,
+/// with separate stock and supply-line corrections), phantom orders and cancellation.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrdering {
+    /// Time to close a gap between the wanted and the installed fleet, `τ_S` [days].
+    #[serde(default = "default_stock_adjust")]
+    pub stock_adjust_days: f64,
+    /// Time to close a gap in the supply line (open orders and units in transit), `τ_SL`;
+    /// equal to `stock_adjust_days` gives the supply line full weight [days].
+    #[serde(default = "default_stock_adjust")]
+    pub supply_line_adjust_days: f64,
+    /// Time constant of the perceived lead time, smoothed from vendors' quotes [days].
+    #[serde(default = "default_lead_smoothing")]
+    pub lead_time_smoothing_days: f64,
+    /// How far past delivery and installation the wanted fleet is planned [days].
+    #[serde(default = "default_deploy_horizon")]
+    pub deploy_horizon_days: u32,
+    /// Day of the first review, counted from the start; absent spreads the buyers' reviews
+    /// evenly over one review period, in file order [days].
+    #[serde(default)]
+    pub review_offset_days: Option<u32>,
+    /// Extra (phantom) orders placed when lead times are long.
+    #[serde(default)]
+    pub phantom_orders: Option<RawPhantom>,
+    /// Cancellation of open orders beyond the buyer's target.
+    #[serde(default)]
+    pub cancel: RawCancel,
+}
+
+impl Default for RawOrdering {
+    fn default() -> Self {
+        RawOrdering {
+            stock_adjust_days: default_stock_adjust(),
+            supply_line_adjust_days: default_stock_adjust(),
+            lead_time_smoothing_days: default_lead_smoothing(),
+            deploy_horizon_days: default_deploy_horizon(),
+            review_offset_days: None,
+            phantom_orders: None,
+            cancel: RawCancel::default(),
+        }
+    }
+}
+
+fn default_stock_adjust() -> f64 {
+    90.0
+}
+fn default_lead_smoothing() -> f64 {
+    60.0
+}
+fn default_deploy_horizon() -> u32 {
+    90
+}
+
+/// Phantom orders: `placed = firm × φ`, `φ = min(max_multiple, 1 + slope × max(0,
+/// perceived lead / normal lead − 1))`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhantom {
+    /// Extra orders per unit of relative excess perceived lead time [1].
+    pub slope: f64,
+    /// Largest multiple of firm orders placed [1].
+    #[serde(default = "default_phantom_max")]
+    pub max_multiple: f64,
+}
+
+fn default_phantom_max() -> f64 {
+    2.0
+}
+
+/// Cancellation: open orders beyond the buyer's target are cancelled, youngest first, except
+/// those due within the non-cancellable window.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCancel {
+    /// Switch.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Orders due within this many days cannot be cancelled (NCNR) [days].
+    #[serde(default = "default_ncnr")]
+    pub non_cancellable_days: u32,
+}
+
+impl Default for RawCancel {
+    fn default() -> Self {
+        RawCancel {
+            enabled: true,
+            non_cancellable_days: default_ncnr(),
+        }
+    }
+}
+
+fn default_ncnr() -> u32 {
+    90
 }
 
 fn default_priority() -> u32 {
@@ -626,6 +825,23 @@ pub struct RawPause {
     /// Waitlist for sign-ups during a pause; absent means they are lost.
     #[serde(default)]
     pub waitlist: Option<RawWaitlist>,
+    /// Which load the thresholds read: `relievable` (the demand of this segment and of those
+    /// served before it, over capacity: the load a pause can relieve) or `total` (all
+    /// segments' demand over capacity); absent: `relievable` with `market:
+    /// stock_management`, `total` with the legacy market.
+    #[serde(default)]
+    pub watch: Option<RawWatch>,
+}
+
+/// The load a policy's thresholds read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawWatch {
+    /// Demand of the segment and of segments served before it (lower or equal `priority`
+    /// number), before rate limits, over capacity.
+    Relievable,
+    /// Demand of every segment over capacity.
+    Total,
 }
 
 fn default_pause_after() -> u32 {
@@ -666,9 +882,22 @@ fn default_dropout() -> f64 {
 pub struct RawRateLimit {
     /// Cap [queries per user per day].
     pub max_queries_per_user_per_day: f64,
-    /// Applied only when yesterday's load ratio was above this [1]; absent means always.
+    /// Switched on once the segment's relievable load (its demand before the limit and that
+    /// of segments served before it, over capacity) has been above this for `switch_days`
+    /// days [1]; absent means always on.
     #[serde(default)]
     pub active_above: Option<f64>,
+    /// Switched off once that load has been below this for `switch_days` days; defaults to
+    /// 0.9 × `active_above` [1].
+    #[serde(default)]
+    pub inactive_below: Option<f64>,
+    /// Consecutive days beyond a threshold before the limit switches [days].
+    #[serde(default = "default_switch_days")]
+    pub switch_days: u32,
+}
+
+fn default_switch_days() -> u32 {
+    3
 }
 
 /// Churn that rises with sustained shortage.
@@ -746,6 +975,11 @@ pub struct RawLaunch {
     /// Decay time constant of the surge [days].
     #[serde(default = "default_decay")]
     pub decay_days: f64,
+    /// Time constant of the surge's build-up: the surge's intensity follows
+    /// `(1 − e^{−age/ramp}) e^{−age/decay}`, scaled so its days add up to `extra_signups`;
+    /// 0 starts at its peak [days].
+    #[serde(default)]
+    pub ramp_days: f64,
 }
 
 fn default_decay() -> f64 {

@@ -10,6 +10,9 @@ use super::dist::Quantity;
 use super::raw::*;
 use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
+/// Longest duration a days field may hold: 30 years [days].
+pub const MAX_DAYS_FIELD: u32 = 10_950;
+
 use super::yaml::{
     Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
 };
@@ -209,6 +212,21 @@ impl<'a> Resolver<'a> {
             self.err(
                 path,
                 format!("`{}` must be above 0; found {}", field(path), num(v)),
+            );
+        }
+    }
+
+    /// A duration of at least `min` days and at most [`MAX_DAYS_FIELD`].
+    fn days_between(&mut self, path: &str, v: f64, min: f64) {
+        if !(v >= min && v <= MAX_DAYS_FIELD as f64) {
+            self.err(
+                path,
+                format!(
+                    "`{}` must be between {} and {MAX_DAYS_FIELD} days; found {}",
+                    field(path),
+                    num(min),
+                    num(v)
+                ),
             );
         }
     }
@@ -552,6 +570,19 @@ pub fn resolve(
         let outages = r.outages(&format!("{p}.outages"), &l.outages);
         let expansion_slip_days =
             r.slip(&format!("{p}.expansion_slip_days"), &l.expansion_slip_days);
+        r.fraction(&format!("{p}.reserved_share"), l.reserved_share);
+        if l.reserved_share >= 1.0 {
+            r.err(
+                &format!("{p}.reserved_share"),
+                "a line wholly reserved for products outside the scenario makes nothing here; \
+                 use a share below 1",
+            );
+        }
+        r.days_between(
+            &format!("{p}.reallocation_lag_days"),
+            l.reallocation_lag_days,
+            0.0,
+        );
         lines.push(Line {
             name: l.name.clone(),
             capacity_wafers_per_month: cap.unwrap_or_else(|| Timeline::constant(0.0)),
@@ -559,6 +590,8 @@ pub fn resolve(
             products: Vec::new(),
             outages,
             expansion_slip_days,
+            reserved_share: l.reserved_share,
+            reallocation_lag_days: l.reallocation_lag_days,
         });
     }
     let hbm = raw.supply.hbm.as_ref().and_then(|h| {
@@ -611,12 +644,44 @@ pub fn resolve(
                 ),
             );
         }
+        if v.booking_window_days == 0 || v.booking_window_days > MAX_DAYS_FIELD {
+            r.err(
+                &format!("{p}.booking_window_days"),
+                format!(
+                    "must be between 1 and {MAX_DAYS_FIELD} days; found {}",
+                    v.booking_window_days
+                ),
+            );
+        }
+        r.days_between(&format!("{p}.history_days"), v.history_days, 1.0);
+        let pp = format!("{p}.plan");
+        r.days_between(
+            &format!("{pp}.order_smoothing_days"),
+            v.plan.order_smoothing_days,
+            1.0,
+        );
+        r.days_between(
+            &format!("{pp}.inventory_cover_days"),
+            v.plan.inventory_cover_days,
+            0.0,
+        );
+        r.days_between(&format!("{pp}.adjust_days"), v.plan.adjust_days, 1.0);
+        r.fraction(&format!("{pp}.min_capacity_use"), v.plan.min_capacity_use);
         vendors.push(Vendor {
+            booking_window_days: v.booking_window_days.clamp(1, MAX_DAYS_FIELD) as Time,
+            history_days: v.history_days,
+            plan: Plan {
+                order_smoothing_days: v.plan.order_smoothing_days,
+                inventory_cover_days: v.plan.inventory_cover_days,
+                adjust_days: v.plan.adjust_days,
+                min_capacity_use: v.plan.min_capacity_use,
+            },
             name: v.name.clone(),
             allocation: match v.allocation {
                 RawAllocation::ProRata => Allocation::ProRata,
                 RawAllocation::Priority => Allocation::Priority,
                 RawAllocation::Floors => Allocation::Floors,
+                RawAllocation::TurnAndEarn => Allocation::TurnAndEarn,
             },
             shipping_days: v.shipping_days as Time,
             normal_lead_time_days: v.normal_lead_time_days,
@@ -1068,6 +1133,7 @@ pub fn resolve(
                         RawAllocation::ProRata => "pro_rata",
                         RawAllocation::Priority => "priority",
                         RawAllocation::Floors => "floors",
+                        RawAllocation::TurnAndEarn => "turn_and_earn",
                     };
                     r.warn(
                         &format!("{cp}.product"),
@@ -1094,7 +1160,77 @@ pub fn resolve(
                 initial_fleet.push((k, units.max(0.0).round() as u64));
             }
         }
+        let o = &b.ordering;
+        let op = format!("{p}.ordering");
+        r.days_between(&format!("{op}.stock_adjust_days"), o.stock_adjust_days, 1.0);
+        r.days_between(
+            &format!("{op}.supply_line_adjust_days"),
+            o.supply_line_adjust_days,
+            1.0,
+        );
+        r.days_between(
+            &format!("{op}.lead_time_smoothing_days"),
+            o.lead_time_smoothing_days,
+            0.0,
+        );
+        if o.deploy_horizon_days > MAX_DAYS_FIELD {
+            r.err(
+                &format!("{op}.deploy_horizon_days"),
+                format!(
+                    "must be at most {MAX_DAYS_FIELD} days; found {}",
+                    o.deploy_horizon_days
+                ),
+            );
+        }
+        let review_every = b.review_every_days.max(1);
+        if let Some(off) = o.review_offset_days
+            && off >= review_every
+        {
+            r.err(
+                &format!("{op}.review_offset_days"),
+                format!("must be less than review_every_days ({review_every}); found {off}"),
+            );
+        }
+        let phantom = o.phantom_orders.as_ref().map(|ph| {
+            r.non_negative(&format!("{op}.phantom_orders.slope"), ph.slope);
+            if !(ph.max_multiple >= 1.0 && ph.max_multiple <= 100.0) {
+                r.err(
+                    &format!("{op}.phantom_orders.max_multiple"),
+                    format!(
+                        "a multiple of firm orders, between 1 and 100; found {}",
+                        num(ph.max_multiple)
+                    ),
+                );
+            }
+            (ph.slope, ph.max_multiple)
+        });
+        if o.cancel.non_cancellable_days > MAX_DAYS_FIELD {
+            r.err(
+                &format!("{op}.cancel.non_cancellable_days"),
+                format!(
+                    "must be at most {MAX_DAYS_FIELD} days; found {}",
+                    o.cancel.non_cancellable_days
+                ),
+            );
+        }
+        // Reviews spread evenly over one period, in file order, unless given.
+        let offset = o.review_offset_days.unwrap_or_else(|| {
+            (i as u64 * review_every as u64 / raw.buyers.len().max(1) as u64) as u32
+        });
+        let ordering = Ordering {
+            stock_adjust_days: o.stock_adjust_days,
+            supply_line_adjust_days: o.supply_line_adjust_days,
+            lead_time_smoothing_days: o.lead_time_smoothing_days,
+            deploy_horizon_days: o.deploy_horizon_days.min(MAX_DAYS_FIELD) as Time,
+            review_offset_days: offset.min(review_every.saturating_sub(1)) as Time,
+            phantom,
+            cancel_outside_days: o
+                .cancel
+                .enabled
+                .then_some(o.cancel.non_cancellable_days.min(MAX_DAYS_FIELD) as Time),
+        };
         buyers.push(Buyer {
+            ordering,
             name: b.name.clone(),
             kind,
             region: b.region.clone(),
@@ -1259,6 +1395,10 @@ pub fn resolve(
                 (w.conversion_per_day, w.dropout_per_day)
             });
             Pause {
+                relievable: match pz.watch {
+                    Some(w) => w == RawWatch::Relievable,
+                    None => raw.market == RawMarket::StockManagement,
+                },
                 pause_above: pz.pause_above,
                 pause_after_days: pz.pause_after_days,
                 resume_below: pz.resume_below,
@@ -1275,9 +1415,38 @@ pub fn resolve(
             if let Some(a) = rl.active_above {
                 r.positive(&format!("{p}.rate_limit.active_above"), a);
             }
+            let inactive_below = match (rl.active_above, rl.inactive_below) {
+                (Some(a), Some(b)) => {
+                    r.positive(&format!("{p}.rate_limit.inactive_below"), b);
+                    if b > a {
+                        r.err(
+                            &format!("{p}.rate_limit.inactive_below"),
+                            format!("inactive_below ({}) must not exceed active_above ({}), or the limit would flap", num(b), num(a)),
+                        );
+                    }
+                    b
+                }
+                (Some(a), None) => 0.9 * a,
+                (None, Some(_)) => {
+                    r.err(
+                        &format!("{p}.rate_limit.inactive_below"),
+                        "a limit that is always on never switches off; set `active_above` too",
+                    );
+                    0.0
+                }
+                (None, None) => 0.0,
+            };
+            if rl.switch_days == 0 || rl.switch_days > MAX_DAYS_FIELD {
+                r.err(
+                    &format!("{p}.rate_limit.switch_days"),
+                    format!("must be between 1 and {MAX_DAYS_FIELD} days; found {}", rl.switch_days),
+                );
+            }
             RateLimit {
                 max_queries_per_user_per_day: rl.max_queries_per_user_per_day,
                 active_above: rl.active_above,
+                inactive_below,
+                switch_days: rl.switch_days.max(1),
             }
         });
         let shortage_churn = s.shortage_churn.as_ref().map(|sc| {
@@ -1340,6 +1509,7 @@ pub fn resolve(
         r.non_negative(&format!("{p}.extra_signups"), l.extra_signups);
         r.non_negative(&format!("{p}.usage_uplift"), l.usage_uplift);
         r.positive(&format!("{p}.decay_days"), l.decay_days);
+        r.days_between(&format!("{p}.ramp_days"), l.ramp_days, 0.0);
         if let Some(day) = day {
             launches.push(Launch {
                 name: l.name.clone(),
@@ -1348,6 +1518,7 @@ pub fn resolve(
                 extra_signups: l.extra_signups,
                 usage_uplift: l.usage_uplift,
                 decay_days: l.decay_days,
+                ramp_days: l.ramp_days,
             });
         }
     }
@@ -1522,6 +1693,11 @@ pub fn resolve(
         power_price_usd_per_mwh: power_price.unwrap_or_else(|| Timeline::constant(0.0)),
         expect,
         hbm_expansion_slip_days,
+        warm_start: raw.warm_start && raw.market == RawMarket::StockManagement,
+        market: match raw.market {
+            RawMarket::Legacy => Market::Legacy,
+            RawMarket::StockManagement => Market::StockManagement,
+        },
     };
     Ok((scenario, warnings))
 }
@@ -1543,6 +1719,10 @@ pub const SUMMARY_NUMBERS: &[&str] = &[
     "power_cost_usd",
     "fleet_end_h100e",
     "stranded_end",
+    "realised_lead_time_peak_days",
+    "orders_placed_units",
+    "orders_cancelled_units",
+    "phantom_share_peak",
 ];
 /// Date-valued keys (or null).
 pub const SUMMARY_DATES: &[&str] = &["first_shortage", "last_shortage", "lead_time_peak_date"];
@@ -1552,6 +1732,7 @@ pub const SUMMARY_MAPS: &[(&str, &str)] = &[
     ("production_by_year", "product"),
     ("binding_constraint_days", "constraint"),
     ("users_end", "segment"),
+    ("bullwhip_ratio", "product"),
 ];
 
 /// Checks and resolves the `expect:` block.
@@ -1578,7 +1759,7 @@ fn resolve_expect(
                     .collect();
                 if let Some(&(_, names)) = SUMMARY_MAPS.iter().find(|m| m.0 == head) {
                     let ok = match (names, rest.as_slice()) {
-                        ("product", [name]) if head == "fleet_end" => r
+                        ("product", [name]) if head == "fleet_end" || head == "bullwhip_ratio" => r
                             .lookup(&format!("{p}.metric"), "product", name, product_names)
                             .is_some(),
                         ("product", [name, year]) => {

@@ -52,6 +52,19 @@ pub struct Scenario {
     pub expect: Vec<Expect>,
     /// Delay of each dated HBM supply increase [days].
     pub hbm_expansion_slip_days: Option<Quantity>,
+    /// Whether production pipelines start full (stock-management market only).
+    pub warm_start: bool,
+    /// Which market runs.
+    pub market: Market,
+}
+
+/// Which market model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Market {
+    /// capsim 0.1's market.
+    Legacy,
+    /// Stock-management ordering, planned production, available-to-promise quotes.
+    StockManagement,
 }
 
 impl Scenario {
@@ -177,6 +190,10 @@ pub struct Line {
     pub outages: Option<Outages>,
     /// Delay of each dated capacity increase [days].
     pub expansion_slip_days: Option<Quantity>,
+    /// Share of the wafers taken by products outside the scenario [share].
+    pub reserved_share: f64,
+    /// Time constant of the delay before idle wafers move to other products [days].
+    pub reallocation_lag_days: f64,
 }
 
 /// A logic process.
@@ -256,6 +273,8 @@ pub enum Allocation {
     Priority,
     /// Contracted floors first, then pro rata.
     Floors,
+    /// By purchase history, capped by open orders; the rest pro rata.
+    TurnAndEarn,
 }
 
 impl Allocation {
@@ -265,6 +284,7 @@ impl Allocation {
             Allocation::ProRata => "pro_rata",
             Allocation::Priority => "priority",
             Allocation::Floors => "floors",
+            Allocation::TurnAndEarn => "turn_and_earn",
         }
     }
 }
@@ -284,6 +304,44 @@ pub struct Vendor {
     pub price_elasticity: f64,
     /// Price cap as a multiple of list [1].
     pub max_price_multiple: f64,
+    /// Longest lead time the vendor books [days].
+    pub booking_window_days: Time,
+    /// Time constant of the purchase history of `turn_and_earn` [days].
+    pub history_days: f64,
+    /// Production plan.
+    pub plan: Plan,
+}
+
+/// A vendor's production plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Time constant of the smoothed order rate [days].
+    pub order_smoothing_days: f64,
+    /// Inventory target in days of smoothed orders [days].
+    pub inventory_cover_days: f64,
+    /// Time to close the inventory and pipeline gaps [days].
+    pub adjust_days: f64,
+    /// Least share of committed capacity started while on sale [share].
+    pub min_capacity_use: f64,
+}
+
+/// A buyer's ordering rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Ordering {
+    /// Time to close a stock gap, `τ_S` [days].
+    pub stock_adjust_days: f64,
+    /// Time to close a supply-line gap, `τ_SL` [days].
+    pub supply_line_adjust_days: f64,
+    /// Time constant of the perceived lead time [days].
+    pub lead_time_smoothing_days: f64,
+    /// Planning horizon past delivery and installation [days].
+    pub deploy_horizon_days: Time,
+    /// Day of the first review [tick].
+    pub review_offset_days: Time,
+    /// Phantom orders `(slope, max multiple)`.
+    pub phantom: Option<(f64, f64)>,
+    /// Non-cancellable window, or `None` if the buyer never cancels [days].
+    pub cancel_outside_days: Option<Time>,
 }
 
 /// Over-ordering behaviour.
@@ -336,6 +394,8 @@ pub struct Buyer {
     pub contracts: Vec<(usize, f64)>,
     /// Units installed at the start `(product, units)`.
     pub initial_fleet: Vec<(usize, u64)>,
+    /// How it orders.
+    pub ordering: Ordering,
 }
 
 /// A datacenter site.
@@ -458,6 +518,8 @@ pub struct Pause {
     pub min_pause_days: u32,
     /// Waitlist `(conversion per day, dropout per day)`; `None` means sign-ups are lost.
     pub waitlist: Option<(f64, f64)>,
+    /// Whether the thresholds read the relievable load (else the total load).
+    pub relievable: bool,
 }
 
 /// A rate limit.
@@ -465,8 +527,12 @@ pub struct Pause {
 pub struct RateLimit {
     /// Cap [queries per user per day].
     pub max_queries_per_user_per_day: f64,
-    /// Load ratio above which it applies; `None` = always.
+    /// Relievable load above which it switches on; `None` = always on.
     pub active_above: Option<f64>,
+    /// Relievable load below which it switches off [1].
+    pub inactive_below: f64,
+    /// Days beyond a threshold before it switches [days].
+    pub switch_days: u32,
 }
 
 /// Shortage-driven churn.
@@ -524,6 +590,8 @@ pub struct Launch {
     pub usage_uplift: f64,
     /// Decay constant [days].
     pub decay_days: f64,
+    /// Build-up constant [days]; 0 for none.
+    pub ramp_days: f64,
 }
 
 /// An export rule.

@@ -35,6 +35,11 @@ pub const WHOLE_FIELDS: &[&str] = &[
     "resume_after_days",
     "min_pause_days",
     "window_days",
+    "booking_window_days",
+    "deploy_horizon_days",
+    "review_offset_days",
+    "non_cancellable_days",
+    "switch_days",
 ];
 
 /// Fields that hold text, dates or choices: no distribution there.

@@ -7,6 +7,7 @@ mod common;
 mod conservation;
 mod fan_charts;
 mod hand;
+mod market;
 mod mm1;
 mod montecarlo;
 mod props;

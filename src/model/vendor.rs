@@ -1,0 +1,316 @@
+//! Vendors: the production plan, available-to-promise quotes, the booking window, and the
+//! allocation of finished units among buyers. See `docs/model.md`, "Vendors".
+//!
+//! A vendor does not start wafers only against open orders: like the fabless vendors that
+//! commit foundry and packaging capacity quarters ahead, it builds to smoothed orders plus a
+//! correction toward its inventory and pipeline targets, and never below a floor on the use
+//! of its committed capacity (the make-to-stock and make-to-order hybrid of the IOBPCS family
+//! of models). Its quote is available-to-promise from its capacity plan, bounded by the
+//! booking window.
+
+use crate::engine::Time;
+use crate::scenario::types::{Allocation, Scenario, Split};
+
+use super::World;
+use super::market::apportion_into;
+use super::ordering::smooth;
+use super::supply::per_day;
+
+/// A vendor's book of one product.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProductBook {
+    /// Smoothed net orders (placed less cancelled) [units/day].
+    pub(crate) smoothed_orders: f64,
+    /// The lead time quoted to a new order (available-to-promise) [days].
+    pub(crate) quote_days: f64,
+    /// Units that can still be booked within the booking window today [units].
+    pub(crate) atp_units: f64,
+    /// Mean days from order to delivery of the last units shipped [days].
+    pub(crate) realised_lead_days: f64,
+    /// Phantom units among the open orders [units].
+    pub(crate) phantom_units: u64,
+    /// Cumulative planned capacity: `planned[d]` is the product's planned output of days
+    /// `0..d` (its share of its line's planned wafers, or its fixed output) [units].
+    pub(crate) planned: Vec<f64>,
+}
+
+/// What vendors know: a book per product and each buyer's purchase history.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Vendors {
+    pub(crate) products: Vec<ProductBook>,
+    /// `[p * buyers + b]`: deliveries of product `p` to buyer `b`, smoothed over the
+    /// vendor's `history_days` [units/day].
+    pub(crate) history: Vec<f64>,
+}
+
+impl Vendors {
+    /// Books with each product's planned capacity from day 0 to the run's end plus the
+    /// longest booking window and cycle time.
+    pub(crate) fn new(s: &Scenario) -> Self {
+        let horizon = usize::try_from(
+            s.days
+                + s.vendors
+                    .iter()
+                    .map(|v| v.booking_window_days)
+                    .max()
+                    .unwrap_or(0)
+                + s.products
+                    .iter()
+                    .map(|p| p.cycle_time_days)
+                    .max()
+                    .unwrap_or(0),
+        )
+        .unwrap_or(0);
+        let np = s.products.len();
+        let mut daily = vec![vec![0.0; horizon]; np];
+        #[allow(clippy::needless_range_loop)] // `d` is also the day (tick) evaluated
+        for line in &s.lines {
+            for d in 0..horizon {
+                let t = d as Time;
+                let wafers =
+                    per_day(line.capacity_wafers_per_month.at(t)) * (1.0 - line.reserved_share);
+                match &line.split {
+                    Split::Shares => {
+                        let total: f64 = line
+                            .products
+                            .iter()
+                            .filter(|&&p| s.products[p].available <= t)
+                            .map(|&p| s.products[p].line_share.at(t).max(0.0))
+                            .sum();
+                        if total <= 0.0 {
+                            continue;
+                        }
+                        for &p in &line.products {
+                            if s.products[p].available <= t {
+                                let share = s.products[p].line_share.at(t).max(0.0);
+                                daily[p][d] =
+                                    wafers * share / total * s.products[p].units_per_wafer(t);
+                            }
+                        }
+                    }
+                    // Each product of a priority line may plan on the whole line.
+                    Split::Priority(order) => {
+                        for &p in order {
+                            if s.products[p].available <= t {
+                                daily[p][d] = wafers * s.products[p].units_per_wafer(t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (p, prod) in s.products.iter().enumerate() {
+            if let (None, Some(tl)) = (prod.line, &prod.units_per_month) {
+                for (d, v) in daily[p].iter_mut().enumerate() {
+                    let t = d as Time;
+                    if prod.available <= t {
+                        *v = per_day(tl.at(t));
+                    }
+                }
+            }
+        }
+        let products = daily
+            .into_iter()
+            .map(|day| {
+                let mut planned = Vec::with_capacity(day.len() + 1);
+                let mut sum = 0.0;
+                planned.push(0.0);
+                for v in day {
+                    sum += v;
+                    planned.push(sum);
+                }
+                ProductBook {
+                    planned,
+                    ..ProductBook::default()
+                }
+            })
+            .collect();
+        Vendors {
+            products,
+            history: vec![0.0; np * s.buyers.len()],
+        }
+    }
+}
+
+impl ProductBook {
+    /// Planned output of days `from..to` [units].
+    fn planned_between(&self, from: Time, to: Time) -> f64 {
+        let last = self.planned.len() - 1;
+        let at = |t: Time| self.planned[usize::try_from(t).unwrap_or(0).min(last)];
+        at(to) - at(from)
+    }
+
+    /// Planned capacity of day `t` [units/day].
+    pub(crate) fn planned_on(&self, t: Time) -> f64 {
+        self.planned_between(t, t + 1)
+    }
+}
+
+impl World<'_> {
+    /// The vendor's wanted starts of product `p` today, before the floor on capacity use
+    /// [units/day]: smoothed orders plus the correction toward the inventory and pipeline
+    /// targets, open orders counting against inventory.
+    ///
+    /// ```text
+    /// starts = max(0, Ô + (Ô·(cover + cycle) − (inventory + in production − open orders)) / τ_adj)
+    /// ```
+    pub(crate) fn planned_starts(&self, p: usize) -> f64 {
+        let s = self.s;
+        let prod = &s.products[p];
+        let plan = s.vendors[prod.vendor].plan;
+        let o = self.vendor.products[p].smoothed_orders;
+        let open: u64 = self.backlog_units[p].iter().sum();
+        let a = &self.accounts[p];
+        let target = o * (plan.inventory_cover_days + prod.cycle_time_days as f64);
+        let net = (a.inventory + a.in_production) as f64 + self.carry[p] - open as f64;
+        (o + (target - net) / plan.adjust_days).max(0.0)
+    }
+
+    /// Fills the pipelines as if the vendors had been producing at their planned capacity:
+    /// each product on sale at the start has a cycle time of work in process, finishing day
+    /// by day, and smoothed orders equal to its planned capacity (`warm_start`).
+    pub(crate) fn warm_start(&mut self) {
+        let s = self.s;
+        for (p, prod) in s.products.iter().enumerate() {
+            if prod.available > 0 {
+                continue;
+            }
+            let rate = self.vendor.products[p].planned_on(0);
+            self.vendor.products[p].smoothed_orders = rate;
+            let mut carry = 0.0;
+            for d in 0..prod.cycle_time_days {
+                carry += rate;
+                let units = carry.floor();
+                carry -= units;
+                let units = units as u64;
+                if units > 0 {
+                    let a = &mut self.accounts[p];
+                    a.started += units;
+                    a.in_production += units;
+                    self.flows.send(
+                        d,
+                        super::Flow::Completed {
+                            product: super::idx(p),
+                            units,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Units of product `p` that could reach new orders by `x` days from day `t`: finished
+    /// stock, work in process finishing evenly over the cycle time, and planned starts from
+    /// today finishing a cycle time later (scaled by `efficiency`, the share of planned
+    /// capacity recently achieved) [units].
+    fn supply_by(&self, p: usize, t: Time, x: Time, efficiency: f64) -> f64 {
+        let a = &self.accounts[p];
+        let cycle = self.s.products[p].cycle_time_days;
+        let wip = if cycle > 0 {
+            a.in_production as f64 * (x as f64 / cycle as f64).min(1.0)
+        } else {
+            a.in_production as f64
+        };
+        let starts = if x > cycle {
+            efficiency * self.vendor.products[p].planned_between(t, t + x - cycle)
+        } else {
+            0.0
+        };
+        a.inventory as f64 + wip + starts
+    }
+
+    /// The quote and what can still be booked, for product `p` at the end of day `t`:
+    /// the first day by which the plan covers every open order and one more unit
+    /// (available-to-promise), at most the booking window; and the units the plan can
+    /// deliver within the window beyond the open orders.
+    pub(crate) fn update_quote(&mut self, p: usize, t: Time, efficiency: f64) {
+        let window = self.s.vendors[self.s.products[p].vendor].booking_window_days;
+        let open: u64 = self.backlog_units[p].iter().sum();
+        let need = open as f64 + 1.0;
+        let quote = if self.supply_by(p, t, 0, efficiency) >= need {
+            0
+        } else if self.supply_by(p, t, window, efficiency) < need {
+            window
+        } else {
+            // Supply grows with `x`: the first day that covers the need.
+            let (mut lo, mut hi) = (0, window);
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                if self.supply_by(p, t, mid, efficiency) >= need {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            hi
+        };
+        let atp = (self.supply_by(p, t, window, efficiency) - open as f64).max(0.0);
+        let book = &mut self.vendor.products[p];
+        book.quote_days = quote as f64;
+        book.atp_units = atp;
+    }
+
+    /// Books up to `units` of product `p`: what the booking window can still take.
+    pub(crate) fn book(&mut self, p: usize, units: u64) -> u64 {
+        let book = &mut self.vendor.products[p];
+        let accepted = units.min(book.atp_units.floor().max(0.0) as u64);
+        book.atp_units -= accepted as f64;
+        accepted
+    }
+
+    /// Folds today's shipments into the buyers' purchase histories and today's net orders
+    /// into the vendors' smoothed order rates.
+    pub(crate) fn update_books(&mut self, p: usize, shipped: &[(u64, u64)]) {
+        let s = self.s;
+        let vendor = &s.vendors[s.products[p].vendor];
+        let nb = s.buyers.len();
+        for (b, &(floor, other)) in shipped.iter().enumerate().take(nb) {
+            let h = &mut self.vendor.history[p * nb + b];
+            *h = smooth(*h, (floor + other) as f64, 1.0, vendor.history_days);
+        }
+        let net = self.rec.ordered_today[p] - self.rec.cancelled_today[p];
+        let book = &mut self.vendor.products[p];
+        book.smoothed_orders = smooth(
+            book.smoothed_orders,
+            net,
+            1.0,
+            vendor.plan.order_smoothing_days,
+        )
+        .max(0.0);
+    }
+
+    /// Splits `stock` units of product `p` among buyers by purchase history (turn-and-earn),
+    /// capped by open orders (`open`, reduced by what is given); adds each buyer's units to
+    /// `give`. Cachon and Lariviere, "Capacity allocation using past sales: when to
+    /// turn-and-earn", Management Science 45(5), 1999.
+    pub(crate) fn allocate_by_history(
+        &mut self,
+        p: usize,
+        stock: &mut u64,
+        open: &mut [u64],
+        give: &mut [(u64, u64)],
+    ) {
+        let nb = self.s.buyers.len();
+        let sc = &mut self.scratch;
+        for (b, w) in sc.weights.iter_mut().enumerate() {
+            // Histories in thousandths of a unit per day, for whole-number weights.
+            *w = if open[b] > 0 {
+                (self.vendor.history[p * nb + b] * 1000.0).round() as u64
+            } else {
+                0
+            };
+        }
+        apportion_into(*stock, &sc.weights, &mut sc.split, &mut sc.remainders);
+        for b in 0..nb {
+            let units = sc.split[b].min(open[b]);
+            give[b].1 += units;
+            open[b] -= units;
+            *stock -= units;
+        }
+    }
+}
+
+/// Whether a vendor's rule allocates by history.
+pub(crate) fn by_history(a: Allocation) -> bool {
+    a == Allocation::TurnAndEarn
+}

@@ -1,0 +1,148 @@
+//! The stock-management market (`market: stock_management`, issue 12): properties that hold
+//! for any sound market, checked on the built-in default and on the baseline.
+
+use capsim::model::{RunOutput, simulate};
+use capsim::scenario::{Loaded, Source, load};
+
+use super::common::assert_conserved;
+
+fn run(source: Source<'_>, sets: &[&str]) -> (Loaded, RunOutput) {
+    let mut all = vec!["market=stock_management".to_string()];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    let loaded = load(source, &all).unwrap_or_else(|e| panic!("{}", e.render()));
+    let out = simulate(&loaded.scenario, loaded.scenario.seed);
+    (loaded, out)
+}
+
+fn column<'a>(run: &'a RunOutput, name: &str) -> impl Iterator<Item = f64> + 'a {
+    let c = run
+        .columns
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    let n = run.columns.len();
+    run.values.chunks(n).map(move |row| row[c])
+}
+
+#[test]
+fn quotes_never_exceed_the_booking_window_and_units_are_conserved() {
+    for source in [
+        Source::BuiltIn,
+        Source::File("scenarios/baseline.yaml".as_ref()),
+    ] {
+        let (loaded, out) = run(source, &[]);
+        let s = &loaded.scenario;
+        assert_conserved(&out, &s.name);
+        for p in &s.products {
+            let window = s.vendors[p.vendor].booking_window_days as f64;
+            let peak = column(&out, &format!("lead_time_days[{}]", p.name)).fold(0.0, f64::max);
+            assert!(
+                peak <= window,
+                "{}: {} quoted {peak} days, beyond its {window}-day window",
+                s.name,
+                p.name
+            );
+        }
+    }
+}
+
+#[test]
+fn production_never_stalls_while_a_product_is_on_sale_with_capacity() {
+    // Issue 12: under the legacy market Nvidia's starts fell from 460k in May 2024 to 10k in
+    // September 2024. With planned production (floor at half the committed capacity) no
+    // month's production of a product on sale falls below a quarter of its trailing
+    // six-month peak while its planned capacity holds.
+    let (loaded, out) = run(Source::File("scenarios/baseline.yaml".as_ref()), &[]);
+    let s = &loaded.scenario;
+    for p in &s.products {
+        let daily: Vec<f64> =
+            column(&out, &format!("production_units_per_day[{}]", p.name)).collect();
+        let months: Vec<f64> = daily.chunks_exact(30).map(|m| m.iter().sum()).collect();
+        let share: Vec<f64> = (0..months.len())
+            .map(|m| p.line_share.at((m * 30) as i64))
+            .collect();
+        for m in 6..months.len() {
+            let on_sale = p.available <= (m * 30) as i64 - 180;
+            // Its share of the line not falling over the window (the plan keeps a floor on
+            // the capacity it holds, not on capacity given away).
+            let steady = share[m - 6..=m].windows(2).all(|w| w[1] >= w[0] - 1e-12);
+            if !on_sale || !steady || share[m] <= 0.0 {
+                continue;
+            }
+            let peak = months[m - 6..m].iter().copied().fold(0.0, f64::max);
+            assert!(
+                months[m] >= 0.25 * peak,
+                "{} month {m}: {} units against a six-month peak of {peak}",
+                p.name,
+                months[m]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_first_quarter_is_not_empty_with_a_warm_start() {
+    // Issue 12: the legacy market ships nothing in Q1 2023 (an empty pipeline); a warm start
+    // fills each pipeline with a cycle time of work in process.
+    let shipped_q1 = |sets: &[&str]| {
+        let (_, out) = run(Source::File("scenarios/baseline.yaml".as_ref()), sets);
+        column(&out, "shipped_units_per_day[H100]")
+            .take(90)
+            .sum::<f64>()
+    };
+    let warm = shipped_q1(&[]);
+    let cold = shipped_q1(&["warm_start=false"]);
+    assert!(warm > 0.0, "a warm start ships H100s in Q1");
+    assert!(warm > cold, "warm {warm} against cold {cold}");
+}
+
+#[test]
+fn phantom_orders_swell_the_book_and_are_cancelled_when_lead_times_fall() {
+    // Each of the five buyers of the default scenario places phantom orders (φ up to 2x at twice the
+    // normal lead time) and may cancel outside a 90-day non-cancellable window.
+    let sets: Vec<String> = (0..5)
+        .flat_map(|i| {
+            [
+                format!("buyers[{i}].ordering.phantom_orders.slope=1.0"),
+                format!("buyers[{i}].ordering.phantom_orders.max_multiple=2.0"),
+            ]
+        })
+        .collect();
+    let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let (loaded, out) = run(Source::BuiltIn, &refs);
+    assert_conserved(&out, &loaded.scenario.name);
+    let s = &out.summary;
+    assert!(s.phantom_share_peak > 0.0, "phantom orders were placed");
+    assert!(s.phantom_share_peak < 1.0);
+    // Cancellations show in the ledger and the event log, and never exceed the orders.
+    assert!(s.orders_cancelled_units <= s.orders_placed_units);
+    let in_ledger: u64 = out
+        .ledger
+        .iter()
+        .filter(|l| l.rule == capsim::model::procurement::CANCELLED)
+        .map(|l| l.units)
+        .sum();
+    let logged = out.events.iter().filter(|e| e.kind == "cancel").count();
+    assert_eq!(
+        in_ledger > 0,
+        logged > 0,
+        "ledger {in_ledger}, log {logged}"
+    );
+}
+
+#[test]
+fn reviews_are_staggered() {
+    // Three buyers reviewing every 30 days spread their first reviews over days 0, 10, 20:
+    // no single day carries every buyer's orders.
+    let (_, out) = run(Source::BuiltIn, &[]);
+    let days_with_orders: Vec<usize> = column(&out, "ordered_units_per_day[H100]")
+        .take(30)
+        .enumerate()
+        .filter(|&(_, v)| v > 0.0)
+        .map(|(d, _)| d)
+        .collect();
+    assert!(
+        days_with_orders.len() >= 2,
+        "orders on days {days_with_orders:?}"
+    );
+}
