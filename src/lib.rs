@@ -28,6 +28,7 @@
 //! assert_eq!(run.dates.len() as i64, run.summary.days);
 //! ```
 
+pub mod beergame;
 pub mod check;
 pub mod cli;
 pub mod engine;

@@ -1,4 +1,5 @@
 mod bad;
+mod beergame;
 mod charts;
 mod check;
 mod cli;
