@@ -81,6 +81,26 @@ pub struct RawScenario {
     /// Assertions on the run's outcome, checked by `capsim check`.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
+    /// Observations to backtest against (read and checked at load, removed from the tree
+    /// before deserialisation; the paths as written are put back for the manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<RawObserved>,
+}
+
+/// `observed:`: one CSV file of observations, or a list of them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(
+    description = "Observed data to backtest against (`capsim backtest`): the path of a CSV \
+                   file of observations, relative to this scenario file, or a list of such \
+                   paths. Columns: period,metric,value,low,high,required,source; see \
+                   docs/backtest.md."
+)]
+pub enum RawObserved {
+    /// One file.
+    One(String),
+    /// Several files, compared in order.
+    Many(Vec<String>),
 }
 
 /// A number or a date, as a bound of an assertion.
