@@ -36,7 +36,7 @@ use ui::{Failure, Problem, Ui};
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
-    /// A check failed (reserved for `capsim check`).
+    /// A check failed (`capsim check`; a required observation outside in `capsim backtest`).
     pub const CHECK_FAILED: u8 = 1;
     /// Bad input: a scenario, an override or an argument is wrong (clap's usage errors too).
     pub const BAD_INPUT: u8 = 2;
@@ -56,7 +56,7 @@ const AFTER_HELP: &str = "Examples:
 
 Exit codes:
   0  success
-  1  a check failed (reserved for `capsim check`)
+  1  a check failed (`capsim check`; a required observation outside in `capsim backtest`)
   2  bad input: a scenario, an override or an argument is wrong; nothing was written
   3  outputs could not be written; the previous output folder is unchanged
 
@@ -189,10 +189,11 @@ pub struct OutputArgs {
 }
 
 /// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
     "validate",
     "check",
+    "backtest",
     "chart",
     "compare",
     "sweep",
@@ -292,6 +293,37 @@ scenario fails, 2 on bad input. See docs/check.md.")]
         /// How far a number may move: a share (`0.01`, `1%`) or `abs:X` [default: 1e-9]
         #[arg(long, value_name = "TOL")]
         tolerance: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run a scenario and set its observations (`observed:`) beside the model's values.
+    #[command(after_help = "Examples:
+  capsim backtest scenarios/baseline.yaml
+  capsim backtest my.yaml --out /tmp/bt --set end=2024-12
+  capsim backtest my.yaml --json | jq .score
+
+Runs the scenario once, as `run` does, and compares each observation of the CSV files its
+`observed:` field names with the model's value over the same period: inside or outside the
+observation's range (low..high), with the share inside and the mean absolute log error as the
+score. Prints the table; writes the run's outputs plus backtest.csv (and, unless --no-charts,
+charts/backtest.png|svg and a Backtest section in report.md) to output/<scenario name>/ unless
+--out. Exits with 1 when a required observation falls outside, 2 on bad input. See
+docs/backtest.md.")]
+    Backtest {
+        /// Scenario file (YAML) with an `observed:` field.
+        scenario: Option<PathBuf>,
+        /// Output folder (replaced whole on success) [default: output/<scenario name>]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override a field, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Seed of the random streams (default: the scenario's `seed`, else 0).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Skip the charts and report.md (data files and backtest.csv only).
+        #[arg(long)]
+        no_charts: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -524,6 +556,18 @@ pub fn main(cli: Cli) -> ExitCode {
             let r = check::run(&ui, &paths, golden.as_deref(), bless, tolerance.as_deref());
             (ui, r)
         }
+        Command::Backtest {
+            scenario,
+            out,
+            sets,
+            seed,
+            no_charts,
+            output,
+        } => {
+            let ui = with(output);
+            let r = backtest(&ui, scenario.as_deref(), out, &sets, seed, !no_charts);
+            (ui, r)
+        }
         Command::Chart { dir, output } => {
             let ui = with(output);
             (ui, chart(&ui, &dir))
@@ -637,7 +681,9 @@ fn render_failed(e: report::ReportError) -> Failure {
     Failure::io(e.to_string())
 }
 
-/// Loads and simulates a scenario and renders its files (charts too, if asked).
+/// Loads and simulates a scenario and renders its files (charts too, if asked). A scenario
+/// with `observed:` gets `backtest.csv` too; if its observations cannot be evaluated against
+/// the run (a column the run lacks), that is a warning here and `backtest.csv` is left out.
 fn simulate_and_render(
     ui: &Ui,
     path: Option<&Path>,
@@ -646,6 +692,23 @@ fn simulate_and_render(
     charts: bool,
 ) -> Result<Rendered, Failure> {
     let (loaded, warnings) = load(ui, path, sets)?;
+    let (r, bt) = render_loaded(ui, &loaded, warnings, sets, seed, charts, false)?;
+    drop(bt);
+    Ok(r)
+}
+
+/// Simulates a loaded scenario and renders its files, with `backtest.csv` when it has
+/// observations. `strict`: an observation that cannot be evaluated is bad input (else a
+/// warning, and no `backtest.csv`).
+fn render_loaded(
+    ui: &Ui,
+    loaded: &Loaded,
+    mut warnings: Vec<Problem>,
+    sets: &[String],
+    seed: Option<u64>,
+    charts: bool,
+    strict: bool,
+) -> Result<(Rendered, Option<crate::backtest::Backtest>), Failure> {
     let seed = seed.unwrap_or(loaded.scenario.seed);
     // One run is replication 0: the scenario's distributions drawn for it (the loaded
     // scenario itself when it has none), as `--reps` and `capsim check` run it.
@@ -653,17 +716,136 @@ fn simulate_and_render(
     let sim_start = Instant::now();
     let result = model::simulate_replication(&scenario, seed, 0);
     let sim_ms = sim_start.elapsed().as_secs_f64() * 1e3;
-    let mut files = report::render_all(&loaded, &result, sets).map_err(render_failed)?;
+    let mut files = report::render_all(loaded, &result, sets).map_err(render_failed)?;
+    let mut bt = None;
+    if !loaded.observed.is_empty() {
+        let data = report::chart_data(&files).map_err(render_failed)?;
+        match crate::backtest::evaluate(&loaded.observed, &data) {
+            Ok(b) => {
+                files.push((
+                    crate::backtest::CSV_FILE.into(),
+                    crate::backtest::backtest_csv(&b).map_err(render_failed)?,
+                ));
+                bt = Some(b);
+            }
+            Err(diags) if strict => {
+                return Err(Failure {
+                    tally: true,
+                    ..Failure::bad_input(
+                        diags
+                            .iter()
+                            .map(|d| Problem::from_diag(d, &loaded.sources))
+                            .collect(),
+                    )
+                });
+            }
+            Err(diags) => {
+                let mut shown: Vec<Problem> = diags
+                    .into_iter()
+                    .map(|d| {
+                        let message = format!(
+                            "{}; backtest.csv is not written (`capsim backtest` refuses this)",
+                            d.message
+                        );
+                        let w = crate::scenario::yaml::Diagnostic {
+                            severity: crate::scenario::yaml::Severity::Warning,
+                            message,
+                            ..d
+                        };
+                        Problem::from_diag(&w, &loaded.sources)
+                    })
+                    .collect();
+                ui.show(&shown);
+                warnings.append(&mut shown);
+            }
+        }
+    }
     if charts {
         files.extend(report::render_charts(&files).map_err(render_failed)?);
     }
-    Ok(Rendered {
-        name: scenario.name.clone(),
-        summary: result.summary,
-        files,
-        warnings,
-        sim_ms,
-    })
+    let name = scenario.name.clone();
+    Ok((
+        Rendered {
+            name,
+            summary: result.summary,
+            files,
+            warnings,
+            sim_ms,
+        },
+        bt,
+    ))
+}
+
+/// `capsim backtest --json`.
+#[derive(Serialize)]
+struct BacktestDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    passed: bool,
+    score: &'a crate::backtest::Score,
+    observations: &'a [crate::backtest::Row],
+    warnings: &'a [Problem],
+}
+
+fn backtest(
+    ui: &Ui,
+    path: Option<&Path>,
+    out: Option<PathBuf>,
+    sets: &[String],
+    seed: Option<u64>,
+    charts: bool,
+) -> Result<(), Failure> {
+    let (loaded, warnings) = load(ui, path, sets)?;
+    if loaded.observed.is_empty() {
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "scenario {} names no observations; add `observed: path/to/observations.csv` \
+             (relative to the scenario file; the format is in docs/backtest.md)",
+            loaded.scenario.name
+        ))]));
+    }
+    let (r, bt) = render_loaded(ui, &loaded, warnings, sets, seed, charts, true)?;
+    let bt = bt.ok_or_else(|| Failure::io("the backtest was not evaluated"))?;
+    let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&r.name));
+    write(&dir, &r.files)?;
+    ui.doc(&BacktestDoc {
+        scenario: &r.name,
+        out_dir: dir.display().to_string(),
+        files: names(&r.files),
+        passed: bt.score.passed(),
+        score: &bt.score,
+        observations: &bt.rows,
+        warnings: &r.warnings,
+    })?;
+    let sources: Vec<&str> = loaded.observed.iter().map(|f| f.path.as_str()).collect();
+    let mut text = format!(
+        "backtest of {} ({} to {}, seed {}) against {}\n",
+        r.name,
+        r.summary.start,
+        r.summary.end,
+        r.summary.seed,
+        sources.join(", ")
+    );
+    text.push_str(&crate::backtest::table(&bt));
+    text.push_str(&format!("{}\n", bt.score.line()));
+    if !bt.score.passed() {
+        text.push_str(&format!(
+            "FAIL: {} required observation(s) outside their range\n",
+            bt.score.required_outside
+        ));
+    }
+    text.push_str(&format!(
+        "outputs: {}/ (backtest.csv, {}{})\n",
+        dir.display(),
+        report::OUTPUT_FILES.join(", "),
+        if charts { ", report.md, charts/" } else { "" }
+    ));
+    ui.say(&text)?;
+    if bt.score.passed() {
+        Ok(())
+    } else {
+        Err(Failure::reported(exit::CHECK_FAILED))
+    }
 }
 
 fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {

@@ -18,6 +18,7 @@
 //!   raw types that refuse unknown keys, then resolution and checks into [`scenario::Scenario`].
 //! - [`model`]: supply, market, procurement, datacenters, demand, serving and money.
 //! - [`report`]: writers that return bytes, and the one function that writes a folder whole.
+//! - [`backtest`]: observations (`observed:` CSV files) beside a run's values, and a score.
 //! - [`cli`]: the `capsim` subcommands.
 //!
 //! Running the built-in scenario from code:
@@ -28,6 +29,7 @@
 //! assert_eq!(run.dates.len() as i64, run.summary.days);
 //! ```
 
+pub mod backtest;
 pub mod beergame;
 pub mod check;
 pub mod cli;

@@ -334,7 +334,13 @@ pub fn mc_data(files: &[(String, Vec<u8>)]) -> Result<Option<McData>, ReportErro
 pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let data = chart_data(files)?;
     let mc = mc_data(files)?;
-    let charts = charts::draw_all(&data)?;
+    let mut charts = charts::draw_all(&data)?;
+    let backtest = find(files, crate::backtest::CSV_FILE)
+        .map(crate::backtest::parse_backtest_csv)
+        .transpose()?;
+    if let Some(bt) = &backtest {
+        charts.extend(charts::draw_backtest(bt, &data.summary.scenario)?);
+    }
     let mc_charts = match &mc {
         Some(mc) => charts::draw_montecarlo(&data, mc)?,
         None => Vec::new(),
@@ -349,10 +355,15 @@ pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>
         out.push((format!("charts/{}.png", c.name), c.png));
         out.push((format!("charts/{}.svg", c.name), c.svg));
     }
-    out.push((
-        "report.md".into(),
-        markdown::report_md(&data, &description(files), &refs, uncertainty.as_ref()).into_bytes(),
-    ));
+    let mut md = markdown::report_md(&data, &description(files), &refs, uncertainty.as_ref());
+    if let Some(bt) = &backtest {
+        let chart = refs
+            .iter()
+            .any(|c| c.name == "backtest")
+            .then_some("backtest");
+        md.push_str(&crate::backtest::markdown(bt, chart));
+    }
+    out.push(("report.md".into(), md.into_bytes()));
     Ok(out)
 }
 

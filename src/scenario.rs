@@ -57,6 +57,8 @@ pub struct Loaded {
     pub files: Vec<String>,
     /// The distributions drawn once per replication, if the scenario has any.
     pub uncertainty: Option<uncertain::Uncertainty>,
+    /// The observations named by `observed:`, parsed (empty without it).
+    pub observed: Vec<crate::backtest::ObservedFile>,
 }
 
 impl Loaded {
@@ -278,6 +280,112 @@ impl Loader {
     }
 }
 
+impl Loader {
+    /// Reads and parses the observations files named by an `observed:` node (a path or a
+    /// list of paths, each relative to the file that wrote it); returns them and the paths as
+    /// written. Problems are located at the path in the scenario, or in the CSV file.
+    fn observed(
+        &mut self,
+        node: &Node,
+    ) -> (Vec<crate::backtest::ObservedFile>, Option<raw::RawObserved>) {
+        let items: Vec<&Node> = match (&node.value, node.as_seq()) {
+            (Value::Seq(_), Some(seq)) => seq.iter().collect(),
+            _ => vec![node],
+        };
+        let mut files = Vec::new();
+        let mut written = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = if node.as_seq().is_some() {
+                format!("observed[{i}]")
+            } else {
+                "observed".to_string()
+            };
+            let Some(rel) = item.as_str() else {
+                self.problems.push(
+                    Diagnostic::error(
+                        "`observed` takes the path of a CSV file of observations, relative to \
+                         this scenario file, or a list of such paths",
+                    )
+                    .at(item.loc)
+                    .with_path(path),
+                );
+                continue;
+            };
+            written.push(rel.to_string());
+            // Relative to the folder of the file that wrote the path (a `--set` value: to
+            // the working folder).
+            let dir = item
+                .loc
+                .is_in_file()
+                .then(|| self.sources.name(item.loc.source))
+                .flatten()
+                .and_then(|n| Path::new(n).parent().map(Path::to_path_buf));
+            let full = match dir {
+                Some(d) => d.join(rel),
+                None => PathBuf::from(rel),
+            };
+            let shown = full.display().to_string();
+            let text = match read_bounded(&full, crate::backtest::MAX_FILE_BYTES) {
+                Ok(t) => t,
+                Err(why) => {
+                    self.problems.push(
+                        Diagnostic::error(format!(
+                            "cannot read `{rel}` named by `observed:` (looked for {shown}): \
+                             {why}; the path is relative to the folder of the file that says \
+                             `observed:`"
+                        ))
+                        .at(item.loc)
+                        .with_path(path),
+                    );
+                    continue;
+                }
+            };
+            self.hasher.update(text.as_bytes());
+            self.hasher.update([0u8]);
+            self.files.push(shown.clone());
+            let id = self.sources.add(shown.clone(), text);
+            let text = self.sources.text(id).to_string();
+            match crate::backtest::parse_csv(&shown, &text, id) {
+                Ok(f) => files.push(f),
+                Err(d) => self.problems.extend(d),
+            }
+        }
+        let raw = match node.as_seq() {
+            Some(_) => raw::RawObserved::Many(written),
+            None => raw::RawObserved::One(written.pop().unwrap_or_default()),
+        };
+        (files, Some(raw))
+    }
+}
+
+/// Reads a text file of at most `max` bytes; refuses what is not a regular file (a FIFO or a
+/// device would block or never end) before opening it.
+fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    })?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > max {
+        return Err(format!(
+            "{} bytes, more than the {} MiB accepted",
+            meta.len(),
+            max >> 20
+        ));
+    }
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > max {
+        return Err(format!("more than the {} MiB accepted", max >> 20));
+    }
+    String::from_utf8(buf).map_err(|_| "not UTF-8 text".to_string())
+}
+
 /// Loads a scenario: reads it and what it extends, applies `--set` overrides
 /// (`path.to.field=value`), checks and resolves it.
 pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
@@ -334,6 +442,11 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             ld.problems.push(d);
         }
     }
+    // Observations: read and parsed here, kept out of the tree the model's checks see.
+    let (observed, observed_paths) = match root.remove("observed") {
+        Some(node) => ld.observed(&node),
+        None => (Vec::new(), None),
+    };
     if !ld.problems.is_empty() {
         return Err(LoadError {
             diagnostics: ld.problems,
@@ -351,7 +464,10 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
         }
     };
     let raw: RawScenario = match yaml::from_node(&root) {
-        Ok(r) => r,
+        Ok(r) => RawScenario {
+            observed: observed_paths,
+            ..r
+        },
         Err(first) => {
             let mut all = collect_shape_errors(&root);
             if all.is_empty() {
@@ -374,6 +490,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             files: ld.files,
             uncertainty: (!params.is_empty())
                 .then_some(uncertain::Uncertainty { tree: root, params }),
+            observed,
         }),
         Err(mut diagnostics) => {
             uncertain::explain_central(&mut diagnostics, &params);

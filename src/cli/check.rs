@@ -65,6 +65,9 @@ struct Checked {
     errors: Vec<Problem>,
     assertions: Vec<AssertionDoc>,
     moved: Vec<MovedDoc>,
+    /// Observations (`observed:`) with the model's values; a required one outside fails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    observations: Vec<crate::backtest::Row>,
     golden: String,
     blessed: bool,
 }
@@ -120,6 +123,7 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
         errors: Vec::new(),
         assertions: Vec::new(),
         moved: Vec::new(),
+        observations: Vec::new(),
         golden: String::new(),
         blessed: false,
     };
@@ -156,6 +160,21 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
+    if !loaded.observed.is_empty() {
+        match report::chart_data(&files)
+            .map_err(|e| vec![Problem::error(e.to_string())])
+            .and_then(|d| {
+                crate::backtest::evaluate(&loaded.observed, &d).map_err(|diags| {
+                    diags
+                        .iter()
+                        .map(|x| Problem::from_diag(x, &loaded.sources))
+                        .collect()
+                })
+            }) {
+            Ok(bt) => c.observations = bt.rows,
+            Err(problems) => c.errors.extend(problems),
+        }
+    }
     let outcomes = check::evaluate(&s.expect, &run.summary, &events);
     c.assertions = outcomes.iter().map(assertion_doc).collect();
     let dir = golden_root
@@ -205,7 +224,8 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             file.display()
         )));
     }
-    let assertions_ok = outcomes.iter().all(|o| o.passed);
+    let assertions_ok =
+        outcomes.iter().all(|o| o.passed) && c.observations.iter().all(|o| o.inside || !o.required);
     c.passed = c.errors.is_empty() && assertions_ok && (c.blessed || moved.is_empty());
     c
 }
@@ -234,8 +254,35 @@ fn describe(c: &Checked) -> String {
             format!("{} outputs moved from golden", c.moved.len())
         }
     );
+    if !c.observations.is_empty() {
+        let inside = c.observations.iter().filter(|o| o.inside).count();
+        let required = c.observations.iter().filter(|o| o.required).count();
+        let req_inside = c
+            .observations
+            .iter()
+            .filter(|o| o.required && o.inside)
+            .count();
+        out.pop();
+        out.push_str(&format!(
+            "; {inside} of {} observations inside, {req_inside} of {required} required\n",
+            c.observations.len()
+        ));
+    }
     for e in &c.errors {
         out.push_str(&format!("    error: {}\n", e.message));
+    }
+    for o in c.observations.iter().filter(|o| o.required && !o.inside) {
+        out.push_str(&format!(
+            "    required observation outside: {} {} observed {} ({} .. {}), model {} ({}:{})\n",
+            o.period,
+            o.metric,
+            o.human(o.observed),
+            o.human(o.low),
+            o.human(o.high),
+            o.model.map_or_else(|| "none".into(), |m| o.human(m)),
+            o.file,
+            o.line
+        ));
     }
     for a in failed {
         out.push_str(&format!(

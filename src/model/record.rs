@@ -109,16 +109,22 @@ pub struct Summary {
     pub lead_time_peak_date: Option<String>,
     /// Product of that peak, or null.
     pub lead_time_peak_product: Option<String>,
-    /// Longest realised lead time (order to delivery) of any shipment [days].
+    /// Longest realised lead time (order to delivery) of any shipment [days]. This and the
+    /// four keys below default when absent, so that outputs of earlier versions still read.
+    #[serde(default)]
     pub realised_lead_time_peak_days: f64,
     /// Units ordered (booked by vendors) [units].
+    #[serde(default)]
     pub orders_placed_units: u64,
     /// Units of open orders cancelled [units].
+    #[serde(default)]
     pub orders_cancelled_units: u64,
     /// Largest share of the open orders that was phantom [share].
+    #[serde(default)]
     pub phantom_share_peak: f64,
     /// Variance of weekly orders over variance of weekly shipments, by product; products
     /// whose shipments never varied are left out [1].
+    #[serde(default)]
     pub bullwhip_ratio: BTreeMap<String, f64>,
     /// Operator capital spent on accelerators and buildings [USD].
     pub capex_usd: f64,

@@ -24,6 +24,7 @@
 //! | `pause_probability` | Monte Carlo: each segment's share of replications paused, day by day |
 //! | `hist_pause_days` | Monte Carlo: histogram of paused segment-days, median and P5/P95 marked |
 //! | `hist_lost_revenue` | Monte Carlo: histogram of revenue lost, median and P5/P95 marked |
+//! | `backtest` | with `backtest.csv`: each observation's range and value beside the model's, one row per metric |
 //! | `compare_capacity_demand` | demand and capacity of several runs overlaid, each run's pauses |
 //! | `compare_users` | users of each segment in several runs overlaid |
 //!
@@ -31,6 +32,7 @@
 //! heatmap, a tornado) are drawn by `whatif.rs` in the same size, fonts and palette; see
 //! [`super::whatif`].
 
+mod backtest;
 mod compare;
 mod figure;
 mod montecarlo;
@@ -98,6 +100,14 @@ pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ReportError> {
 /// `hist_pause_days` and `hist_lost_revenue`.
 pub fn draw_montecarlo(data: &ChartData, mc: &McData) -> Result<Vec<Chart>, ReportError> {
     draw(montecarlo::figures(data, mc))
+}
+
+/// The chart of a backtest (`backtest`), if it has observations.
+pub fn draw_backtest(
+    bt: &crate::backtest::Backtest,
+    scenario: &str,
+) -> Result<Vec<Chart>, ReportError> {
+    draw(backtest::figure(bt, scenario).into_iter().collect())
 }
 
 /// The two charts comparing runs: `compare_capacity_demand` and `compare_users`.

@@ -91,6 +91,10 @@ pub struct RawScenario {
     /// cycle time at the first day's planned capacity), so the first weeks are not empty.
     #[serde(default = "yes")]
     pub warm_start: bool,
+    /// Observations to backtest against (read and checked at load, removed from the tree
+    /// before deserialisation; the paths as written are put back for the manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<RawObserved>,
 }
 
 /// Which market model runs.
@@ -104,6 +108,22 @@ pub enum RawMarket {
     /// Buyers order by the stock-management rule (with phantom orders and cancellation);
     /// vendors plan production, quote available-to-promise and keep a booking window.
     StockManagement,
+}
+
+/// `observed:`: one CSV file of observations, or a list of them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(
+    description = "Observed data to backtest against (`capsim backtest`): the path of a CSV \
+                   file of observations, relative to this scenario file, or a list of such \
+                   paths. Columns: period,metric,value,low,high,required,source; see \
+                   docs/backtest.md."
+)]
+pub enum RawObserved {
+    /// One file.
+    One(String),
+    /// Several files, compared in order.
+    Many(Vec<String>),
 }
 
 /// A number or a date, as a bound of an assertion.

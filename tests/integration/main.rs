@@ -1,3 +1,4 @@
+mod backtest;
 mod bad;
 mod beergame;
 mod charts;
