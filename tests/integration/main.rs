@@ -11,5 +11,6 @@ mod mm1;
 mod montecarlo;
 mod props;
 mod robust;
+mod safe_outputs;
 mod uncertainty;
 mod whatif;
