@@ -635,7 +635,10 @@ fn make_parents(old: &Path, new: &Path, rel: &Path) -> io::Result<()> {
 fn delete_listed(dir: &Path, listed: &[String], warnings: &mut Vec<String>) {
     for p in listed {
         let path = dir.join(p);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+        // Never through a link: a listed `charts/a.png` whose `charts` the user replaced by a
+        // link to a folder of theirs names their file, not capsim's.
+        if in_real_folders(dir, p)
+            && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
             && let Err(e) = fs::remove_file(&path)
         {
             warnings.push(format!("could not delete {}: {e}", path.display()));
@@ -658,6 +661,13 @@ fn delete_listed(dir: &Path, listed: &[String], warnings: &mut Vec<String>) {
             dir.display()
         ));
     }
+}
+
+/// Whether every folder `rel` lies in under `dir` is a real folder, not a link.
+fn in_real_folders(dir: &Path, rel: &str) -> bool {
+    ancestors(rel)
+        .iter()
+        .all(|a| fs::symlink_metadata(dir.join(a)).is_ok_and(|m| m.is_dir()))
 }
 
 /// Removes a temporary folder this write made (its marker lists everything in it).

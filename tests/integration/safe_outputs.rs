@@ -154,6 +154,41 @@ fn a_marked_folder_is_replaced_keeping_what_capsim_did_not_write() {
 }
 
 #[test]
+fn listed_files_are_never_deleted_through_a_link() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("o");
+    let first = capsim()
+        .args(["run", "-q", "--set", "end=2023-06-30", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_ok(&first);
+    // The user swaps charts/ for a link to a folder of theirs holding a file of that name.
+    let theirs = tmp.path().join("theirs");
+    std::fs::create_dir(&theirs).expect("mkdir");
+    std::fs::write(theirs.join("money.png"), "their png").expect("write");
+    for e in std::fs::read_dir(out.join("charts")).expect("charts") {
+        std::fs::remove_file(e.expect("entry").path()).expect("rm");
+    }
+    std::fs::remove_dir(out.join("charts")).expect("rmdir");
+    std::os::unix::fs::symlink(&theirs, out.join("charts")).expect("symlink");
+    // The new outputs have charts/ too, so the link clashes and stays with the old files.
+    let again = capsim()
+        .args(["run", "-q", "--set", "end=2023-06-30", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_ok(&again);
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("money.png")).expect("kept"),
+        "their png"
+    );
+    assert!(out.join("charts/money.png").is_file());
+    // The link is reported where it was left.
+    assert!(stderr(&again).contains("charts"), "{}", stderr(&again));
+}
+
+#[test]
 fn a_file_a_symlink_and_a_fifo_are_refused_and_left_untouched() {
     let tmp = tempfile::tempdir().expect("temp dir");
     // A regular file.
