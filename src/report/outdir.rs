@@ -677,8 +677,14 @@ fn discard(tmp: &Path, warnings: &mut Vec<String>) {
 }
 
 /// Under the lock, sibling `.{name}.tmp-*` and `.{name}.old-*` folders belong to no active
-/// writer: a killed run left them. Each is cleaned like an old output folder.
+/// writer: a killed run left them. Each is cleaned like an old output folder: what its marker
+/// does not list (files of the user's that a run killed after its swap had not moved yet) is
+/// moved into the output folder when that is a writable folder of capsim's, and left with a
+/// warning otherwise.
 fn clean_stale(parent: &Path, name: &OsStr, warnings: &mut Vec<String>) {
+    let target = parent.join(name);
+    let target_ok = fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir() && !read_only(&m))
+        && read_marker(&target).is_some();
     let name = name.to_string_lossy();
     let prefixes = [format!(".{name}.tmp-"), format!(".{name}.old-")];
     let Ok(entries) = fs::read_dir(parent) else {
@@ -694,7 +700,11 @@ fn clean_stale(parent: &Path, name: &OsStr, warnings: &mut Vec<String>) {
             continue;
         }
         let listed = read_marker(&path).unwrap_or_default();
-        delete_listed(&path, &listed, warnings);
+        if target_ok {
+            retire(&path, &target, &listed, warnings);
+        } else {
+            delete_listed(&path, &listed, warnings);
+        }
     }
 }
 

@@ -304,9 +304,19 @@ fn stale_temporary_folders_are_cleaned_keeping_unlisted_files() {
     assert_ok(&o);
     assert_complete(&out);
     assert!(!stale.exists(), "stale temp folder not cleaned");
-    // Only what the marker lists was deleted: the user's file is still there.
+    // Only what the marker lists was deleted: the user's file is still there (with no output
+    // folder of capsim's to move it to, where it was).
     assert_eq!(entries(&kept), ["user.txt"]);
     assert!(stderr(&o).contains(".o.old-1-0"), "{}", stderr(&o));
+    // Once there is one, the next run moves it in: a run killed after its swap, before moving
+    // the user's files, loses none of them.
+    assert_ok(&run_out(&out, &[]));
+    assert!(!kept.exists(), "{:?}", entries(tmp.path()));
+    assert_eq!(
+        std::fs::read_to_string(out.join("user.txt")).expect("moved in"),
+        "mine"
+    );
+    assert_no_siblings(&out);
 }
 
 #[test]
