@@ -57,8 +57,9 @@ const AFTER_HELP: &str = "Examples:
 Exit codes:
   0  success
   1  a check failed (`capsim check`; a required observation outside in `capsim backtest`)
-  2  bad input: a scenario, an override or an argument is wrong; nothing was written
-  3  outputs could not be written; the previous output folder is unchanged
+  2  bad input: a scenario, an override or an argument is wrong, or the output folder
+     is not one capsim may replace (not empty and not written by capsim); nothing was written
+  3  outputs could not be written; the message says whether the output folder is unchanged
 
 Environment:
   NO_COLOR  set to anything: no colour in the error and warning labels (see --color)
@@ -97,7 +98,7 @@ pub struct Cli {
 pub struct WhatIfArgs {
     /// Scenario file (YAML); the built-in default scenario if absent.
     pub scenario: Option<PathBuf>,
-    /// Output folder (replaced whole on success).
+    /// Output folder (new, empty or written by capsim; what capsim did not write is kept).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Override a field before every point's own values, as for `run`.
@@ -222,7 +223,7 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and u
     Run {
         /// Scenario file (YAML); the built-in default scenario if absent.
         scenario: Option<PathBuf>,
-        /// Output folder (replaced whole on success) [default: output/<scenario name>]
+        /// Output folder (new, empty or written by capsim; what capsim did not write is kept) [default: output/<scenario name>]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Override a field: `path.to.field=value` (list items by name or index).
@@ -351,7 +352,7 @@ against the first scenario.")]
         /// Scenario files, the first being the baseline.
         #[arg(required = true, num_args = 2..)]
         scenarios: Vec<PathBuf>,
-        /// Output folder (replaced whole on success).
+        /// Output folder (new, empty or written by capsim; what capsim did not write is kept).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Overrides applied to every scenario, as for `run`.
@@ -807,7 +808,7 @@ fn backtest(
     let (r, bt) = render_loaded(ui, &loaded, warnings, sets, seed, charts, true)?;
     let bt = bt.ok_or_else(|| Failure::io("the backtest was not evaluated"))?;
     let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&r.name));
-    write(&dir, &r.files)?;
+    write(ui, &dir, &r.files)?;
     ui.doc(&BacktestDoc {
         scenario: &r.name,
         out_dir: dir.display().to_string(),
@@ -848,13 +849,27 @@ fn backtest(
     }
 }
 
-fn write(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
-    report::write_outputs(dir, files).map_err(|e| {
+/// Writes an output folder by the rule of `report::outdir`; cleanup warnings go to stderr.
+fn write(ui: &Ui, dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
+    let written = report::write_outputs(dir, files).map_err(|e| output_failure(dir, &e))?;
+    let warnings: Vec<Problem> = written.warnings.into_iter().map(Problem::warning).collect();
+    ui.show(&warnings);
+    Ok(())
+}
+
+/// The failure of an output folder not written: a refusal is bad input (exit 2); an error
+/// before the swap leaves the folder as it was (exit 3), and the message says so only then.
+fn output_failure(dir: &Path, e: &report::outdir::OutputError) -> Failure {
+    if e.is_refusal() {
+        Failure::bad_input(vec![Problem::error(e.to_string())])
+    } else if e.target_unchanged() {
         Failure::io(format!(
-            "{e}; previous outputs in {} are unchanged",
+            "{e}; {} was left as it was (previous outputs, if any, are unchanged)",
             dir.display()
         ))
-    })
+    } else {
+        Failure::io(e.to_string())
+    }
 }
 
 /// Names of rendered files, in the order written.
@@ -881,7 +896,7 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
     let dir = o
         .out
         .unwrap_or_else(|| PathBuf::from("output").join(&r.name));
-    write(&dir, &r.files)?;
+    write(ui, &dir, &r.files)?;
     ui.doc(&RunDoc {
         scenario: &r.name,
         out_dir: dir.display().to_string(),
@@ -935,7 +950,7 @@ fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
     }
     let name = loaded.scenario.name.clone();
     let dir = o.out.unwrap_or_else(|| PathBuf::from("output").join(&name));
-    write(&dir, &files)?;
+    write(ui, &dir, &files)?;
     let summary = files
         .iter()
         .find(|(n, _)| n == "summary.json")
@@ -986,7 +1001,7 @@ fn chart(ui: &Ui, dir: &Path) -> Result<(), Failure> {
     })?;
     let drawn_names: Vec<String> = drawn.iter().map(|(n, _)| n.clone()).collect();
     files.extend(drawn);
-    write(dir, &files)?;
+    write(ui, dir, &files)?;
     ui.doc(&ChartDoc {
         out_dir: dir.display().to_string(),
         files: drawn_names.iter().map(String::as_str).collect(),
@@ -1097,7 +1112,7 @@ fn compare(
     let dir = out.unwrap_or_else(|| {
         PathBuf::from("output").join(format!("compare-{}", folders.join("-vs-")))
     });
-    write(&dir, &files)?;
+    write(ui, &dir, &files)?;
     ui.doc(&CompareDoc {
         out_dir: dir.display().to_string(),
         files: names(&files),

@@ -6,13 +6,16 @@
 //! - [`montecarlo`]: `bands.csv`, `replications.csv`;
 //! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
 //!
-//! Writers. Each serialises to bytes; [`write_outputs`] is the one place that touches
-//! the file system, and it replaces the output folder whole or not at all.
+//! - [`outdir`]: the one rule for writing an output folder (marker, refusal, atomic swap).
+//!
+//! Writers. Each serialises to bytes; [`write_outputs`] ([`outdir::write`]) is the one place
+//! that writes to the file system, and it replaces the output folder whole or not at all.
 
 pub mod charts;
 pub mod data;
 pub mod markdown;
 pub mod montecarlo;
+pub mod outdir;
 pub mod whatif;
 
 use std::io;
@@ -43,6 +46,14 @@ pub enum ReportError {
         what: &'static str,
         /// What is wrong.
         message: String,
+    },
+    /// A folder without a valid `.capsim-output` marker (for `capsim chart`).
+    #[error(
+        "{path} has no valid .capsim-output marker, so it was not written by this capsim and capsim will not rewrite it (a run's output folder holds timeseries.csv, summary.json, events.csv, manifest.json and that marker); re-run the scenario with `capsim run SCENARIO --out DIR` into a new or empty folder, then `capsim chart DIR`"
+    )]
+    NotOutput {
+        /// The folder.
+        path: PathBuf,
     },
     /// Serialisation failed (a bug, not bad input).
     #[error("cannot serialise {what}: {message}")]
@@ -376,73 +387,44 @@ pub fn chart_ref(c: &charts::Chart) -> markdown::ChartRef {
     }
 }
 
-/// Reads the files of an output folder (top level; `charts/` and `report.md` excepted,
-/// since they are what gets redrawn).
+/// Reads the data files of an output folder: those its `.capsim-output` marker lists at the
+/// top level, `report.md` excepted (it and `charts/` are what gets redrawn). A folder without
+/// a valid marker was not written by capsim and is not read.
 pub fn read_output_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
+    let listed = outdir::read_marker(dir).ok_or_else(|| ReportError::NotOutput {
+        path: dir.to_path_buf(),
+    })?;
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
-        let entry = entry.map_err(io_err(dir))?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !path.is_file() || name == "report.md" {
+    for name in listed {
+        if name.contains('/') || name == "report.md" {
             continue;
         }
-        files.push((name, std::fs::read(&path).map_err(io_err(&path))?));
+        let path = dir.join(&name);
+        let io_err = |source| ReportError::Io {
+            path: path.clone(),
+            source,
+        };
+        let meta = std::fs::symlink_metadata(&path).map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(io_err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a regular file",
+            )));
+        }
+        files.push((name, std::fs::read(&path).map_err(io_err)?));
     }
     files.sort();
     Ok(files)
 }
 
-/// Writes `files` as the folder `dir`, replacing any folder there only once every file is
-/// written: files go to a sibling temporary folder, which is then renamed into place.
-pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), ReportError> {
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| {
-        std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-        for (name, bytes) in files {
-            let path = tmp.join(name);
-            if let Some(p) = path.parent() {
-                std::fs::create_dir_all(p).map_err(io_err(p))?;
-            }
-            std::fs::write(&path, bytes).map_err(io_err(&path))?;
-        }
-        if dir.exists() {
-            std::fs::rename(dir, &old).map_err(io_err(dir))?;
-        }
-        if let Err(e) = std::fs::rename(&tmp, dir) {
-            // Put the previous outputs back.
-            let _ = std::fs::rename(&old, dir);
-            return Err(ReportError::Io {
-                path: dir.to_path_buf(),
-                source: e,
-            });
-        }
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+/// Writes `files` as the folder `dir`, by the one rule of [`outdir`]: refused unless `dir`
+/// is new, empty or marked as capsim's; swapped into place atomically once every file is
+/// written; what capsim did not write kept.
+pub fn write_outputs(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+) -> Result<outdir::Written, outdir::OutputError> {
+    outdir::write(dir, files, "--out")
 }
 
 /// `v` scaled to thousands, millions, billions or trillions, with the suffix: `(1.2, "M")`.

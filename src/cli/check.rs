@@ -70,6 +70,12 @@ struct Checked {
     observations: Vec<crate::backtest::Row>,
     golden: String,
     blessed: bool,
+    /// The golden folder was refused by the output rule (bad input).
+    #[serde(skip)]
+    refused: bool,
+    /// Problems met cleaning up after blessing (files left where they were).
+    #[serde(skip)]
+    warnings: Vec<Problem>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +120,45 @@ fn assertion_doc(o: &ExpectOutcome) -> AssertionDoc {
     }
 }
 
+/// The golden folder of a scenario: `<golden root>/<name>`, the root being `--golden` or the
+/// `golden/` folder next to the scenario file.
+fn golden_dir(file: &Path, golden_root: Option<&Path>, name: &str) -> PathBuf {
+    golden_root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("golden"))
+        .join(name)
+}
+
+/// Refuses two scenario files whose scenarios share a name, hence a golden folder: one
+/// would silently overwrite (or be compared with) the other's golden outputs. Files that do
+/// not load are left to `check_one` to report.
+fn refuse_shared_golden(files: &[PathBuf], golden_root: Option<&Path>) -> Result<(), Failure> {
+    let mut seen: Vec<(PathBuf, &Path, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for f in files {
+        let Ok(loaded) = scenario::load(Source::File(f), &[]) else {
+            continue;
+        };
+        let name = loaded.scenario.name.clone();
+        let dir = golden_dir(f, golden_root, &name);
+        if let Some((_, first, _)) = seen.iter().find(|(d, _, _)| *d == dir) {
+            problems.push(Problem::error(format!(
+                "{} and {} both hold a scenario named `{name}`, so both would use the golden folder {}; give one of them another `name:`",
+                first.display(),
+                f.display(),
+                dir.display()
+            )));
+        } else {
+            seen.push((dir, f, name));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::bad_input(problems))
+    }
+}
+
 /// Checks one scenario file; writes golden files when blessing.
 fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Tolerance) -> Checked {
     let mut c = Checked {
@@ -126,6 +171,8 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
         observations: Vec::new(),
         golden: String::new(),
         blessed: false,
+        refused: false,
+        warnings: Vec::new(),
     };
     let loaded = match scenario::load(Source::File(file), &[]) {
         Ok(l) => l,
@@ -177,10 +224,7 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
     }
     let outcomes = check::evaluate(&s.expect, &run.summary, &events);
     c.assertions = outcomes.iter().map(assertion_doc).collect();
-    let dir = golden_root
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join("golden"))
-        .join(&s.name);
+    let dir = golden_dir(file, golden_root, &s.name);
     c.golden = dir.display().to_string();
     let get = |name: &str| {
         files
@@ -213,9 +257,20 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             .iter()
             .map(|n| (n.to_string(), get(n).to_vec()))
             .collect();
-        match report::write_outputs(&dir, &out) {
-            Ok(()) => c.blessed = true,
-            Err(e) => c.errors.push(Problem::error(e.to_string())),
+        match report::outdir::write(&dir, &out, "--golden") {
+            Ok(w) => {
+                c.blessed = true;
+                c.warnings = w.warnings.into_iter().map(Problem::warning).collect();
+            }
+            Err(e) => {
+                c.refused = e.is_refusal();
+                let tail = if e.is_refusal() || !e.target_unchanged() {
+                    String::new()
+                } else {
+                    format!("; {} was left as it was", dir.display())
+                };
+                c.errors.push(Problem::error(format!("{e}{tail}")));
+            }
         }
     } else if missing {
         c.errors.push(Problem::error(format!(
@@ -339,10 +394,12 @@ pub(super) fn run(
                 .join(", ")
         ))]));
     }
+    refuse_shared_golden(&files, golden)?;
     let mut results = Vec::new();
     for f in &files {
         let c = check_one(f, golden, bless, tol);
         ui.say(&describe(&c))?;
+        ui.show(&c.warnings);
         results.push(c);
     }
     let failed = results.iter().filter(|c| !c.passed).count();
@@ -351,11 +408,21 @@ pub(super) fn run(
         results.len(),
         results.len() - failed
     ))?;
+    let refused: Vec<Problem> = results
+        .iter()
+        .filter(|c| c.refused)
+        .flat_map(|c| c.errors.iter().cloned())
+        .collect();
     ui.doc(&CheckDoc {
         passed: failed == 0,
         scenarios: results,
     })?;
-    if failed > 0 {
+    if !refused.is_empty() {
+        // A golden folder capsim may not replace: bad input, said on stderr too (the
+        // `--json` document above already holds it).
+        ui.show(&refused);
+        Err(Failure::reported(exit::BAD_INPUT))
+    } else if failed > 0 {
         Err(Failure::reported(exit::CHECK_FAILED))
     } else {
         Ok(())

@@ -97,6 +97,20 @@ impl Problem {
         }
     }
 
+    /// A warning with no place in a scenario (a file left behind while cleaning up, ...).
+    pub fn warning(message: impl Into<String>) -> Problem {
+        let message = message.into();
+        Problem {
+            severity: Level::Warning,
+            file: None,
+            line: None,
+            column: None,
+            path: String::new(),
+            rendered: format!("warning: {message}"),
+            message,
+        }
+    }
+
     /// An error with no place in a scenario (a folder that cannot be written, ...).
     pub fn error(message: impl Into<String>) -> Problem {
         let message = message.into();

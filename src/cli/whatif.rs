@@ -369,7 +369,7 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
         manifest(c, &b, "sweep", args, &files)?,
     ));
     let dir = out_dir(c, "sweep", &b);
-    super::write(&dir, &files)?;
+    super::write(ui, &dir, &files)?;
     let values: Vec<f64> = outcomes.iter().map(|o| c.value(o, m)).collect();
     ui.doc(&SweepDoc {
         scenario: &b.loaded.scenario.name,
@@ -596,7 +596,7 @@ pub fn sensitivity(
         manifest(c, &b, "sensitivity", args, &files)?,
     ));
     let dir = out_dir(c, "sensitivity", &b);
-    super::write(&dir, &files)?;
+    super::write(ui, &dir, &files)?;
     ui.doc(&SensitivityDoc {
         scenario: &b.loaded.scenario.name,
         out_dir: dir.display().to_string(),
@@ -746,7 +746,7 @@ pub fn solve(
         manifest(c, &b, "solve", args, &files)?,
     ));
     let dir = out_dir(c, "solve", &b);
-    super::write(&dir, &files)?;
+    super::write(ui, &dir, &files)?;
     ui.doc(&SolveDoc {
         scenario: &b.loaded.scenario.name,
         out_dir: dir.display().to_string(),

@@ -453,6 +453,12 @@ fn malformed_monte_carlo_files_give_errors_naming_the_file_and_column() {
     for (name, bytes) in mc_files() {
         std::fs::write(tmp.path().join(&name), bytes).expect("write");
     }
+    // The marker too: `capsim chart` reads only folders capsim wrote.
+    std::fs::copy(
+        runs().join("without/.capsim-output"),
+        tmp.path().join(".capsim-output"),
+    )
+    .expect("marker");
     std::fs::write(
         tmp.path().join("bands.csv"),
         "date,demand_h100e.p5\nyesterday,1\n",

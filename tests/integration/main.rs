@@ -14,5 +14,6 @@ mod mm1;
 mod montecarlo;
 mod props;
 mod robust;
+mod safe_outputs;
 mod uncertainty;
 mod whatif;
