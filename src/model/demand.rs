@@ -265,7 +265,8 @@ impl World<'_> {
                     st.pause_start = t + 1;
                     st.days_below = 0;
                     st.pause_cause = format!(
-                        "demand above {:.0}% of capacity for {} days (today {})",
+                        "{} above {:.0}% of capacity for {} days (today {})",
+                        watched(policy.relievable),
                         policy.pause_above * 100.0,
                         st.days_above,
                         fmt_load(load)
@@ -297,7 +298,8 @@ impl World<'_> {
                         cause: st.pause_cause.clone(),
                     });
                     let cause = format!(
-                        "demand below {:.0}% of capacity for {} days (today {}), after {} paused days",
+                        "{} below {:.0}% of capacity for {} days (today {}), after {} paused days",
+                        watched(policy.relievable),
                         policy.resume_below * 100.0,
                         st.days_below,
                         fmt_load(load),
@@ -397,6 +399,15 @@ fn surge_total(ramp: f64, decay: f64) -> f64 {
         plain - (-1.0 / ramp).exp() / (1.0 - (-1.0 / decay - 1.0 / ramp).exp())
     } else {
         plain
+    }
+}
+
+/// What a pause policy's load counts, for the event log.
+fn watched(relievable: bool) -> &'static str {
+    if relievable {
+        "demand of the segment and those served before it"
+    } else {
+        "demand"
     }
 }
 

@@ -22,6 +22,9 @@ pub(crate) struct Procurement {
     pub(crate) perceived_lead_days: Option<f64>,
     /// Day of the last review [tick].
     pub(crate) last_review: Time,
+    /// Expected growth of need, the trend smoothed over `forecast_window_days` (adaptive
+    /// expectations) [H100e/day]; `None` before the first review.
+    pub(crate) expected_growth: Option<f64>,
 }
 
 /// What one review saw, in H100-equivalents.
@@ -81,8 +84,9 @@ impl World<'_> {
         }
     }
 
-    /// The operator's demand: the last day's level and the least-squares slope over the
-    /// window [H100e, H100e/day]; before the first day, today's demand at current users.
+    /// The operator's demand: the least-squares line over the window, its value at the last
+    /// day and its slope [H100e, H100e/day] (a fitted level, so one day's surge moves it by
+    /// its share of the window only); before the first day, today's demand at current users.
     fn operator_trend(&self) -> (f64, f64) {
         let h = &self.demand_history;
         let Some(&last) = h.back() else {
@@ -100,7 +104,8 @@ impl World<'_> {
             sxy += dx * (y - mean_y);
             sxx += dx * dx;
         }
-        (last, if sxx > 0.0 { sxy / sxx } else { 0.0 })
+        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        (mean_y + slope * mean_x, slope)
     }
 
     /// A buyer reviews its fleet and supply line and orders by the stock-management rule,
@@ -147,7 +152,13 @@ impl World<'_> {
         // lead time: the supply line covers the lead time).
         let horizon = shipping + install + ord.deploy_horizon_days;
         let (level, trend) = self.need_trend(t, b);
-        let growth = trend.max(0.0);
+        // Growth is expected by adaptive expectations: the trend seen, smoothed over the
+        // forecast window, so that a launch's passing surge does not read as lasting growth.
+        let growth = match self.procurement[b].expected_growth {
+            Some(g) => smooth(g, trend.max(0.0), dt, buyer.forecast_window_days as f64),
+            None => trend.max(0.0),
+        };
+        self.procurement[b].expected_growth = Some(growth);
         let mut need = level + growth * horizon as f64;
         if matches!(buyer.kind, BuyerKind::Operator) {
             let ahead = t + horizon;

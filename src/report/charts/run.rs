@@ -647,7 +647,7 @@ fn fleet(run: &Run) -> (&'static str, Figure, String) {
 }
 
 fn market(run: &Run) -> (&'static str, Figure, String) {
-    let specs: [(&str, &str, &str, NumFormat, f64, &str); 3] = [
+    let specs: [(&str, &str, &str, NumFormat, f64, &str); 4] = [
         (
             "backlog_units",
             "Order backlog (open orders of all buyers)",
@@ -658,11 +658,19 @@ fn market(run: &Run) -> (&'static str, Figure, String) {
         ),
         (
             "lead_time_days",
-            "Lead time: backlog over the production rate",
+            "Lead time quoted to a new order",
             "weeks",
             NumFormat::Count,
             1.0 / 7.0,
             "no lead time in this run",
+        ),
+        (
+            "realised_lead_time_days",
+            "Lead time realised: order to delivery of the units shipped",
+            "weeks",
+            NumFormat::Count,
+            1.0 / 7.0,
+            "no deliveries in this run",
         ),
         (
             "price_usd",
@@ -713,15 +721,19 @@ fn market(run: &Run) -> (&'static str, Figure, String) {
     let s = &run.d.summary;
     let caption = match &s.lead_time_peak_product {
         Some(p) => format!(
-            "Open orders, emergent lead time (in weeks) and price of each product; lead time \
-             peaked at {:.0} weeks ({}, {}).",
+            "Open orders, the lead time quoted to a new order and the lead time realised from \
+             order to delivery (in weeks), and price of each product; the quote peaked at {:.0} \
+             weeks ({}, {}), the realised lead time at {:.0} weeks.",
             s.lead_time_peak_days / 7.0,
             p,
             s.lead_time_peak_date.as_deref().unwrap_or("?"),
+            s.realised_lead_time_peak_days / 7.0,
         ),
-        None => "Open orders, emergent lead time (in weeks) and price of each product; no \
-                 product ever had a lead time."
-            .to_string(),
+        None => {
+            "Open orders, quoted and realised lead times (in weeks) and price of each product; \
+                 no product ever had a lead time."
+                .to_string()
+        }
     };
     let fig = Figure {
         title: format!("Market: backlog, lead time and price — {}", s.scenario),
