@@ -239,6 +239,8 @@ pub struct Order {
 pub struct Accounts {
     /// Wafer starts turned into units (entered production) [units].
     pub started: u64,
+    /// Units in production at the start (`warm_start`), started before the run [units].
+    pub initial_wip: u64,
     /// Units in production [units].
     pub in_production: u64,
     /// Units finished [units].

@@ -185,7 +185,7 @@ impl World<'_> {
                 let units = units as u64;
                 if units > 0 {
                     let a = &mut self.accounts[p];
-                    a.started += units;
+                    a.initial_wip += units;
                     a.in_production += units;
                     self.flows.send(
                         d,

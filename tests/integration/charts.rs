@@ -195,7 +195,8 @@ fn compare_overlays_two_runs_and_names_them() {
     let other = chart_data(&[
         "end=2023-12-31",
         "name=early-pause",
-        "segments.paid.pause.pause_above=1.05",
+        "segments.paid.pause.pause_above=0.7",
+        "segments.paid.pause.resume_below=0.6",
     ]);
     let runs = vec![year_2023().clone(), other];
     let charts = draw_compare(&runs).expect("compare draws");

@@ -95,7 +95,11 @@ fn bad_yaml_names_file_line_and_field_and_keeps_old_outputs() {
     let bad = tmp.path().join("bad.yaml");
     let text = std::fs::read_to_string("scenarios/default.yaml")
         .expect("default scenario")
-        .replacen("    packages_per_wafer: 29", "    packages_per_wafr: 29", 1);
+        .replacen(
+            "    packages_per_wafer: 15 ",
+            "    packages_per_wafr: 15 ",
+            1,
+        );
     std::fs::write(&bad, text).expect("write");
     let res = capsim()
         .args(["run"])
@@ -203,7 +207,7 @@ fn extends_overrides_one_field_of_a_named_item() {
         .expect("H100 kept");
     assert_eq!(h100["power_w"], 800.0);
     assert_eq!(
-        h100["packages_per_wafer"], 29.0,
+        h100["packages_per_wafer"], 15.0,
         "other fields come from the base"
     );
     assert_eq!(products.len(), 7, "the other six products are kept");

@@ -37,7 +37,11 @@ fn has_keys(v: &Value, keys: &[&str]) {
 fn misspelled(dir: &Path) -> (std::path::PathBuf, u64) {
     let text = std::fs::read_to_string("scenarios/default.yaml")
         .expect("default scenario")
-        .replacen("    packages_per_wafer: 29", "    packages_per_wafr: 29", 1);
+        .replacen(
+            "    packages_per_wafer: 15 ",
+            "    packages_per_wafr: 15 ",
+            1,
+        );
     let line = text
         .lines()
         .position(|l| l.contains("packages_per_wafr"))
@@ -385,7 +389,11 @@ fn the_schema_accepts_the_shipped_scenario_and_refuses_mistakes() {
         .unwrap_or_else(|e| panic!("default.yaml does not fit the schema: {e}"));
 
     // A misspelled key, at the top and deep down, is refused by additionalProperties.
-    let typo = default.replacen("    packages_per_wafer: 29", "    packages_per_wafr: 29", 1);
+    let typo = default.replacen(
+        "    packages_per_wafer: 15 ",
+        "    packages_per_wafr: 15 ",
+        1,
+    );
     let err = v
         .check_yaml(&typo)
         .expect_err("a misspelled key is refused");

@@ -22,9 +22,9 @@ pub fn chart_refused(dir: &Path) -> String {
 /// The unit-conservation identities of every product, cross-checked against the ledger.
 pub fn assert_conserved(run: &RunOutput, ctx: &str) {
     for (p, a) in run.accounts.iter().enumerate() {
-        // Every unit started is in production or finished.
+        // Every unit started (or in production at the start) is in production or finished.
         assert_eq!(
-            a.started,
+            a.started + a.initial_wip,
             a.in_production + a.produced,
             "product {p}: {ctx}"
         );
