@@ -647,10 +647,10 @@ impl<'s> World<'s> {
             segments: vec![SegmentState::default(); s.segments.len()],
             launches_started: vec![false; s.launches.len()],
             load_ratio: 0.0,
-            demand_history: VecDeque::with_capacity(
-                s.operator
-                    .map_or(0, |op| s.buyers[op].forecast_window_days as usize),
-            ),
+            // A window longer than the run never fills.
+            demand_history: VecDeque::with_capacity(s.operator.map_or(0, |op| {
+                s.buyers[op].forecast_window_days.min(s.days).max(0) as usize
+            })),
             episodes: Vec::new(),
             capex_usd_today: 0.0,
             fleet: match s.operator {

@@ -164,11 +164,11 @@ fn sweep_rows_are_the_runs_made_one_by_one() {
     for (i, row) in rows.iter().enumerate() {
         let power: f64 = row[1].parse().unwrap();
         let add: f64 = row[2].parse().unwrap();
-        // The default's pause_above is 1.15.
+        // The default's pause_above is 0.8.
         let sets = vec![
             "end=2023-09".to_string(),
             format!("products.H100.power_w={power}"),
-            format!("segments.paid.pause.pause_above={}", 1.15 + add),
+            format!("segments.paid.pause.pause_above={}", 0.8 + add),
         ];
         let loaded = scenario::load(Source::BuiltIn, &sets).expect("loads");
         let run = model::simulate(&loaded.scenario, loaded.scenario.seed);
