@@ -81,9 +81,9 @@ pub struct RawScenario {
     /// Assertions on the run's outcome, checked by `capsim check`.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
-    /// Which market runs: `stock_management` (buyers order by Sterman's stock-management
-    /// rule, vendors plan production and quote available-to-promise) or `legacy` (capsim
-    /// 0.1's market, the default until the scenario library moves to the new one).
+    /// Which market runs: `stock_management` (the default: buyers order by Sterman's
+    /// stock-management rule, vendors plan production and quote available-to-promise) or
+    /// `legacy` (capsim 0.1's market, kept so that older scenarios still run as they did).
     #[serde(default)]
     pub market: RawMarket,
     /// With `market: stock_management`, start the market as if it had been running: products
@@ -103,10 +103,10 @@ pub struct RawScenario {
 pub enum RawMarket {
     /// capsim 0.1's market: buyers plan over the quoted lead time and close their whole gap;
     /// vendors build only to open orders; lead time is backlog over production rate.
-    #[default]
     Legacy,
     /// Buyers order by the stock-management rule (with phantom orders and cancellation);
     /// vendors plan production, quote available-to-promise and keep a booking window.
+    #[default]
     StockManagement,
 }
 

@@ -37,6 +37,7 @@ const MC_CHARTS: [&str; 4] = [
 /// 60% a year: with so few units the failures differ enough between replications to give
 /// wide fans and histograms, and both segments pause in most replications.
 const SPREAD: &str = "name: spread
+market: legacy
 start: 2024-01-01
 end: 2025-06-30
 seed: 7

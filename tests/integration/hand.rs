@@ -36,6 +36,9 @@ fn supply_scenario(hbm_stacks_per_month: f64, extra: &str) -> String {
     format!(
         r#"
 name: supply
+# The legacy market's arithmetic (vendors build to open orders, lead time is backlog
+# over rate); tests/integration/market.rs works the stock-management market by hand.
+market: legacy
 start: 2024-01-01
 end: 2024-03-31
 supply:
@@ -140,6 +143,7 @@ fn lead_time_and_price_follow_the_backlog() {
 /// An operator with a fixed fleet (no budget to buy more) and one growing segment.
 const PAUSE: &str = r#"
 name: pause
+market: legacy
 start: 2024-01-01
 end: 2024-04-30
 supply:
