@@ -380,3 +380,40 @@ fn the_generator_exercises_the_model() {
     assert!(shortage > 10, "shortages in {shortage} runs");
     assert!(stranded > 5, "stranded units in {stranded} runs");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Issue 12: more packaging, HBM or power never gives more shortage days or pause days
+    /// beyond a tolerance: 5% of the run's days plus 30 days of shortage, and 30 pause days
+    /// (the rhythm of monthly reviews; a capacity that removes a pause lets more users in,
+    /// which can add a few shortage days).
+    #[test]
+    fn more_capacity_never_gives_more_shortage_beyond_tolerance(seed in any::<u64>(), k in 1.1f64..2.0) {
+        let text = scenario(seed);
+        let loaded = load(Source::Text { name: "prop.yaml", text: &text }, &[])
+            .unwrap_or_else(|e| panic!("{}\n{text}", e.render()));
+        let base = simulate(&loaded.scenario, loaded.scenario.seed).summary;
+        let mut more = loaded.scenario.clone();
+        for l in &mut more.lines {
+            l.capacity_wafers_per_month = l.capacity_wafers_per_month.scaled(k);
+        }
+        more.hbm_stacks_per_month = more.hbm_stacks_per_month.as_ref().map(|h| h.scaled(k));
+        for site in &mut more.sites {
+            site.megawatts = site.megawatts.as_ref().map(|m| m.scaled(k));
+            for b in &mut site.builds {
+                b.1 *= k;
+            }
+        }
+        let got = simulate(&more, more.seed).summary;
+        let tolerance = base.days / 20 + 30;
+        prop_assert!(
+            got.shortage_days <= base.shortage_days + tolerance,
+            "x{k}: {} shortage days against {}\n{text}", got.shortage_days, base.shortage_days
+        );
+        prop_assert!(
+            got.pause_days <= base.pause_days + 30,
+            "x{k}: {} pause days against {}\n{text}", got.pause_days, base.pause_days
+        );
+    }
+}
