@@ -9,9 +9,6 @@ use crate::scenario::types::BuyerKind;
 
 use super::{Order, World};
 
-/// Largest order a buyer places at one review [units].
-const MAX_ORDER_UNITS: f64 = 1e12;
-
 /// Lead time reported when there is a backlog but nothing is being produced [days].
 pub const LEAD_TIME_CAP_DAYS: f64 = 3650.0;
 
@@ -97,38 +94,10 @@ impl World<'_> {
     ) {
         let s = self.s;
         let buyer = &s.buyers[b];
-        mix.extend(
-            buyer
-                .mix
-                .iter()
-                .map(|(p, share)| {
-                    // With substitution, a product quoting more than its vendor's normal lead
-                    // time gets proportionally less of the new orders: share × normal / lead.
-                    let mut w = share.at(t);
-                    if buyer.lead_time_substitution {
-                        let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
-                        w *= normal / self.lead_time_days[*p].max(normal);
-                    }
-                    (*p, w)
-                })
-                .filter(|&(p, share)| {
-                    share > 0.0 && s.products[p].available <= at && self.exportable(p, b)
-                }),
-        );
-        let total: f64 = mix.iter().map(|m| m.1).sum();
-        if total <= 0.0 {
+        // Shares read on the order day, products available by the horizon day `at`.
+        if !self.split_over_mix(b, t, at, gap, mix, lines) {
             return;
         }
-        lines.extend(
-            mix.iter()
-                // At most a trillion units an order: beyond any real market, and far from u64
-                // overflow when orders add up.
-                .map(|&(p, share)| {
-                    let units = (gap * share / total / s.products[p].h100e).round();
-                    (p, units.min(MAX_ORDER_UNITS) as u64)
-                })
-                .filter(|l| l.1 > 0),
-        );
         // Budget: what is left of this calendar year's budget at today's prices.
         if let Some(budget) = &buyer.budget_usd_per_year {
             let year = self.year(t);

@@ -12,7 +12,7 @@ use super::ordering::{StockRule, smooth};
 use super::{LedgerRow, Order, World};
 
 /// Largest order a buyer places at one review [units].
-const MAX_ORDER_UNITS: f64 = 1e12;
+pub(crate) const MAX_ORDER_UNITS: f64 = 1e12;
 
 /// A buyer's procurement state.
 #[derive(Debug, Clone, Default)]
@@ -219,37 +219,7 @@ impl World<'_> {
         let mut lines = std::mem::take(&mut self.scratch.order_lines);
         mix.clear();
         lines.clear();
-        mix.extend(
-            buyer
-                .mix
-                .iter()
-                .map(|(p, share)| {
-                    // With substitution, a product quoting more than its vendor's normal lead
-                    // time gets proportionally less of the new orders: share × normal / lead.
-                    let mut w = share.at(due);
-                    if buyer.lead_time_substitution {
-                        let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
-                        w *= normal / self.vendor.products[*p].quote_days.max(normal);
-                    }
-                    (*p, w)
-                })
-                .filter(|&(p, share)| {
-                    share > 0.0 && s.products[p].available <= due && self.exportable(p, b)
-                }),
-        );
-        let total: f64 = mix.iter().map(|m| m.1).sum();
-        if total > 0.0 {
-            // At most a trillion units an order: beyond any real market, and far from u64
-            // overflow when orders add up.
-            lines.extend(
-                mix.iter()
-                    .map(|&(p, share)| {
-                        let units = (placed * share / total / s.products[p].h100e).round();
-                        (p, units.min(MAX_ORDER_UNITS) as u64)
-                    })
-                    .filter(|l| l.1 > 0),
-            );
-        }
+        self.split_over_mix(b, due, due, placed, &mut mix, &mut lines);
         // Budget, paced: by the end of this review period, at most the share of the
         // calendar year's budget that the period ends in, less what this year committed.
         if let Some(budget) = &buyer.budget_usd_per_year {
@@ -303,6 +273,56 @@ impl World<'_> {
         }
         self.scratch.mix = mix;
         self.scratch.order_lines = lines;
+    }
+
+    /// Splits `h100e` H100-equivalents of orders over buyer `b`'s mix into whole units per
+    /// product (`lines`; `mix` is scratch): shares read on `share_day`, kept for products
+    /// with a share above 0, available by `available_by` and exportable to the buyer today,
+    /// renormalised. With substitution, a product quoting more than its vendor's normal lead
+    /// time gets proportionally less: share × normal / max(normal, quote). Returns whether
+    /// any product had a share.
+    pub(crate) fn split_over_mix(
+        &self,
+        b: usize,
+        share_day: Time,
+        available_by: Time,
+        h100e: f64,
+        mix: &mut Vec<(usize, f64)>,
+        lines: &mut Vec<(usize, u64)>,
+    ) -> bool {
+        let s = self.s;
+        let buyer = &s.buyers[b];
+        mix.extend(
+            buyer
+                .mix
+                .iter()
+                .map(|(p, share)| {
+                    let mut w = share.at(share_day);
+                    if buyer.lead_time_substitution {
+                        let normal = s.vendors[s.products[*p].vendor].normal_lead_time_days;
+                        w *= normal / self.vendor.products[*p].quote_days.max(normal);
+                    }
+                    (*p, w)
+                })
+                .filter(|&(p, share)| {
+                    share > 0.0 && s.products[p].available <= available_by && self.exportable(p, b)
+                }),
+        );
+        let total: f64 = mix.iter().map(|m| m.1).sum();
+        if total <= 0.0 {
+            return false;
+        }
+        // At most a trillion units an order: beyond any real market, and far from u64
+        // overflow when orders add up.
+        lines.extend(
+            mix.iter()
+                .map(|&(p, share)| {
+                    let units = (h100e * share / total / s.products[p].h100e).round();
+                    (p, units.min(MAX_ORDER_UNITS) as u64)
+                })
+                .filter(|l| l.1 > 0),
+        );
+        true
     }
 
     /// Cancels up to `excess` H100e of buyer `b`'s open orders, youngest first, leaving
