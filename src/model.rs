@@ -718,6 +718,17 @@ impl<'s> World<'s> {
         if s.warm_start {
             w.warm_start();
         }
+        // Quotes and what can be booked before the first day, for reviews on day 0.
+        if s.market == Market::StockManagement {
+            for p in 0..np {
+                w.update_quote(p, 0, 1.0);
+                w.lead_time_days[p] = if s.products[p].available <= 0 {
+                    w.vendor.products[p].quote_days
+                } else {
+                    0.0
+                };
+            }
+        }
         // Room for the state that grows during a run, so that days seldom allocate: a cohort
         // per day of service life for each product a site's owner buys or starts with, an
         // open order per review for each product a buyer buys (each capped at

@@ -303,13 +303,26 @@ fn a_build_finished_before_the_start_is_power_already_there() {
             "end=2023-01-31",
         ],
     );
-    let csv = std::fs::read_to_string(out.join("timeseries.csv")).expect("csv");
-    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let first: Vec<&str> = csv.lines().nth(1).unwrap_or_default().split(',').collect();
-    // 80 MW of the site plus the 50 MW build, both there on day 0 and not charged.
-    assert_eq!(first[col("power_available_mw")], "130");
-    assert_eq!(first[col("capex_usd_per_day")], "0");
+    let without = tmp.path().join("w");
+    run_to(
+        &without,
+        &["--set", "sites.0.builds=[]", "--set", "end=2023-01-31"],
+    );
+    let day0 = |dir: &std::path::Path, name: &str| -> String {
+        let csv = std::fs::read_to_string(dir.join("timeseries.csv")).expect("csv");
+        let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+        let c = header.iter().position(|h| *h == name).expect(name);
+        let first: Vec<&str> = csv.lines().nth(1).unwrap_or_default().split(',').collect();
+        first[c].to_string()
+    };
+    // 80 MW of the site plus the 50 MW build, both there on day 0 and not charged: day 0's
+    // capex is the accelerators shipped that day, as without the build.
+    assert_eq!(day0(&out, "power_available_mw"), "130");
+    assert_eq!(day0(&without, "power_available_mw"), "80");
+    assert_eq!(
+        day0(&out, "capex_usd_per_day"),
+        day0(&without, "capex_usd_per_day")
+    );
 }
 
 #[test]
