@@ -12,6 +12,10 @@ use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
 /// Longest duration a days field may hold: 30 years [days].
 pub const MAX_DAYS_FIELD: u32 = 10_950;
+/// Longest lifetime of a chip [years]: 100.
+pub const MAX_LIFETIME_YEARS: f64 = 100.0;
+/// Longest build of a site, from construction start to power on [months]: 30 years.
+pub const MAX_BUILD_MONTHS: u32 = 360;
 
 use super::yaml::{
     Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
@@ -226,6 +230,21 @@ impl<'a> Resolver<'a> {
                     field(path),
                     num(min),
                     num(v)
+                ),
+            );
+        }
+    }
+
+    /// A whole number of days of at least `min` and at most [`MAX_DAYS_FIELD`]: such fields
+    /// size rings and windows allocated for the run, so a huge value must stop here, at its
+    /// place in the file, not abort the process later.
+    fn whole_days(&mut self, path: &str, v: u32, min: u32) {
+        if !(min..=MAX_DAYS_FIELD).contains(&v) {
+            self.err(
+                path,
+                format!(
+                    "`{}` must be between {min} and {MAX_DAYS_FIELD} days (30 years); found {v}",
+                    field(path)
                 ),
             );
         }
@@ -629,6 +648,7 @@ pub fn resolve(
     // Vendors.
     let mut vendors = Vec::new();
     for (i, v) in raw.vendors.iter().enumerate() {
+        r.whole_days(&format!("vendors[{i}].shipping_days"), v.shipping_days, 0);
         let p = format!("vendors[{i}]");
         r.positive(
             &format!("{p}.normal_lead_time_days"),
@@ -876,6 +896,16 @@ pub fn resolve(
         }
         r.fraction(&format!("{p}.annual_failure_rate"), pr.annual_failure_rate);
         r.positive(&format!("{p}.lifetime_years"), pr.lifetime_years);
+        if pr.lifetime_years > MAX_LIFETIME_YEARS {
+            r.err(
+                &format!("{p}.lifetime_years"),
+                format!(
+                    "`lifetime_years` must be at most {MAX_LIFETIME_YEARS}; found {}",
+                    num(pr.lifetime_years)
+                ),
+            );
+        }
+        r.whole_days(&format!("{p}.cycle_time_days"), pr.cycle_time_days, 0);
         let yield_noise = r.noise(&format!("{p}.yield_noise"), &pr.yield_noise);
         products.push(Product {
             name: pr.name.clone(),
@@ -1019,9 +1049,7 @@ pub fn resolve(
                 BuyerKind::Competitor(Growth::Timeline(Timeline::constant(0.0)))
             }
         };
-        if b.review_every_days == 0 {
-            r.err(&format!("{p}.review_every_days"), "must be at least 1 day");
-        }
+        r.whole_days(&format!("{p}.review_every_days"), b.review_every_days, 1);
         let mut mix = Vec::new();
         let mut total = Some(0.0);
         let mut terms = Vec::new();
@@ -1082,18 +1110,16 @@ pub fn resolve(
             )
         });
         r.non_negative(&format!("{p}.headroom"), b.headroom);
-        if b.max_planning_horizon_days == 0 {
-            r.err(
-                &format!("{p}.max_planning_horizon_days"),
-                "must be at least 1 day",
-            );
-        }
-        if b.forecast_window_days < 2 {
-            r.err(
-                &format!("{p}.forecast_window_days"),
-                "must be at least 2 days",
-            );
-        }
+        r.whole_days(
+            &format!("{p}.max_planning_horizon_days"),
+            b.max_planning_horizon_days,
+            1,
+        );
+        r.whole_days(
+            &format!("{p}.forecast_window_days"),
+            b.forecast_window_days,
+            2,
+        );
         let over_order = match &b.over_order {
             Some(o) if o.enabled => {
                 r.non_negative(
@@ -1264,6 +1290,15 @@ pub fn resolve(
         for (j, b) in s.builds.iter().enumerate() {
             let bp = format!("{p}.builds[{j}]");
             r.positive(&format!("{bp}.megawatts"), b.megawatts);
+            if b.months > MAX_BUILD_MONTHS {
+                r.err(
+                    &format!("{bp}.months"),
+                    format!(
+                        "`months` must be at most {MAX_BUILD_MONTHS} (30 years); found {}",
+                        b.months
+                    ),
+                );
+            }
             if let Some(t) = r.date(&format!("{bp}.start"), &b.start) {
                 let online = r
                     .calendar
@@ -1317,6 +1352,7 @@ pub fn resolve(
             r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", num(s.server_overhead)));
         }
         r.non_negative(&format!("{p}.capex_usd_per_mw"), s.capex_usd_per_mw);
+        r.whole_days(&format!("{p}.install_delay_days"), s.install_delay_days, 0);
         let expansion_slip_days =
             r.slip(&format!("{p}.expansion_slip_days"), &s.expansion_slip_days);
         sites.push(Site {
@@ -1383,12 +1419,9 @@ pub fn resolve(
             if pz.resume_below > pz.pause_above {
                 r.err(&format!("{pp}.resume_below"), format!("resume_below ({}) must not exceed pause_above ({}), or the policy would flap", pz.resume_below, pz.pause_above));
             }
-            if pz.pause_after_days == 0 {
-                r.err(&format!("{pp}.pause_after_days"), "must be at least 1 day");
-            }
-            if pz.resume_after_days == 0 {
-                r.err(&format!("{pp}.resume_after_days"), "must be at least 1 day");
-            }
+            r.whole_days(&format!("{pp}.pause_after_days"), pz.pause_after_days, 1);
+            r.whole_days(&format!("{pp}.resume_after_days"), pz.resume_after_days, 1);
+            r.whole_days(&format!("{pp}.min_pause_days"), pz.min_pause_days, 0);
             let waitlist = pz.waitlist.as_ref().map(|w| {
                 r.fraction(&format!("{pp}.waitlist.conversion_per_day"), w.conversion_per_day);
                 r.fraction(&format!("{pp}.waitlist.dropout_per_day"), w.dropout_per_day);
@@ -1454,12 +1487,11 @@ pub fn resolve(
                 &format!("{p}.shortage_churn.extra_churn_per_month"),
                 sc.extra_churn_per_month,
             );
-            if sc.window_days == 0 {
-                r.err(
-                    &format!("{p}.shortage_churn.window_days"),
-                    "must be at least 1 day",
-                );
-            }
+            r.whole_days(
+                &format!("{p}.shortage_churn.window_days"),
+                sc.window_days,
+                1,
+            );
             ShortageChurn {
                 extra_churn_per_day: sc.extra_churn_per_month * 12.0 / 365.0,
                 window_days: sc.window_days.max(1) as usize,
