@@ -465,6 +465,62 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Largest magnitude of any number in a scenario: 1e15 (a quadrillion: far above any count,
+/// price or budget of the domain, and far enough below `f64::MAX` that sums and products of
+/// a few such values over a run stay finite).
+pub const MAX_MAGNITUDE: f64 = 1e15;
+/// Smallest magnitude of a number that is not 0: 1e-12 (no rate, share or size of the domain
+/// is this small; below it, dividing by the value overflows a run's sums).
+pub const MIN_MAGNITUDE: f64 = 1e-12;
+
+/// Every number of the tree is finite, 0 or of magnitude between [`MIN_MAGNITUDE`] and
+/// [`MAX_MAGNITUDE`] (`seed` excepted: any `u64`). Field checks then narrow the range; this
+/// one keeps `inf`, `.nan`, `1e308` and subnormals out of every field, including those whose
+/// own check would let them through, so no output can hold a non-finite value.
+fn check_magnitudes(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
+    use super::yaml::Value;
+    let v = match &node.value {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_magnitudes(item, &super::yaml::item_path(path, i), out);
+            }
+            return;
+        }
+        Value::Map(entries) => {
+            for (k, child) in entries {
+                let p = child_path(path, &k.name);
+                if p != "seed" {
+                    check_magnitudes(child, &p, out);
+                }
+            }
+            return;
+        }
+        _ => return,
+    };
+    if v == 0.0 || (MIN_MAGNITUDE..=MAX_MAGNITUDE).contains(&v.abs()) {
+        return;
+    }
+    let what = if !v.is_finite() {
+        format!("found {v}, which is not a finite number")
+    } else if v.abs() > MAX_MAGNITUDE {
+        format!("found {}, more than 1e15 in magnitude", num(v))
+    } else {
+        format!(
+            "found {}, less than 1e-12 in magnitude (write 0 for nothing)",
+            num(v)
+        )
+    };
+    out.push(
+        Diagnostic::error(format!(
+            "every number in a scenario is 0 or between 1e-12 and 1e15 in magnitude; {what}"
+        ))
+        .at(node.loc)
+        .with_path(path),
+    );
+}
+
 /// Resolves `raw` (deserialised from the merged tree `root`) into a [`Scenario`].
 ///
 /// Returns the scenario and its warnings, or every problem found (errors and warnings).
@@ -473,6 +529,10 @@ pub fn resolve(
     root: &Node,
 ) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut problems = Vec::new();
+    check_magnitudes(root, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let start = parse_or_push(&mut problems, root, "start", &raw.start);
     // `end: 2025-12` means the whole of December: the last day of the month.
     let end = parse_or_push(&mut problems, root, "end", &raw.end).map(|d| {
