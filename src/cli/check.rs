@@ -236,7 +236,12 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
     let mut moved = Vec::new();
     let mut missing = false;
     for name in GOLDEN_FILES {
-        match std::fs::read(dir.join(name)) {
+        let path = dir.join(name);
+        match crate::scenario::read_bounded_bytes(&path, report::MAX_DATA_BYTES) {
+            Err(why) if why != "no such file" => c.errors.push(Problem::error(format!(
+                "cannot read {}: {why}",
+                path.display()
+            ))),
             Ok(golden) => {
                 let cmp = if name == "summary.json" {
                     check::compare_summaries(&golden, get(name), tol)

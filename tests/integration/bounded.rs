@@ -133,3 +133,31 @@ fn extends_never_echoes_a_file_that_is_not_a_scenario_even_in_json() {
         assert!(err.contains("is not a capsim scenario"), "{err}");
     }
 }
+
+#[test]
+fn chart_refuses_a_non_finite_value_instead_of_drawing_it_as_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let res = capsim()
+        .args([
+            "run",
+            "--no-charts",
+            "-q",
+            "--set",
+            "end=2023-06-30",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(0), "{res:?}");
+    let series = out.join("timeseries.csv");
+    let csv = std::fs::read_to_string(&series).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[10].split(',').map(str::to_string).collect();
+    cells[1] = "NaN".into();
+    lines[10] = cells.join(",");
+    std::fs::write(&series, lines.join("\n") + "\n").unwrap();
+    let err = crate::common::chart_refused(&out);
+    assert!(err.contains("`NaN` is not a finite number"), "{err}");
+}
