@@ -161,3 +161,18 @@ fn chart_refuses_a_non_finite_value_instead_of_drawing_it_as_zero() {
     let err = crate::common::chart_refused(&out);
     assert!(err.contains("`NaN` is not a finite number"), "{err}");
 }
+
+#[test]
+fn the_largest_seed_is_accepted_exactly() {
+    use capsim::scenario::{Source, load};
+    // Through `f64` it rounded to 2^64 and was refused as out of range.
+    let loaded = load(Source::BuiltIn, &["seed=18446744073709551615".to_string()])
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert_eq!(loaded.raw.seed, Some(u64::MAX));
+    let err = load(Source::BuiltIn, &["seed=18446744073709551616".to_string()]).unwrap_err();
+    assert!(
+        err.render().contains("18446744073709551615"),
+        "{}",
+        err.render()
+    );
+}
