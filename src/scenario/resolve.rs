@@ -312,7 +312,9 @@ impl<'a> Resolver<'a> {
 
     fn unique(&mut self, section: &str, names: &[&str]) {
         for (i, n) in names.iter().enumerate() {
-            if let Some(first) = names[..i].iter().position(|m| m == n) {
+            if let Some(why) = name_problem(n) {
+                self.err(&format!("{section}[{i}].name"), why);
+            } else if let Some(first) = names[..i].iter().position(|m| m == n) {
                 self.err(
                     &format!("{section}[{i}].name"),
                     format!(
@@ -465,6 +467,56 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Why `name` cannot name a scenario, product, segment or other item, if it cannot. Names
+/// become folder names, CSV column headers (`users[chat]`) and chart labels, so they hold
+/// only printable characters: no control character, no bidirectional control or zero-width
+/// character (which make a name display as another), no slash look-alike; and they do not
+/// start with `=`, `+`, `-` or `@`, which a spreadsheet opening a CSV runs as a formula.
+pub fn name_problem(name: &str) -> Option<String> {
+    let hidden = |c: char| {
+        matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{061C}'
+                | '\u{FEFF}'
+                | '\u{00AD}'
+        )
+    };
+    let slash = |c: char| {
+        matches!(
+            c,
+            '\u{FF0F}' | '\u{FF3C}' | '\u{2215}' | '\u{2044}' | '\u{29F8}'
+        )
+    };
+    if let Some(c) = name.chars().find(|&c| c.is_control() || hidden(c)) {
+        return Some(format!(
+            "a name may hold only printable characters; `{}` holds U+{:04X} (a control, \
+             bidirectional or zero-width character, which makes a name display as another)",
+            name.escape_default(),
+            c as u32
+        ));
+    }
+    if let Some(c) = name.chars().find(|&c| slash(c)) {
+        return Some(format!(
+            "a name may not hold U+{:04X}, which looks like a slash",
+            c as u32
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '=' | '+' | '-' | '@'))
+    {
+        return Some(format!(
+            "a name may not start with `{c}`: a spreadsheet opening the CSV outputs would run \
+             it as a formula"
+        ));
+    }
+    None
+}
+
 /// Largest magnitude of any number in a scenario: 1e15 (a quadrillion: far above any count,
 /// price or budget of the domain, and far enough below `f64::MAX` that sums and products of
 /// a few such values over a run stay finite).
@@ -574,6 +626,8 @@ pub fn resolve(
         );
     } else if raw.name == "." || raw.name == ".." {
         r.err("name", "`.` and `..` cannot name an output folder");
+    } else if let Some(why) = name_problem(&raw.name) {
+        r.err("name", why);
     } else if raw
         .name
         .chars()
