@@ -12,6 +12,9 @@ use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
 /// Longest duration a days field may hold: 30 years [days].
 pub const MAX_DAYS_FIELD: u32 = 10_950;
+/// Most items in one list of a scenario (packaging lines, logic processes, products,
+/// vendors, buyers, sites, segments): the model's per-day buffers grow with their product.
+pub const MAX_ITEMS: usize = 1_000;
 /// Longest lifetime of a chip [years]: 100.
 pub const MAX_LIFETIME_YEARS: f64 = 100.0;
 /// Longest build of a site, from construction start to power on [months]: 30 years.
@@ -311,6 +314,18 @@ impl<'a> Resolver<'a> {
     }
 
     fn unique(&mut self, section: &str, names: &[&str]) {
+        if names.len() > MAX_ITEMS {
+            // Per-day buffers grow with the product of list lengths and the longest delay.
+            self.err(
+                section,
+                format!(
+                    "`{}` has {} items, more than the {MAX_ITEMS} accepted",
+                    field(section),
+                    names.len()
+                ),
+            );
+            return;
+        }
         for (i, n) in names.iter().enumerate() {
             if let Some(why) = name_problem(n) {
                 self.err(&format!("{section}[{i}].name"), why);

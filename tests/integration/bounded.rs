@@ -176,3 +176,32 @@ fn the_largest_seed_is_accepted_exactly() {
         err.render()
     );
 }
+
+#[test]
+fn a_list_of_more_than_a_thousand_items_is_refused_at_load() {
+    use capsim::scenario::{Source, load};
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/95-set-extends.yaml"),
+    )
+    .unwrap();
+    let vendors: String = (0..1001).map(|i| format!("  - name: V{i}\n")).collect();
+    let text = base.replace(
+        "vendors:\n  - name: Nvidia\n",
+        &format!("vendors:\n  - name: Nvidia\n{vendors}"),
+    );
+    assert_ne!(text, base);
+    let err = load(
+        Source::Text {
+            name: "many.yaml",
+            text: &text,
+        },
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        err.render()
+            .contains("`vendors` has 1002 items, more than the 1000 accepted"),
+        "{}",
+        err.render()
+    );
+}
