@@ -192,8 +192,13 @@ impl Tolerance {
         }
     }
 
+    /// True when `now` is within the tolerance of `golden`. A non-finite value on either side
+    /// is never close: `inf` against `inf` would otherwise pass (and a finite value against
+    /// an `inf` golden too, the allowed difference being infinite).
     fn close(&self, golden: f64, now: f64) -> bool {
-        (now - golden).abs() <= self.abs + self.rel * golden.abs()
+        golden.is_finite()
+            && now.is_finite()
+            && (now - golden).abs() <= self.abs + self.rel * golden.abs()
     }
 }
 
@@ -395,6 +400,16 @@ pub fn moved_table(moved: &[Moved], limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_non_finite_value_is_never_within_tolerance() {
+        let tol = Tolerance::parse("1%").expect("tol");
+        assert!(tol.close(100.0, 100.5));
+        assert!(!tol.close(f64::INFINITY, 5.0));
+        assert!(!tol.close(f64::INFINITY, f64::INFINITY));
+        assert!(!tol.close(5.0, f64::NAN));
+        assert!(!tol.close(f64::NAN, f64::NAN));
+    }
 
     #[test]
     fn tolerances_parse() {

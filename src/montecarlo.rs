@@ -631,8 +631,22 @@ pub fn ci_half_width(values: &[f64]) -> f64 {
     t_975(values.len() as u64 - 1) * sd / (values.len() as f64).sqrt()
 }
 
-/// Summary statistics of a sample.
+/// Summary statistics of a sample of a metric. When no value is negative (counts, costs,
+/// days: every metric of a run that is never below 0), the low end of the confidence
+/// interval is clamped at 0: the mean of a quantity that is never negative cannot be, and a
+/// negative bound (the symmetric t interval of a skewed sample, e.g. mostly 0 with a few large
+/// values) would read as nonsense. The high end is the t interval's.
 pub fn stats(values: &[f64]) -> Stats {
+    let mut s = stats_signed(values);
+    if s.min >= 0.0 && s.ci95_low < 0.0 {
+        s.ci95_low = 0.0;
+    }
+    s
+}
+
+/// Summary statistics of a sample that may be negative (paired differences): the confidence
+/// interval is Student's t, never clamped.
+pub fn stats_signed(values: &[f64]) -> Stats {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f64::total_cmp);
     let (mean, sd) = mean_sd(&sorted);
@@ -751,7 +765,7 @@ pub fn paired(a: &Outcome, b: &Outcome) -> Vec<(String, Stats)> {
                 .zip(&b.metrics[j][..n])
                 .map(|(x, y)| y - x)
                 .collect();
-            Some((name.clone(), stats(&d)))
+            Some((name.clone(), stats_signed(&d)))
         })
         .collect()
 }
@@ -780,6 +794,21 @@ mod tests {
         assert!((t_975(60) - 2.000).abs() < 1e-3);
         assert!((t_975(120) - 1.980).abs() < 1e-3);
         assert!((t_975(1_000_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_interval_of_a_metric_never_negative_stays_non_negative() {
+        // Mostly 0 with one large value: the t interval would go below 0.
+        let mut v = vec![0.0; 9];
+        v.push(100.0);
+        let s = stats(&v);
+        assert_eq!(s.ci95_low, 0.0);
+        assert!((s.ci95_high - (10.0 + ci_half_width(&v))).abs() < 1e-9);
+        // Differences may be negative: never clamped.
+        let d = stats_signed(&v);
+        assert!(d.ci95_low < 0.0);
+        let d = stats(&[-1.0, 5.0, 9.0]);
+        assert!(d.ci95_low < 0.0);
     }
 
     #[test]

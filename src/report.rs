@@ -411,11 +411,17 @@ pub fn read_output_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError
                 "not a regular file",
             )));
         }
-        files.push((name, std::fs::read(&path).map_err(io_err)?));
+        let bytes = crate::scenario::read_bounded_bytes(&path, MAX_DATA_BYTES)
+            .map_err(|why| io_err(io::Error::new(io::ErrorKind::InvalidData, why)))?;
+        files.push((name, bytes));
     }
     files.sort();
     Ok(files)
 }
+
+/// Largest data file of an output folder read back (`capsim chart`, golden outputs of
+/// `capsim check`) [bytes]: 1 GiB, far above the largest run (50 years of daily rows).
+pub const MAX_DATA_BYTES: u64 = 1 << 30;
 
 /// Writes `files` as the folder `dir`, by the one rule of [`outdir`]: refused unless `dir`
 /// is new, empty or marked as capsim's; swapped into place atomically once every file is

@@ -173,7 +173,25 @@ impl Loader {
         text: String,
         dir: Option<PathBuf>,
         chain: &mut Vec<(PathBuf, String)>,
+        extended_at: Option<Loc>,
     ) -> Option<Node> {
+        // A file named by `extends:` that does not look like a scenario (`/etc/passwd`, a
+        // CSV, ...) is refused without parsing it or keeping its text, so no message can
+        // show a line of it.
+        if let Some(at) = extended_at
+            && !looks_like_scenario(&text)
+        {
+            self.problems.push(
+                Diagnostic::error(format!(
+                    "`{name}` named by `extends:` is not a capsim scenario: it has no \
+                     top-level key of one (`name:`, `supply:`, `products:`, ...); its content \
+                     is not shown"
+                ))
+                .at(at)
+                .with_path("extends"),
+            );
+            return None;
+        }
         self.hasher.update(text.as_bytes());
         self.hasher.update([0u8]);
         self.files.push(name.clone());
@@ -260,21 +278,37 @@ impl Loader {
             });
             return None;
         }
-        let base_text = match std::fs::read_to_string(&base_path) {
+        let is_yaml = base_path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+        if !is_yaml {
+            self.problems.push(Diagnostic {
+                severity: Severity::Error,
+                loc: Some(ext.loc),
+                path: "extends".into(),
+                message: format!(
+                    "`extends` names `{rel}`, which is not a scenario file: it must name a \
+                     `.yaml` or `.yml` file"
+                ),
+            });
+            return None;
+        }
+        let base_text = match read_bounded(&base_path, MAX_SCENARIO_BYTES) {
             Ok(t) => t,
-            Err(e) => {
+            Err(why) => {
                 self.problems.push(Diagnostic {
                     severity: Severity::Error,
                     loc: Some(ext.loc),
                     path: "extends".into(),
-                    message: unreadable_base(&rel, &base_path, &e),
+                    message: unreadable_base(&rel, &base_path, &why),
                 });
                 return None;
             }
         };
         chain.push((canon, shown.clone()));
         let base_dir = base_path.parent().map(Path::to_path_buf);
-        let base = self.tree(shown, base_text, base_dir, chain)?;
+        let base = self.tree(shown, base_text, base_dir, chain, Some(ext.loc))?;
         chain.pop();
         Some(yaml::merge(base, node))
     }
@@ -358,32 +392,148 @@ impl Loader {
     }
 }
 
-/// Reads a text file of at most `max` bytes; refuses what is not a regular file (a FIFO or a
-/// device would block or never end) before opening it.
-fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+/// Largest scenario file read, the one given and each `extends:` target [bytes]: 4 MiB.
+pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
+
+/// Reads a text file of at most `max` bytes: the one way capsim reads an input file
+/// (scenarios, `extends:` targets, observations, and through [`read_bounded_bytes`] the data
+/// files of an output folder). What is not a regular file (a named pipe would block, a device
+/// like `/dev/zero` never ends) is refused from its metadata, before it is opened; the file
+/// is opened without blocking and checked again once open. Text that is not UTF-8 is refused
+/// with the byte offset, line and column of the first bad byte.
+///
+/// # Errors
+///
+/// A sentence saying why, without the file's content.
+pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+    let buf = read_bounded_bytes(path, max)?;
+    String::from_utf8(buf).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        format!(
+            "not UTF-8 text: byte 0x{:02x} at byte offset {at} (line {line}, column {column}) \
+             is not valid UTF-8; save the file as UTF-8",
+            bytes[at]
+        )
+    })
+}
+
+/// What a path that is not a regular file is, for a message.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// [`read_bounded`] without the UTF-8 check: the bytes of a regular file of at most `max`
+/// bytes.
+///
+/// # Errors
+///
+/// A sentence saying why, without the file's content.
+pub fn read_bounded_bytes(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
+    let refuse = |meta: &std::fs::Metadata| {
+        format!(
+            "{}, not a regular file; capsim reads only regular files",
+            file_kind(meta)
+        )
+    };
+    let too_big = |len: u64| {
+        format!(
+            "{len} bytes, more than the {} MiB accepted",
+            (max >> 20).max(1)
+        )
+    };
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
         _ => e.to_string(),
     })?;
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(refuse(&meta));
     }
     if meta.len() > max {
-        return Err(format!(
-            "{} bytes, more than the {} MiB accepted",
-            meta.len(),
-            max >> 20
-        ));
+        return Err(too_big(meta.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Swapped for a FIFO between the check and the open: do not wait for a writer.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(refuse(&meta));
     }
     let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+    file.take(max + 1)
+        .read_to_end(&mut buf)
         .map_err(|e| e.to_string())?;
     if buf.len() as u64 > max {
-        return Err(format!("more than the {} MiB accepted", max >> 20));
+        return Err(format!("more than the {} MiB accepted", (max >> 20).max(1)));
     }
-    String::from_utf8(buf).map_err(|_| "not UTF-8 text".to_string())
+    Ok(buf)
+}
+
+/// The top-level keys of a scenario.
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "start",
+    "end",
+    "seed",
+    "supply",
+    "products",
+    "vendors",
+    "buyers",
+    "sites",
+    "segments",
+    "launches",
+    "export_rules",
+    "reservations",
+    "money",
+    "market",
+    "warm_start",
+    "expect",
+    "extends",
+    "observed",
+];
+
+/// True when `text` has a line that starts with a top-level key of a scenario (`name:`,
+/// `supply:`, ...): a file that does not is not shown in messages.
+fn looks_like_scenario(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.split_once(':')
+            .is_some_and(|(k, _)| SCENARIO_KEYS.contains(&k.trim_end()))
+    })
 }
 
 /// Loads a scenario: reads it and what it extends, applies `--set` overrides
@@ -396,7 +546,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
         problems: Vec::new(),
     };
     let (name, text, dir) = match source {
-        Source::File(path) => match std::fs::read_to_string(path) {
+        Source::File(path) => match read_bounded(path, MAX_SCENARIO_BYTES) {
             Ok(t) => (
                 path.display().to_string(),
                 t,
@@ -418,7 +568,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
         let canon = std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
         chain.push((canon, p.display().to_string()));
     }
-    let tree = ld.tree(name, text, dir, &mut chain);
+    let tree = ld.tree(name, text, dir, &mut chain, None);
     let Some(mut root) = tree else {
         return Err(LoadError {
             diagnostics: ld.problems,
@@ -438,6 +588,16 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             );
             continue;
         };
+        if path.trim().split('.').next().map(str::trim) == Some("extends") {
+            ld.problems.push(
+                Diagnostic::error(
+                    "extends cannot be set with --set; write `extends: FILE` in a scenario \
+                     file and run that file",
+                )
+                .at(loc),
+            );
+            continue;
+        }
         if let Err(d) = yaml::set_path(&mut root, path.trim(), value, loc) {
             ld.problems.push(d);
         }
@@ -503,10 +663,10 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
 }
 
 /// Why the file named by `extends:` cannot be read, and what is next to it.
-fn unreadable_base(rel: &str, path: &Path, e: &std::io::Error) -> String {
+fn unreadable_base(rel: &str, path: &Path, why: &str) -> String {
     let mut msg = format!("cannot read `{rel}` named by `extends:`");
-    if e.kind() != std::io::ErrorKind::NotFound {
-        return format!("{msg} ({}): {e}", path.display());
+    if why != "no such file" {
+        return format!("{msg} ({}): {why}", path.display());
     }
     msg.push_str(&format!(
         " (looked for {}): no such file; the path is relative to the folder of the file that \

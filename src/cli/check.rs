@@ -18,12 +18,19 @@ const GOLDEN_FILES: [&str; 2] = ["summary.json", "timeseries.csv"];
 const MOVED_ROWS: usize = 25;
 
 /// Scenario files under `paths`: files as given, folders searched for `*.yaml`/`*.yml`
-/// (skipping `golden/` folders), sorted.
+/// (skipping `golden/` folders), sorted. A symbolic link found in a folder is followed to a
+/// file, never to a folder: a link to `.` or to a parent would loop forever.
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
+            let entry = entry?;
+            let path = entry.path();
+            // `file_type` does not follow a link; a link counts only if it leads to a file.
+            let kind = entry.file_type()?;
+            if kind.is_symlink() && !path.is_file() {
+                continue;
+            }
+            if kind.is_dir() {
                 if path.file_name().is_some_and(|n| n != "golden") {
                     walk(&path, out)?;
                 }
@@ -236,7 +243,12 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
     let mut moved = Vec::new();
     let mut missing = false;
     for name in GOLDEN_FILES {
-        match std::fs::read(dir.join(name)) {
+        let path = dir.join(name);
+        match crate::scenario::read_bounded_bytes(&path, report::MAX_DATA_BYTES) {
+            Err(why) if why != "no such file" => c.errors.push(Problem::error(format!(
+                "cannot read {}: {why}",
+                path.display()
+            ))),
             Ok(golden) => {
                 let cmp = if name == "summary.json" {
                     check::compare_summaries(&golden, get(name), tol)

@@ -179,6 +179,22 @@ impl World<'_> {
         }
         let total_demand: f64 = demand.iter().sum();
         let total_served: f64 = served.iter().sum();
+        // Invariants of serving: nothing negative, no segment served more than it asks, and
+        // no more served than the capacity (up to rounding).
+        debug_assert!(
+            capacity >= 0.0 && reserved >= 0.0,
+            "negative capacity {capacity} or reservation {reserved}"
+        );
+        debug_assert!(
+            (0..ns).all(|k| demand[k] >= 0.0
+                && served[k] >= 0.0
+                && served[k] <= demand[k] * (1.0 + 1e-9) + 1e-9),
+            "a segment served outside 0..=its demand: served {served:?}, demand {demand:?}"
+        );
+        debug_assert!(
+            total_served <= capacity * (1.0 + 1e-9) + 1e-6,
+            "served {total_served} above capacity {capacity}"
+        );
         self.load_ratio = if capacity > 0.0 {
             total_demand / capacity
         } else if total_demand > 0.0 {

@@ -216,6 +216,13 @@ struct Values<'a> {
 impl Sink for Values<'_> {
     #[inline]
     fn num(&mut self, _name: impl Fn() -> String, v: f64) {
+        // Invariant: a recorded value is finite (the checks at load keep every input finite
+        // and of bounded magnitude; an `inf` here is a model bug, not an input).
+        debug_assert!(
+            v.is_finite(),
+            "column `{}` recorded the non-finite value {v}",
+            _name()
+        );
         self.num[self.n] = v;
         self.n += 1;
     }

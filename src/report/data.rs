@@ -105,12 +105,22 @@ fn numbers(what: &'static str, name: &str, values: &[String]) -> Result<Vec<f64>
         .iter()
         .enumerate()
         .map(|(row, v)| {
-            v.parse::<f64>().map_err(|_| {
-                bad(
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                // capsim never writes `inf` or `NaN`: such a file was damaged or edited, and
+                // a chart would draw the value as 0.
+                Ok(_) => Err(bad(
+                    what,
+                    format!(
+                        "column `{name}`, row {}: `{v}` is not a finite number",
+                        row + 2
+                    ),
+                )),
+                Err(_) => Err(bad(
                     what,
                     format!("column `{name}`, row {}: `{v}` is not a number", row + 2),
-                )
-            })
+                )),
+            }
         })
         .collect()
 }

@@ -12,6 +12,13 @@ use super::timeline::{Interpolation, RawTimeline, Timeline};
 use super::types::*;
 /// Longest duration a days field may hold: 30 years [days].
 pub const MAX_DAYS_FIELD: u32 = 10_950;
+/// Most items in one list of a scenario (packaging lines, logic processes, products,
+/// vendors, buyers, sites, segments): the model's per-day buffers grow with their product.
+pub const MAX_ITEMS: usize = 1_000;
+/// Longest lifetime of a chip [years]: 100.
+pub const MAX_LIFETIME_YEARS: f64 = 100.0;
+/// Longest build of a site, from construction start to power on [months]: 30 years.
+pub const MAX_BUILD_MONTHS: u32 = 360;
 
 use super::yaml::{
     Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
@@ -231,6 +238,21 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A whole number of days of at least `min` and at most [`MAX_DAYS_FIELD`]: such fields
+    /// size rings and windows allocated for the run, so a huge value must stop here, at its
+    /// place in the file, not abort the process later.
+    fn whole_days(&mut self, path: &str, v: u32, min: u32) {
+        if !(min..=MAX_DAYS_FIELD).contains(&v) {
+            self.err(
+                path,
+                format!(
+                    "`{}` must be between {min} and {MAX_DAYS_FIELD} days (30 years); found {v}",
+                    field(path)
+                ),
+            );
+        }
+    }
+
     fn non_negative(&mut self, path: &str, v: f64) {
         if !(v >= 0.0 && v.is_finite()) {
             self.err(
@@ -292,8 +314,22 @@ impl<'a> Resolver<'a> {
     }
 
     fn unique(&mut self, section: &str, names: &[&str]) {
+        if names.len() > MAX_ITEMS {
+            // Per-day buffers grow with the product of list lengths and the longest delay.
+            self.err(
+                section,
+                format!(
+                    "`{}` has {} items, more than the {MAX_ITEMS} accepted",
+                    field(section),
+                    names.len()
+                ),
+            );
+            return;
+        }
         for (i, n) in names.iter().enumerate() {
-            if let Some(first) = names[..i].iter().position(|m| m == n) {
+            if let Some(why) = name_problem(n) {
+                self.err(&format!("{section}[{i}].name"), why);
+            } else if let Some(first) = names[..i].iter().position(|m| m == n) {
                 self.err(
                     &format!("{section}[{i}].name"),
                     format!(
@@ -446,6 +482,112 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Why `name` cannot name a scenario, product, segment or other item, if it cannot. Names
+/// become folder names, CSV column headers (`users[chat]`) and chart labels, so they hold
+/// only printable characters: no control character, no bidirectional control or zero-width
+/// character (which make a name display as another), no slash look-alike; and they do not
+/// start with `=`, `+`, `-` or `@`, which a spreadsheet opening a CSV runs as a formula.
+pub fn name_problem(name: &str) -> Option<String> {
+    let hidden = |c: char| {
+        matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{061C}'
+                | '\u{FEFF}'
+                | '\u{00AD}'
+        )
+    };
+    let slash = |c: char| {
+        matches!(
+            c,
+            '\u{FF0F}' | '\u{FF3C}' | '\u{2215}' | '\u{2044}' | '\u{29F8}'
+        )
+    };
+    if let Some(c) = name.chars().find(|&c| c.is_control() || hidden(c)) {
+        return Some(format!(
+            "a name may hold only printable characters; `{}` holds U+{:04X} (a control, \
+             bidirectional or zero-width character, which makes a name display as another)",
+            name.escape_default(),
+            c as u32
+        ));
+    }
+    if let Some(c) = name.chars().find(|&c| slash(c)) {
+        return Some(format!(
+            "a name may not hold U+{:04X}, which looks like a slash",
+            c as u32
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '=' | '+' | '-' | '@'))
+    {
+        return Some(format!(
+            "a name may not start with `{c}`: a spreadsheet opening the CSV outputs would run \
+             it as a formula"
+        ));
+    }
+    None
+}
+
+/// Largest magnitude of any number in a scenario: 1e15 (a quadrillion: far above any count,
+/// price or budget of the domain, and far enough below `f64::MAX` that sums and products of
+/// a few such values over a run stay finite).
+pub const MAX_MAGNITUDE: f64 = 1e15;
+/// Smallest magnitude of a number that is not 0: 1e-12 (no rate, share or size of the domain
+/// is this small; below it, dividing by the value overflows a run's sums).
+pub const MIN_MAGNITUDE: f64 = 1e-12;
+
+/// Every number of the tree is finite, 0 or of magnitude between [`MIN_MAGNITUDE`] and
+/// [`MAX_MAGNITUDE`] (`seed` excepted: any `u64`). Field checks then narrow the range; this
+/// one keeps `inf`, `.nan`, `1e308` and subnormals out of every field, including those whose
+/// own check would let them through, so no output can hold a non-finite value.
+fn check_magnitudes(node: &Node, path: &str, out: &mut Vec<Diagnostic>) {
+    use super::yaml::Value;
+    let v = match &node.value {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_magnitudes(item, &super::yaml::item_path(path, i), out);
+            }
+            return;
+        }
+        Value::Map(entries) => {
+            for (k, child) in entries {
+                let p = child_path(path, &k.name);
+                if p != "seed" {
+                    check_magnitudes(child, &p, out);
+                }
+            }
+            return;
+        }
+        _ => return,
+    };
+    if v == 0.0 || (MIN_MAGNITUDE..=MAX_MAGNITUDE).contains(&v.abs()) {
+        return;
+    }
+    let what = if !v.is_finite() {
+        format!("found {v}, which is not a finite number")
+    } else if v.abs() > MAX_MAGNITUDE {
+        format!("found {}, more than 1e15 in magnitude", num(v))
+    } else {
+        format!(
+            "found {}, less than 1e-12 in magnitude (write 0 for nothing)",
+            num(v)
+        )
+    };
+    out.push(
+        Diagnostic::error(format!(
+            "every number in a scenario is 0 or between 1e-12 and 1e15 in magnitude; {what}"
+        ))
+        .at(node.loc)
+        .with_path(path),
+    );
+}
+
 /// Resolves `raw` (deserialised from the merged tree `root`) into a [`Scenario`].
 ///
 /// Returns the scenario and its warnings, or every problem found (errors and warnings).
@@ -454,6 +596,10 @@ pub fn resolve(
     root: &Node,
 ) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut problems = Vec::new();
+    check_magnitudes(root, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let start = parse_or_push(&mut problems, root, "start", &raw.start);
     // `end: 2025-12` means the whole of December: the last day of the month.
     let end = parse_or_push(&mut problems, root, "end", &raw.end).map(|d| {
@@ -495,6 +641,8 @@ pub fn resolve(
         );
     } else if raw.name == "." || raw.name == ".." {
         r.err("name", "`.` and `..` cannot name an output folder");
+    } else if let Some(why) = name_problem(&raw.name) {
+        r.err("name", why);
     } else if raw
         .name
         .chars()
@@ -629,6 +777,7 @@ pub fn resolve(
     // Vendors.
     let mut vendors = Vec::new();
     for (i, v) in raw.vendors.iter().enumerate() {
+        r.whole_days(&format!("vendors[{i}].shipping_days"), v.shipping_days, 0);
         let p = format!("vendors[{i}]");
         r.positive(
             &format!("{p}.normal_lead_time_days"),
@@ -876,6 +1025,16 @@ pub fn resolve(
         }
         r.fraction(&format!("{p}.annual_failure_rate"), pr.annual_failure_rate);
         r.positive(&format!("{p}.lifetime_years"), pr.lifetime_years);
+        if pr.lifetime_years > MAX_LIFETIME_YEARS {
+            r.err(
+                &format!("{p}.lifetime_years"),
+                format!(
+                    "`lifetime_years` must be at most {MAX_LIFETIME_YEARS}; found {}",
+                    num(pr.lifetime_years)
+                ),
+            );
+        }
+        r.whole_days(&format!("{p}.cycle_time_days"), pr.cycle_time_days, 0);
         let yield_noise = r.noise(&format!("{p}.yield_noise"), &pr.yield_noise);
         products.push(Product {
             name: pr.name.clone(),
@@ -1019,9 +1178,7 @@ pub fn resolve(
                 BuyerKind::Competitor(Growth::Timeline(Timeline::constant(0.0)))
             }
         };
-        if b.review_every_days == 0 {
-            r.err(&format!("{p}.review_every_days"), "must be at least 1 day");
-        }
+        r.whole_days(&format!("{p}.review_every_days"), b.review_every_days, 1);
         let mut mix = Vec::new();
         let mut total = Some(0.0);
         let mut terms = Vec::new();
@@ -1082,18 +1239,16 @@ pub fn resolve(
             )
         });
         r.non_negative(&format!("{p}.headroom"), b.headroom);
-        if b.max_planning_horizon_days == 0 {
-            r.err(
-                &format!("{p}.max_planning_horizon_days"),
-                "must be at least 1 day",
-            );
-        }
-        if b.forecast_window_days < 2 {
-            r.err(
-                &format!("{p}.forecast_window_days"),
-                "must be at least 2 days",
-            );
-        }
+        r.whole_days(
+            &format!("{p}.max_planning_horizon_days"),
+            b.max_planning_horizon_days,
+            1,
+        );
+        r.whole_days(
+            &format!("{p}.forecast_window_days"),
+            b.forecast_window_days,
+            2,
+        );
         let over_order = match &b.over_order {
             Some(o) if o.enabled => {
                 r.non_negative(
@@ -1264,6 +1419,15 @@ pub fn resolve(
         for (j, b) in s.builds.iter().enumerate() {
             let bp = format!("{p}.builds[{j}]");
             r.positive(&format!("{bp}.megawatts"), b.megawatts);
+            if b.months > MAX_BUILD_MONTHS {
+                r.err(
+                    &format!("{bp}.months"),
+                    format!(
+                        "`months` must be at most {MAX_BUILD_MONTHS} (30 years); found {}",
+                        b.months
+                    ),
+                );
+            }
             if let Some(t) = r.date(&format!("{bp}.start"), &b.start) {
                 let online = r
                     .calendar
@@ -1317,6 +1481,7 @@ pub fn resolve(
             r.err(&format!("{p}.server_overhead"), format!("server overhead is all server power per watt of chip power, between 1 and 5; found {}", num(s.server_overhead)));
         }
         r.non_negative(&format!("{p}.capex_usd_per_mw"), s.capex_usd_per_mw);
+        r.whole_days(&format!("{p}.install_delay_days"), s.install_delay_days, 0);
         let expansion_slip_days =
             r.slip(&format!("{p}.expansion_slip_days"), &s.expansion_slip_days);
         sites.push(Site {
@@ -1383,12 +1548,9 @@ pub fn resolve(
             if pz.resume_below > pz.pause_above {
                 r.err(&format!("{pp}.resume_below"), format!("resume_below ({}) must not exceed pause_above ({}), or the policy would flap", pz.resume_below, pz.pause_above));
             }
-            if pz.pause_after_days == 0 {
-                r.err(&format!("{pp}.pause_after_days"), "must be at least 1 day");
-            }
-            if pz.resume_after_days == 0 {
-                r.err(&format!("{pp}.resume_after_days"), "must be at least 1 day");
-            }
+            r.whole_days(&format!("{pp}.pause_after_days"), pz.pause_after_days, 1);
+            r.whole_days(&format!("{pp}.resume_after_days"), pz.resume_after_days, 1);
+            r.whole_days(&format!("{pp}.min_pause_days"), pz.min_pause_days, 0);
             let waitlist = pz.waitlist.as_ref().map(|w| {
                 r.fraction(&format!("{pp}.waitlist.conversion_per_day"), w.conversion_per_day);
                 r.fraction(&format!("{pp}.waitlist.dropout_per_day"), w.dropout_per_day);
@@ -1454,12 +1616,11 @@ pub fn resolve(
                 &format!("{p}.shortage_churn.extra_churn_per_month"),
                 sc.extra_churn_per_month,
             );
-            if sc.window_days == 0 {
-                r.err(
-                    &format!("{p}.shortage_churn.window_days"),
-                    "must be at least 1 day",
-                );
-            }
+            r.whole_days(
+                &format!("{p}.shortage_churn.window_days"),
+                sc.window_days,
+                1,
+            );
             ShortageChurn {
                 extra_churn_per_day: sc.extra_churn_per_month * 12.0 / 365.0,
                 window_days: sc.window_days.max(1) as usize,

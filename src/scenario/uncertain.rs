@@ -104,7 +104,7 @@ impl Param {
 
     fn node(&self, v: f64) -> Node {
         let value = if self.whole && v.abs() < 9.0e15 {
-            Value::Int(v as i64)
+            Value::Int(v as i128)
         } else {
             Value::Float(v)
         };

@@ -10,6 +10,8 @@
 //!   shown at `<file>:LINE:COL`.
 //! - `# expect-errors: N`: exactly N errors, so one slip is not reported twice.
 //! - `# set: path=value`: a `--set` override passed to the loader.
+//! - `# expect-not: TEXT`: TEXT appears nowhere in the rendered diagnostics (content of a
+//!   file that must not be echoed).
 //!
 //! Other comment lines say what is wrong, for the reader.
 
@@ -27,6 +29,7 @@ struct Expect {
     at: Option<String>,
     error_count: Option<usize>,
     sets: Vec<String>,
+    absent: Vec<String>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -57,6 +60,7 @@ fn header(text: &str) -> Expect {
             "expect-at" => e.at = Some(value),
             "expect-errors" => e.error_count = Some(value.parse().expect("expect-errors: N")),
             "set" => e.sets.push(value),
+            "expect-not" => e.absent.push(value),
             _ => {}
         }
     }
@@ -142,6 +146,11 @@ fn check(path: &Path) -> Result<(), String> {
     for want in expect.errors_text.iter().chain(&expect.warnings_text) {
         if !rendered.contains(want.as_str()) {
             return fail(format!("missing expected text `{want}`"));
+        }
+    }
+    for unwanted in &expect.absent {
+        if rendered.contains(unwanted.as_str()) {
+            return fail(format!("the diagnostics show `{unwanted}`"));
         }
     }
     if !expect.warnings_text.is_empty() && diagnostics.iter().any(|d| d.severity == Severity::Error)

@@ -76,6 +76,37 @@ fn golden_outputs_are_recorded_then_matched() {
 }
 
 #[test]
+fn a_symlink_loop_in_the_folder_is_not_followed() {
+    let dir = folder(TRUE_STORY);
+    // A link to the folder itself, and one from a sub-folder to its parent: followed, they
+    // never end. Both stay inside the test's own folder, so even a walker that followed
+    // them could not reach (and bless goldens beside) anyone else's scenarios.
+    std::os::unix::fs::symlink(".", dir.path().join("loop")).expect("symlink");
+    std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).expect("symlink");
+    let (code, text) = check(dir.path(), &["--bless"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(text.matches("mine.yaml").count(), 1, "{text}");
+}
+
+#[test]
+fn a_golden_holding_a_non_finite_value_fails() {
+    let dir = folder(TRUE_STORY);
+    check(dir.path(), &["--bless"]);
+    let series = dir.path().join("golden/default/timeseries.csv");
+    let csv = std::fs::read_to_string(&series).expect("golden csv");
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[101].split(',').map(str::to_string).collect();
+    cells[1] = "inf".into();
+    lines[101] = cells.join(",");
+    std::fs::write(&series, lines.join("\n") + "\n").expect("write");
+    // Any tolerance: `inf` is never within it (the allowed difference was infinite).
+    let (code, text) = check(dir.path(), &["--tolerance", "5%"]);
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("`inf` is not a finite number"), "{text}");
+}
+
+#[test]
 fn an_altered_golden_file_fails_with_a_readable_diff() {
     let dir = folder(TRUE_STORY);
     check(dir.path(), &["--bless"]);

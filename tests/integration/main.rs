@@ -1,6 +1,7 @@
 mod backtest;
 mod bad;
 mod beergame;
+mod bounded;
 mod charts;
 mod check;
 mod cli;

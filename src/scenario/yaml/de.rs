@@ -223,7 +223,7 @@ impl<'p> NodeDe<'_, 'p> {
         // 2^127: every whole f64 strictly inside (-2^127, 2^127) converts exactly.
         const LIMIT: f64 = 1.7014118346046923e38;
         match self.node.value {
-            Value::Int(i) => Ok(i128::from(i)),
+            Value::Int(i) => Ok(i),
             Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < LIMIT => {
                 Ok(f as i128)
             }
@@ -355,7 +355,11 @@ impl<'de> Deserializer<'de> for NodeDe<'_, '_> {
         let result = match &self.node.value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Int(i) => visitor.visit_i64(*i),
+            Value::Int(i) => match (i64::try_from(*i), u64::try_from(*i)) {
+                (Ok(x), _) => visitor.visit_i64(x),
+                (_, Ok(x)) => visitor.visit_u64(x),
+                _ => visitor.visit_i128(*i),
+            },
             Value::Float(_) => visitor.visit_f64(self.number()?),
             Value::Str(s) => visitor.visit_str(s),
             Value::Seq(items) => visitor.visit_seq(SeqDe::new(items, self.trail)),

@@ -171,7 +171,11 @@ impl Diagnostic {
     ///    |     ^^^^^^^^^^^^^
     /// ```
     pub fn render(&self, sources: &Sources) -> String {
-        let mut out = format!("{}: {}", self.severity, sanitize(&self.message));
+        let mut out = format!(
+            "{}: {}",
+            self.severity,
+            shorten(&sanitize(&self.message), MAX_MESSAGE_CHARS)
+        );
         let at = if self.path.is_empty() {
             String::new()
         } else {
@@ -196,7 +200,7 @@ impl Diagnostic {
             None => {}
         }
         if let Some((loc, line)) = snippet {
-            let line = sanitize(line);
+            let (line, loc) = window(&sanitize(line), loc);
             let (indent, carets) = caret_run(&line, loc);
             let _ = write!(
                 out,
@@ -225,6 +229,48 @@ fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
         .collect()
+}
+
+/// Longest source line shown whole in a diagnostic [characters]; a longer one is cut to this
+/// many around the column, with `…` where it was cut.
+pub const MAX_LINE_CHARS: usize = 200;
+/// Longest message shown [characters]; the rest is cut, with `…`.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `text` cut to at most `max` characters, with `…` at the end when it was cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// At most [`MAX_LINE_CHARS`] characters of `line` around `loc`'s column, with `…` where it
+/// was cut, and the location moved to the same character in the window.
+fn window(line: &str, loc: Loc) -> (String, Loc) {
+    let count = line.chars().count();
+    if count <= MAX_LINE_CHARS {
+        return (line.to_string(), loc);
+    }
+    let col = usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0);
+    let first = col
+        .saturating_sub(MAX_LINE_CHARS / 2)
+        .min(count - MAX_LINE_CHARS);
+    let last = first + MAX_LINE_CHARS;
+    let mut shown: String = line.chars().skip(first).take(MAX_LINE_CHARS).collect();
+    let mut column = col - first.min(col);
+    if first > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if last < count {
+        shown.push('…');
+    }
+    let loc = Loc {
+        column: u32::try_from(column + 1).unwrap_or(u32::MAX),
+        ..loc
+    };
+    (shown, loc)
 }
 
 /// The indentation (keeping tabs so it lines up) and the carets under the token at `loc`.
@@ -416,6 +462,36 @@ mod tests {
         assert_eq!(d.render(&sources), "warning: odd\n  --> (at a.b)");
         assert_eq!(d.to_string(), "a.b: odd");
         assert_eq!(Diagnostic::error("x").render(&sources), "error: x");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column_with_ellipses() {
+        // One line of 1 MB: the rendering stays small and the caret stays under the token.
+        let line = format!("{}BAD{}", "a".repeat(500_000), "b".repeat(500_000));
+        let mut sources = Sources::new();
+        let id = sources.add("big.yaml", line.clone());
+        let loc = Loc {
+            source: id,
+            line: 1,
+            column: 500_001,
+            len: 3,
+        };
+        let out = Diagnostic::error("bad").at(loc).render(&sources);
+        assert!(out.len() < 1_000, "{} bytes rendered", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        let shown = lines[3].split_once(" | ").unwrap().1;
+        let carets = lines[4].split_once(" | ").unwrap().1;
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().count(), MAX_LINE_CHARS + 2);
+        let at = carets.find('^').unwrap();
+        let under: String = shown.chars().skip(at).take(3).collect();
+        assert_eq!(under, "BAD", "{shown}\n{carets}");
+        // A short line is shown whole.
+        let (short, l) = window("ab: 1", loc);
+        assert_eq!((short.as_str(), l), ("ab: 1", loc));
+        // A long message is cut too.
+        let msg = Diagnostic::error("x".repeat(10_000)).render(&sources);
+        assert!(msg.chars().count() <= MAX_MESSAGE_CHARS + 10);
     }
 
     #[test]

@@ -93,8 +93,8 @@ pub enum Value {
     Null,
     /// `true` or `false` (YAML 1.1 spellings like `yes` stay strings).
     Bool(bool),
-    /// A whole number that fits in `i64`.
-    Int(i64),
+    /// A whole number that fits in `i128` (so every `u64` seed too).
+    Int(i128),
     /// Any other number, including `1e6`, `.inf` and integers beyond `i64`.
     Float(f64),
     /// A string.
@@ -171,7 +171,7 @@ impl Node {
     /// The whole number, when this is an `Int` (or a `Float` with no fractional part that fits).
     pub fn as_i64(&self) -> Option<i64> {
         match self.value {
-            Value::Int(i) => Some(i),
+            Value::Int(i) => i64::try_from(i).ok(),
             Value::Float(f) => float_to_i64(f),
             _ => None,
         }

@@ -491,7 +491,7 @@ impl Context<'_> {
 enum RawValue {
     Null,
     Bool(bool),
-    Int(i64),
+    Int(i128),
     Float(f64),
     Str(String),
     Seq(Vec<Spanned<RawValue>>),
@@ -525,25 +525,21 @@ impl<'de> Visitor<'de> for RawValueVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawValue, E> {
-        Ok(RawValue::Int(v))
+        Ok(RawValue::Int(i128::from(v)))
     }
 
+    // Whole numbers stay whole up to `i128`: a `u64` seed like 18446744073709551615 must not
+    // go through `f64`, which would round it.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => RawValue::Int(i),
-            Err(_) => RawValue::Float(v as f64),
-        })
+        Ok(RawValue::Int(i128::from(v)))
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawValue, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => RawValue::Int(i),
-            Err(_) => RawValue::Float(v as f64),
-        })
+        Ok(RawValue::Int(v))
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawValue, E> {
-        Ok(match i64::try_from(v) {
+        Ok(match i128::try_from(v) {
             Ok(i) => RawValue::Int(i),
             Err(_) => RawValue::Float(v as f64),
         })
