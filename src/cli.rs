@@ -116,6 +116,10 @@ pub struct WhatIfArgs {
     /// Skip the charts (the CSV and manifest.json only).
     #[arg(long)]
     pub no_charts: bool,
+    /// Largest number of runs (points x replications) a sweep starts; a larger grid is
+    /// refused with an estimate of its time, so raise this to run it.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_runs: u64,
 }
 
 impl WhatIfArgs {
@@ -129,6 +133,7 @@ impl WhatIfArgs {
             percentile: self.percentile,
             charts: !self.no_charts,
             from: None,
+            max_runs: self.max_runs,
         }
     }
 }

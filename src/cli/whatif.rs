@@ -34,6 +34,8 @@ pub struct Common {
     pub from: Option<chrono::NaiveDate>,
     /// Draw the charts (`charts/*.png|svg`) from the CSV written.
     pub charts: bool,
+    /// Largest number of runs a sweep starts (`--max-runs`).
+    pub max_runs: u64,
 }
 
 /// The scenario as the user gave it, and what every point is built from.
@@ -317,6 +319,29 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
     let started = Instant::now();
     let b = c.base(ui)?;
     let grid = whatif::grid(varies).map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?;
+    let runs = grid.len() as u64 * c.reps;
+    if runs > c.max_runs {
+        // An estimate from one run of the scenario as given, on this machine.
+        let timer = Instant::now();
+        let one = b
+            .loaded
+            .replication(b.seed, 0)
+            .map_err(|e| Failure::load(&e))?;
+        let _ = crate::model::simulate_replication(&one, b.seed, 0);
+        let per_run = timer.elapsed().as_secs_f64();
+        let threads = rayon::current_num_threads().max(1) as f64;
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "this sweep is {} points x {} replications = {runs} runs, more than --max-runs \
+             {}; at {:.1} ms a run on {} threads it would take about {}. Narrow the grid, or \
+             pass --max-runs {runs} to run it",
+            grid.len(),
+            c.reps,
+            c.max_runs,
+            per_run * 1e3,
+            threads,
+            duration_words(per_run * runs as f64 / threads),
+        ))]));
+    }
     // Every point's overrides, then every point loaded (all problems before any run).
     let mut sets_of = Vec::with_capacity(grid.len());
     for p in &grid {
@@ -790,4 +815,17 @@ pub fn solve(
         outputs(&dir, &files)
     );
     ui.say(&text)
+}
+
+/// Seconds in words: "40 s", "12 min", "3.5 h", "2.1 days".
+fn duration_words(secs: f64) -> String {
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 7200.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs < 172_800.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.1} days", secs / 86_400.0)
+    }
 }

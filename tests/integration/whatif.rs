@@ -576,3 +576,52 @@ fn additions_from_a_date_start_on_that_date() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from applies to additions"));
 }
+
+#[test]
+fn a_sweep_beyond_max_runs_is_refused_with_an_estimate_and_writes_nothing() {
+    // Issue 13: a grid-size estimate before a sweep starts, refused beyond a cap unless asked
+    // for. 3 points x 2 replications = 6 runs, against --max-runs 5.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let out = capsim()
+        .args([
+            "sweep",
+            "--set",
+            "end=2023-03-31",
+            "--reps",
+            "2",
+            "--max-runs",
+            "5",
+        ])
+        .args(["--vary", "products.H100.power_w=600,700,800", "--no-charts"])
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("3 points x 2 replications = 6 runs"), "{err}");
+    assert!(err.contains("--max-runs 6"), "{err}");
+    assert!(err.contains("would take about"), "{err}");
+    assert!(!dir.exists(), "nothing written");
+    // Asked for, it runs.
+    ok(capsim()
+        .args([
+            "sweep",
+            "--set",
+            "end=2023-03-31",
+            "--reps",
+            "2",
+            "--max-runs",
+            "6",
+        ])
+        .args([
+            "--vary",
+            "products.H100.power_w=600,700,800",
+            "--no-charts",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(&dir));
+    assert!(dir.join("sweep.csv").is_file());
+}
