@@ -37,6 +37,10 @@ pub(super) struct Run<'a> {
     pub base: NaiveDate,
     pub products: Vec<String>,
     pub segments: Vec<String>,
+    /// Each numeric column's position in `d.columns`, so that looking a column up costs
+    /// the same however many lines and products the run has (issue 13: charts were
+    /// quadratic in the number of packaging lines).
+    index: std::collections::HashMap<&'a str, usize>,
 }
 
 /// A sign-up pause, in x units.
@@ -66,6 +70,13 @@ impl<'a> Run<'a> {
             base,
             products: d.products(),
             segments: d.segments(),
+            index: d
+                .columns
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, (name, _))| (name.as_str(), i))
+                .collect(),
         }
     }
 
@@ -80,9 +91,9 @@ impl<'a> Run<'a> {
     /// A numeric column, one finite value per day (zeros if the column is missing).
     pub fn get(&self, name: &str) -> Vec<f64> {
         let mut v: Vec<f64> = self
-            .d
-            .series(name)
-            .unwrap_or_default()
+            .index
+            .get(name)
+            .map_or(&[][..], |&i| self.d.columns[i].1.as_slice())
             .iter()
             .map(|x| if x.is_finite() { *x } else { 0.0 })
             .collect();
