@@ -148,16 +148,7 @@ impl World<'_> {
             return last;
         }
         // Least-squares slope over the window [H100e per day].
-        let n = h.len() as f64;
-        let mean_x = (n - 1.0) / 2.0;
-        let mean_y = h.iter().sum::<f64>() / n;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, &y) in h.iter().enumerate() {
-            let dx = i as f64 - mean_x;
-            sxy += dx * (y - mean_y);
-            sxx += dx * dx;
-        }
-        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        let (_, slope) = super::procurement::least_squares(h);
         (last + slope.max(0.0) * horizon as f64).max(0.0)
     }
 

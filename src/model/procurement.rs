@@ -95,17 +95,8 @@ impl World<'_> {
         if h.len() < 2 {
             return (last, 0.0);
         }
-        let n = h.len() as f64;
-        let mean_x = (n - 1.0) / 2.0;
-        let mean_y = h.iter().sum::<f64>() / n;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, &y) in h.iter().enumerate() {
-            let dx = i as f64 - mean_x;
-            sxy += dx * (y - mean_y);
-            sxx += dx * dx;
-        }
-        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-        (mean_y + slope * mean_x, slope)
+        let (mean_y, slope) = least_squares(h);
+        (mean_y + slope * (h.len() - 1) as f64 / 2.0, slope)
     }
 
     /// A buyer reviews its fleet and supply line and orders by the stock-management rule,
@@ -387,3 +378,17 @@ impl World<'_> {
 
 /// The ledger's rule for a cancellation (units taken off the order book, not shipped).
 pub const CANCELLED: &str = "cancelled";
+
+/// The mean of `ys` (one value a day) and the least-squares slope through them [per day].
+pub(crate) fn least_squares(ys: &std::collections::VecDeque<f64>) -> (f64, f64) {
+    let n = ys.len() as f64;
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = ys.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (i, &y) in ys.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        sxy += dx * (y - mean_y);
+        sxx += dx * dx;
+    }
+    (mean_y, if sxx > 0.0 { sxy / sxx } else { 0.0 })
+}
