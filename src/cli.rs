@@ -393,7 +393,7 @@ output/sweep-<scenario>/ unless --out. See docs/whatif.md.")]
         /// A field and its values: PATH=V1,V2,... | PATH=LO..HI:STEPS | PATH+=... (repeatable).
         #[arg(long, required = true, value_name = "PATH=VALUES")]
         vary: Vec<crate::whatif::Vary>,
-        /// The metric printed per point [default: pause_days].
+        /// The metric printed per point (any key of summary.json, e.g. shortage_days).
         #[arg(long, value_name = "METRIC", default_value = "pause_days")]
         metric: String,
         /// Additions (`+=`) apply from this date on only (YYYY-MM or YYYY-MM-DD): a step up on
@@ -910,6 +910,9 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         warnings: &r.warnings,
     })?;
     let mut what = report::OUTPUT_FILES.join(", ");
+    if r.files.iter().any(|(n, _)| n == "backtest.csv") {
+        what.push_str(", backtest.csv");
+    }
     if o.charts {
         what.push_str(", report.md, charts/");
     }
@@ -1184,8 +1187,8 @@ pub fn describe(s: &model::Summary) -> String {
     }
     if let (Some(d), Some(p)) = (&s.lead_time_peak_date, &s.lead_time_peak_product) {
         out.push_str(&format!(
-            "  longest lead time: {:.0} days ({p}, {d})\n",
-            s.lead_time_peak_days
+            "  longest lead time: {:.0} days quoted ({p}, {d}); {:.0} days realised, order to delivery\n",
+            s.lead_time_peak_days, s.realised_lead_time_peak_days
         ));
     }
     out.push_str(&format!(
