@@ -503,7 +503,8 @@ pub fn read_bounded_bytes(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// The top-level keys of a scenario.
+/// The top-level keys of a scenario: the shape check's known keys, and what tells a scenario
+/// from another file.
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "description",
@@ -699,31 +700,12 @@ fn hex(bytes: &[u8]) -> String {
 /// `capsim validate` reports every shape error, not only the first serde meets.
 fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     use raw::*;
-    const KEYS: &[&str] = &[
-        "name",
-        "description",
-        "start",
-        "end",
-        "seed",
-        "supply",
-        "products",
-        "vendors",
-        "buyers",
-        "sites",
-        "segments",
-        "launches",
-        "export_rules",
-        "reservations",
-        "money",
-        "market",
-        "warm_start",
-        "expect",
-    ];
     const REQUIRED: &[&str] = &[
         "name", "start", "end", "supply", "products", "vendors", "buyers",
     ];
     let mut out = Vec::new();
-    unknown_keys(&mut out, root, KEYS, "");
+    // `extends:` and `observed:` are taken out of the tree before this pass.
+    unknown_keys(&mut out, root, SCENARIO_KEYS, "");
     for req in REQUIRED {
         if root.get(req).is_none() && !misspelled(root, req) {
             out.push(Diagnostic {

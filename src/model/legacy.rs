@@ -107,16 +107,7 @@ impl World<'_> {
                 st.committed_usd = 0.0;
             }
             let left = (budget.at(t) - st.committed_usd).max(0.0);
-            let cost: f64 = lines
-                .iter()
-                .map(|&(p, n)| n as f64 * self.price_usd[p])
-                .sum();
-            if cost > left {
-                let f = left / cost;
-                for l in lines.iter_mut() {
-                    l.1 = (l.1 as f64 * f).floor() as u64;
-                }
-            }
+            self.trim_to_budget(left, lines);
         }
         for &(p, n) in lines.iter() {
             if n == 0 {

@@ -225,16 +225,7 @@ impl World<'_> {
             let elapsed =
                 ((date.ordinal0() as f64 + buyer.review_every_days as f64) / days_in_year).min(1.0);
             let left = (budget.at(t) * elapsed - st.committed_usd).max(0.0);
-            let cost: f64 = lines
-                .iter()
-                .map(|&(p, n)| n as f64 * self.price_usd[p])
-                .sum();
-            if cost > left {
-                let f = left / cost;
-                for l in lines.iter_mut() {
-                    l.1 = (l.1 as f64 * f).floor() as u64;
-                }
-            }
+            self.trim_to_budget(left, &mut lines);
         }
         let phantom_share = if placed > 0.0 {
             ((placed - firm) / placed).clamp(0.0, 1.0)
@@ -314,6 +305,21 @@ impl World<'_> {
                 .filter(|l| l.1 > 0),
         );
         true
+    }
+
+    /// Scales every order line down (rounding down) so that the lines cost at most `left`
+    /// [USD] at today's prices.
+    pub(crate) fn trim_to_budget(&self, left: f64, lines: &mut [(usize, u64)]) {
+        let cost: f64 = lines
+            .iter()
+            .map(|&(p, n)| n as f64 * self.price_usd[p])
+            .sum();
+        if cost > left {
+            let f = left / cost;
+            for l in lines.iter_mut() {
+                l.1 = (l.1 as f64 * f).floor() as u64;
+            }
+        }
     }
 
     /// Cancels up to `excess` H100e of buyer `b`'s open orders, youngest first, leaving
