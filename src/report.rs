@@ -345,10 +345,10 @@ pub fn mc_data(files: &[(String, Vec<u8>)]) -> Result<Option<McData>, ReportErro
 pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let data = chart_data(files)?;
     let mc = mc_data(files)?;
-    let mut charts = charts::draw_all(&data)?;
     let backtest = find(files, crate::backtest::CSV_FILE)
         .map(crate::backtest::parse_backtest_csv)
         .transpose()?;
+    let mut charts = charts::draw_all(&data, backtest.as_ref())?;
     if let Some(bt) = &backtest {
         charts.extend(charts::draw_backtest(bt, &data.summary.scenario)?);
     }

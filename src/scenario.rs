@@ -523,6 +523,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "money",
     "market",
     "warm_start",
+    "warm_start_utilisation",
     "expect",
     "extends",
     "observed",

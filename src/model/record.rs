@@ -238,6 +238,8 @@ impl Sink for Values<'_> {
 pub struct Recorder {
     pub(crate) line_capacity: Vec<f64>,
     pub(crate) line_used: Vec<f64>,
+    /// Wafers the orders placed today need of each packaging line [wafers/day].
+    pub(crate) line_ordered: Vec<f64>,
     pub(crate) hbm_supply: f64,
     pub(crate) hbm_used: f64,
     pub(crate) product_binding: Vec<Option<Constraint>>,
@@ -299,6 +301,7 @@ impl Recorder {
         Recorder {
             line_capacity: vec![0.0; s.lines.len()],
             line_used: vec![0.0; s.lines.len()],
+            line_ordered: vec![0.0; s.lines.len()],
             product_binding: vec![None; np],
             production_started: vec![0.0; np],
             shipped_today: vec![0.0; np],
@@ -579,6 +582,10 @@ impl World<'_> {
                 || format!("packaging_used_wafers_per_day[{n}]"),
                 r.line_used[li],
             );
+            sink.num(
+                || format!("packaging_ordered_wafers_per_day[{n}]"),
+                r.line_ordered[li],
+            );
         }
         if s.hbm_stacks_per_month.is_some() {
             sink.num(|| "hbm_supply_stacks_per_day".into(), r.hbm_supply);
@@ -679,6 +686,15 @@ impl World<'_> {
             self.rec.realised_lead_peak = self.rec.realised_lead_peak.max(b.realised_lead_days);
         }
         self.rec.capex_cum += self.rec.capex;
+        // The wafers the orders placed today need: a line's demand.
+        let today = (self.rec.values.len() / self.rec.columns.max(1)) as Time;
+        self.rec.line_ordered.fill(0.0);
+        for (p, prod) in self.s.products.iter().enumerate() {
+            let upw = prod.units_per_wafer(today);
+            if let (Some(li), true) = (prod.line, upw > 0.0) {
+                self.rec.line_ordered[li] += self.rec.ordered_today[p] / upw;
+            }
+        }
         let mut values = std::mem::take(&mut self.rec.values);
         let mut text = std::mem::take(&mut self.rec.text_values);
         if values.capacity() == 0 {

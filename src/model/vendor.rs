@@ -168,14 +168,15 @@ impl World<'_> {
 
     /// Fills the pipelines as if the vendors had been producing at their planned capacity:
     /// each product on sale at the start has a cycle time of work in process, finishing day
-    /// by day, and smoothed orders equal to its planned capacity (`warm_start`).
+    /// by day, and smoothed orders equal to its planned capacity (`warm_start`), both scaled by
+    /// `warm_start_utilisation`.
     pub(crate) fn warm_start(&mut self) {
         let s = self.s;
         for (p, prod) in s.products.iter().enumerate() {
             if prod.available > 0 {
                 continue;
             }
-            let rate = self.vendor.products[p].planned_on(0);
+            let rate = self.vendor.products[p].planned_on(0) * s.warm_start_utilisation;
             self.vendor.products[p].smoothed_orders = rate;
             let mut carry = 0.0;
             for d in 0..prod.cycle_time_days {

@@ -91,9 +91,13 @@ fn fonts() -> Result<(), ReportError> {
         })
 }
 
-/// The six charts of a run, in the order of the table above.
-pub fn draw_all(data: &ChartData) -> Result<Vec<Chart>, ReportError> {
-    draw(run::figures(data))
+/// The six charts of a run, in the order of the table above, with the observations of a
+/// backtest (if any) drawn on the panels that show their series.
+pub fn draw_all(
+    data: &ChartData,
+    observed: Option<&crate::backtest::Backtest>,
+) -> Result<Vec<Chart>, ReportError> {
+    draw(run::figures(data, observed))
 }
 
 /// The four charts of a Monte Carlo run: `fan_capacity_demand`, `pause_probability`,

@@ -91,6 +91,10 @@ pub struct RawScenario {
     /// cycle time at the first day's planned capacity), so the first weeks are not empty.
     #[serde(default = "yes")]
     pub warm_start: bool,
+    /// With `warm_start`, the share of each product's planned capacity the pipeline starts at
+    /// (1: full lines; less when the run starts in a lull of orders).
+    #[serde(default = "one")]
+    pub warm_start_utilisation: f64,
     /// Observations to backtest against (read and checked at load, removed from the tree
     /// before deserialisation; the paths as written are put back for the manifest).
     #[serde(default, skip_serializing_if = "Option::is_none")]

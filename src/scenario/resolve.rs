@@ -750,6 +750,7 @@ pub fn resolve(
             0.0,
         )
     });
+    r.fraction("warm_start_utilisation", raw.warm_start_utilisation);
     let hbm_expansion_slip_days = match &raw.supply.hbm {
         Some(h) => r.slip("supply.hbm.expansion_slip_days", &h.expansion_slip_days),
         None => None,
@@ -1855,6 +1856,7 @@ pub fn resolve(
         expect,
         hbm_expansion_slip_days,
         warm_start: raw.warm_start && raw.market == RawMarket::StockManagement,
+        warm_start_utilisation: raw.warm_start_utilisation,
         market: match raw.market {
             RawMarket::Legacy => Market::Legacy,
             RawMarket::StockManagement => Market::StockManagement,

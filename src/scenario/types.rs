@@ -54,6 +54,8 @@ pub struct Scenario {
     pub hbm_expansion_slip_days: Option<Quantity>,
     /// Whether production pipelines start full (stock-management market only).
     pub warm_start: bool,
+    /// Share of planned capacity the warm-started pipelines hold [share].
+    pub warm_start_utilisation: f64,
     /// Which market runs.
     pub market: Market,
 }

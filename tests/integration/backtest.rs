@@ -223,3 +223,81 @@ fn the_baseline_backtest_runs() {
     assert_eq!(res.status.code(), Some(0));
     assert_eq!(std::fs::read(out.join("charts/backtest.png")).unwrap(), png);
 }
+
+#[test]
+fn observations_of_daily_columns_are_drawn_on_the_run_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Units shipped (a sum: drawn as a daily rate on the supply chart), a lead time (a mean:
+    // drawn on the market chart's panel of quoted lead times) and a ratio (backtest chart only).
+    tiny(
+        tmp.path(),
+        "2023Q1,sum(shipped_units_per_day[H100]),90000,80000,100000,false,hand\n\
+         2023Q2,mean(lead_time_days[H100]),300,250,350,false,hand\n\
+         2023H1,sum(packaging_used_wafers_per_day[CoWoS-S])/sum(packaging_capacity_wafers_per_day[CoWoS-S]),0.5,0,1,false,hand\n",
+    );
+    let out = tmp.path().join("out");
+    let res = capsim()
+        .arg("run")
+        .arg(tmp.path().join("tiny.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    let supply = std::fs::read_to_string(out.join("charts/supply.svg")).unwrap();
+    assert!(
+        supply.contains("Units shipped of the observed products"),
+        "no row of observed shipments in the supply chart"
+    );
+    assert!(supply.contains("H100 (model)"), "{supply}");
+    assert!(supply.contains("observed (record)"));
+    // No production observation: no such row.
+    assert!(!supply.contains("Units started of the observed products"));
+    let market = std::fs::read_to_string(out.join("charts/market.svg")).unwrap();
+    assert!(
+        market.contains("observed (record)"),
+        "no record on the market chart"
+    );
+    assert!(market.contains("Orders placed and cancelled"));
+
+    // Without observations, neither chart has them.
+    let plain = tmp.path().join("plain");
+    let res = capsim()
+        .arg("run")
+        .arg(tmp.path().join("tiny.yaml"))
+        .args(["--set", "observed=[]", "--out"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    for chart in ["supply", "market"] {
+        let svg = std::fs::read_to_string(plain.join(format!("charts/{chart}.svg"))).unwrap();
+        assert!(
+            !svg.contains("observed (record)"),
+            "{chart}: a record drawn without one"
+        );
+    }
+}
+
+#[test]
+fn the_baseline_keeps_its_required_observations_inside() {
+    // The four rows of scenarios/observed/2023.csv marked required (H100+H200 units of
+    // 2023Q2, A100 units of 2023, the H100 lead times of 2023Q3 and November 2023) are
+    // inside their ranges: `capsim check` would fail the baseline otherwise.
+    let tmp = tempfile::tempdir().unwrap();
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.yaml");
+    let res = capsim()
+        .arg("backtest")
+        .arg(&baseline)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .args(["--json", "--no-charts"])
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&res.stdout).unwrap();
+    let rows = doc["observations"].as_array().unwrap();
+    let required: Vec<_> = rows.iter().filter(|r| r["required"] == true).collect();
+    assert_eq!(required.len(), 4, "{rows:?}");
+    assert!(required.iter().all(|r| r["inside"] == true), "{required:?}");
+}

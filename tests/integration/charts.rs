@@ -45,7 +45,7 @@ fn year_2023() -> &'static ChartData {
 
 fn charts_2023() -> &'static [Chart] {
     static CHARTS: OnceLock<Vec<Chart>> = OnceLock::new();
-    CHARTS.get_or_init(|| draw_all(year_2023()).expect("charts draw"))
+    CHARTS.get_or_init(|| draw_all(year_2023(), None).expect("charts draw"))
 }
 
 fn chart<'a>(charts: &'a [Chart], name: &str) -> &'a Chart {
@@ -183,7 +183,7 @@ fn dated_events_are_marked_with_their_names() {
 
 #[test]
 fn the_same_data_gives_the_same_bytes() {
-    let again = draw_all(year_2023()).expect("charts draw");
+    let again = draw_all(year_2023(), None).expect("charts draw");
     for (a, b) in charts_2023().iter().zip(&again) {
         assert!(a.png == b.png, "{}: PNG differs between two draws", a.name);
         assert!(a.svg == b.svg, "{}: SVG differs between two draws", a.name);
@@ -235,7 +235,7 @@ fn a_one_day_run_draws() {
     for (_, v) in &mut one_day.text_columns {
         v.truncate(1);
     }
-    for c in draw_all(&one_day).expect("a one-day run draws") {
+    for c in draw_all(&one_day, None).expect("a one-day run draws") {
         assert_valid(&c);
     }
 }
@@ -250,7 +250,7 @@ fn a_scenario_without_segments_draws_a_users_chart_that_says_so() {
     no_segments.summary.pause_episodes.clear();
     no_segments.summary.users_end.clear();
     assert!(no_segments.segments().is_empty());
-    let charts = draw_all(&no_segments).expect("no segments draws");
+    let charts = draw_all(&no_segments, None).expect("no segments draws");
     assert_holds(chart(&charts, "users"), &["no user segments"]);
     for c in &charts {
         assert_valid(c);
@@ -279,7 +279,7 @@ fn no_rows_non_finite_values_and_zeros_draw_without_panicking() {
         }
     }
     for (what, data) in [("no rows", empty), ("NaN and zeros", broken)] {
-        let charts = draw_all(&data).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let charts = draw_all(&data, None).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(charts.len(), 6, "{what}");
         for c in &charts {
             assert_valid(c);

@@ -97,6 +97,71 @@ fn the_first_quarter_is_not_empty_with_a_warm_start() {
 }
 
 #[test]
+fn a_warm_start_fills_the_pipeline_at_its_utilisation() {
+    // The baseline's H100 is made in 90 days (the default cycle time): its initial work in
+    // process is 90 days at `utilisation x` its planned capacity of day 0, whole units each day,
+    // so half the utilisation gives half the units, to within one unit a day.
+    let (loaded, full) = run(
+        Source::File("scenarios/baseline.yaml".as_ref()),
+        &["warm_start_utilisation=1"],
+    );
+    let (_, half) = run(
+        Source::File("scenarios/baseline.yaml".as_ref()),
+        &["warm_start_utilisation=0.5"],
+    );
+    let p = loaded
+        .scenario
+        .products
+        .iter()
+        .position(|p| p.name == "H100")
+        .unwrap();
+    assert_eq!(loaded.scenario.products[p].cycle_time_days, 90);
+    let (a, b) = (
+        full.accounts[p].initial_wip as f64,
+        half.accounts[p].initial_wip as f64,
+    );
+    assert!(a > 10_000.0, "a full pipeline of H100s: {a}");
+    assert!((b - a / 2.0).abs() <= 90.0, "half {b} against full {a}");
+    // And the first quarter ships less.
+    let q1 = |out: &RunOutput| {
+        column(out, "shipped_units_per_day[H100]")
+            .take(90)
+            .sum::<f64>()
+    };
+    assert!(q1(&half) < q1(&full), "{} against {}", q1(&half), q1(&full));
+}
+
+#[test]
+fn a_lines_ordered_wafers_are_its_products_orders_over_units_per_wafer() {
+    // packaging_ordered_wafers_per_day[L] = sum over L's products of ordered / (packages per
+    // wafer x yield): summed over the run, it equals the orders in wafers, product by product.
+    let (loaded, out) = run(Source::File("scenarios/baseline.yaml".as_ref()), &[]);
+    let s = &loaded.scenario;
+    for (li, line) in s.lines.iter().enumerate() {
+        let got: Vec<f64> = column(
+            &out,
+            &format!("packaging_ordered_wafers_per_day[{}]", line.name),
+        )
+        .collect();
+        let mut want = vec![0.0; got.len()];
+        for p in s.products.iter().filter(|p| p.line == Some(li)) {
+            let orders = column(&out, &format!("ordered_units_per_day[{}]", p.name));
+            for (t, (w, o)) in want.iter_mut().zip(orders).enumerate() {
+                *w += o / p.units_per_wafer(t as i64);
+            }
+        }
+        for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-9 * w.max(1.0),
+                "{} day {t}: {g} against {w}",
+                line.name
+            );
+        }
+        assert!(got.iter().sum::<f64>() > 0.0, "{}: no orders", line.name);
+    }
+}
+
+#[test]
 fn phantom_orders_swell_the_book_and_are_cancelled_when_lead_times_fall() {
     // Each of the five buyers of the default scenario places phantom orders (φ up to 2x at twice the
     // normal lead time) and may cancel outside a 90-day non-cancellable window.

@@ -91,6 +91,14 @@ fn scenario(seed: u64) -> String {
             timeline(&mut g, 0.0, 400_000.0, days)
         );
     }
+    // Sometimes a front-end logic process that the products' dies come from.
+    let logic = g.chance(0.4);
+    if logic {
+        y += &format!(
+            "  logic:\n    - name: N4\n      wafers_per_month: {}\n",
+            timeline(&mut g, 0.0, 4000.0, days)
+        );
+    }
     let nprod = g.int(1, 3);
     y += "products:\n";
     for p in 0..nprod {
@@ -108,6 +116,13 @@ fn scenario(seed: u64) -> String {
             g.range(0.0, 0.3),
             g.range(0.2, 3.0),
         );
+        if logic && g.chance(0.7) {
+            y += &format!(
+                "    logic: {{process: N4, dies_per_wafer: {:.0}, yield: {:.2}}}\n",
+                g.range(20.0, 80.0),
+                g.range(0.5, 1.0)
+            );
+        }
         if p > 0 && g.chance(0.5) {
             y += &format!("    available: {}\n", day(g.int(0, days)));
         }
@@ -355,6 +370,7 @@ proptest! {
 fn the_generator_exercises_the_model() {
     // Guards the property test against a generator that only makes trivial runs.
     let (mut shipped, mut paused, mut stranded, mut failed, mut shortage) = (0, 0, 0, 0, 0);
+    let mut logic_bound = 0;
     for seed in 0..100u64 {
         let text = scenario(seed);
         let loaded = load(
@@ -370,6 +386,11 @@ fn the_generator_exercises_the_model() {
         failed += run.accounts.iter().any(|a| a.failed > 0) as u32;
         paused += !run.summary.pause_episodes.is_empty() as u32;
         shortage += (run.summary.shortage_days > 0) as u32;
+        logic_bound += run
+            .summary
+            .binding_constraint_days
+            .get("logic")
+            .is_some_and(|&d| d > 0) as u32;
         stranded += run
             .series("stranded_units")
             .is_some_and(|s| s.iter().any(|&x| x > 0.0)) as u32;
@@ -378,13 +399,14 @@ fn the_generator_exercises_the_model() {
     assert!(failed > 20, "failures in {failed} runs");
     assert!(paused > 5, "pauses in {paused} runs");
     assert!(shortage > 10, "shortages in {shortage} runs");
+    assert!(logic_bound > 5, "logic binds in {logic_bound} runs");
     assert!(stranded > 5, "stranded units in {stranded} runs");
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Issue 12: more packaging, HBM or power never gives more shortage days or pause days
+    /// Issue 12: more packaging, HBM, logic or power never gives more shortage days or pause days
     /// beyond a tolerance: 5% of the run's days plus 30 days of shortage, and 30 pause days
     /// (the rhythm of monthly reviews; a capacity that removes a pause lets more users in,
     /// which can add a few shortage days).
@@ -399,6 +421,9 @@ proptest! {
             l.capacity_wafers_per_month = l.capacity_wafers_per_month.scaled(k);
         }
         more.hbm_stacks_per_month = more.hbm_stacks_per_month.as_ref().map(|h| h.scaled(k));
+        for l in &mut more.logic {
+            l.wafers_per_month = l.wafers_per_month.scaled(k);
+        }
         for site in &mut more.sites {
             site.megawatts = site.megawatts.as_ref().map(|m| m.scaled(k));
             for b in &mut site.builds {

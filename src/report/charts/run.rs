@@ -5,6 +5,7 @@ use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
 use super::scale::{NumFormat, TimeAxis, entity_colour};
+use crate::backtest::Backtest;
 use crate::model::record::SHORTAGE_THRESHOLD;
 use crate::report::data::ChartData;
 use crate::report::{human, usd};
@@ -18,6 +19,8 @@ const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 const SKY: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 pub(super) const GREY: RGBColor = RGBColor(0x77, 0x77, 0x77);
+/// Observation ranges the model falls inside (Okabe-Ito bluish green).
+const INSIDE: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 
 /// Opacity of a pause band in a plot.
 pub(super) const BAND_ALPHA: f64 = 0.14;
@@ -219,15 +222,129 @@ pub(super) fn plural(n: i64, one: &str) -> String {
 }
 
 /// The six charts: (file stem, figure, caption).
-pub(super) fn figures(d: &ChartData) -> Vec<(&'static str, Figure, String)> {
+pub(super) fn figures(d: &ChartData, bt: Option<&Backtest>) -> Vec<(&'static str, Figure, String)> {
     let run = Run::new(d);
+    let observed = bt.map(|b| Observed::of(&run, b)).unwrap_or_default();
     vec![
         capacity_demand(&run),
-        supply(&run),
+        supply(&run, &observed),
         fleet(&run),
-        market(&run),
+        market(&run, &observed),
         users(&run),
         money(&run),
+    ]
+}
+
+/// An observation of the record, placed on a run's time axis: its period, its value and
+/// range as a daily figure (a sum over the period divided by its days; a mean as it is).
+pub(super) struct Mark {
+    pub x0: f64,
+    pub x1: f64,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub inside: bool,
+}
+
+/// The observations of a backtest that a run chart can draw on its own axes: those whose
+/// metric is `sum(...)` or `mean(...)` of one family of daily columns (`lead_time_days[H100]`,
+/// `shipped_units_per_day[H100]+shipped_units_per_day[H200]`), by family and products.
+#[derive(Default)]
+pub(super) struct Observed {
+    /// `(family, products, marks)`, in the order of first appearance.
+    pub series: Vec<(String, Vec<String>, Vec<Mark>)>,
+}
+
+impl Observed {
+    fn of(run: &Run, bt: &Backtest) -> Self {
+        let mut out = Observed::default();
+        for o in bt.rows.iter().filter(|o| !o.is_date) {
+            let Some((family, products, per_day)) = daily_terms(&o.metric) else {
+                continue;
+            };
+            let days = ((o.last_day - o.first_day).num_days() + 1).max(1) as f64;
+            let k = if per_day { 1.0 / days } else { 1.0 };
+            let mark = Mark {
+                x0: run.x_of(o.first_day) - 0.5,
+                x1: run.x_of(o.last_day) + 0.5,
+                value: o.observed * k,
+                low: o.low * k,
+                high: o.high * k,
+                inside: o.inside,
+            };
+            match out
+                .series
+                .iter_mut()
+                .find(|(f, p, _)| *f == family && *p == products)
+            {
+                Some((_, _, marks)) => marks.push(mark),
+                None => out.series.push((family, products, vec![mark])),
+            }
+        }
+        out
+    }
+
+    /// The observed series of one column family.
+    fn family<'s>(&'s self, family: &'s str) -> impl Iterator<Item = (&'s [String], &'s [Mark])> {
+        self.series
+            .iter()
+            .filter(move |(f, _, _)| f == family)
+            .map(|(_, p, m)| (p.as_slice(), m.as_slice()))
+    }
+}
+
+/// `sum(f[a]+f[b])` gives `(f, [a, b], true)`, `mean(f[a])` gives `(f, [a], false)`; any
+/// other metric (ratios, other aggregates, mixed families) gives `None`.
+fn daily_terms(metric: &str) -> Option<(String, Vec<String>, bool)> {
+    let (inner, per_day) = if let Some(r) = metric.strip_prefix("sum(") {
+        (r.strip_suffix(')')?, true)
+    } else {
+        (metric.strip_prefix("mean(")?.strip_suffix(')')?, false)
+    };
+    let mut family: Option<&str> = None;
+    let mut products = Vec::new();
+    for term in inner.split('+') {
+        let (f, rest) = term.trim().split_once('[')?;
+        let p = rest.strip_suffix(']')?;
+        if family.is_some_and(|g| g != f) || p.contains(['[', ']', '(', ')']) {
+            return None;
+        }
+        family = Some(f);
+        products.push(p.to_string());
+    }
+    Some((family?.to_string(), products, per_day))
+}
+
+/// Layers of observation marks, values multiplied by `scale`: the range as a band across the
+/// period (green when the model is inside it, orange when outside) and the observed value as a
+/// black dashed bar.
+fn mark_layers(marks: &[Mark], scale: f64) -> Vec<Layer> {
+    let mut out = Vec::new();
+    for m in marks {
+        let colour = if m.inside { INSIDE } else { ALARM };
+        if m.low.is_finite() && m.high.is_finite() {
+            out.push(Layer::Area {
+                upper: vec![(m.x0, m.high * scale), (m.x1, m.high * scale)],
+                lower: vec![(m.x0, m.low * scale), (m.x1, m.low * scale)],
+                colour: colour.mix(0.35),
+            });
+        }
+        out.push(Layer::Line {
+            points: vec![(m.x0, m.value * scale), (m.x1, m.value * scale)],
+            colour: INK,
+            width: 3,
+            dash: Dash::Dashed,
+        });
+    }
+    out
+}
+
+/// The legend of observation marks.
+fn mark_legend() -> Vec<LegendItem> {
+    vec![
+        LegendItem::line("observed (record)", INK, Dash::Dashed),
+        LegendItem::fill("its range, model inside", INSIDE.mix(0.35)),
+        LegendItem::fill("its range, model outside", ALARM.mix(0.35)),
     ]
 }
 
@@ -409,7 +526,7 @@ fn constraint_label(c: &str) -> &str {
     }
 }
 
-fn supply(run: &Run) -> (&'static str, Figure, String) {
+fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     // Production, stacked.
     let window = smoothing_days(run.n);
     let mut prod = Panel::new(
@@ -546,6 +663,53 @@ fn supply(run: &Run) -> (&'static str, Figure, String) {
             None => String::new(),
         }
     );
+    // Units shipped or made of the products the record observes, beside the record.
+    let mut obs_rows = Vec::new();
+    for (family, what) in [
+        ("shipped_units_per_day", "shipped"),
+        ("production_units_per_day", "started"),
+    ] {
+        let mut panel = Panel::new(
+            Some(format!(
+                "Units {what} of the observed products ({window}-day mean) against the record \
+                 (period averages)"
+            )),
+            "units/day",
+            NumFormat::Count,
+        );
+        let mut legend = Vec::new();
+        for (products, marks) in observed.family(family) {
+            let mut sum = vec![0.0; run.n];
+            for p in products {
+                for (a, b) in sum.iter_mut().zip(run.get(&format!("{family}[{p}]"))) {
+                    *a += b;
+                }
+            }
+            let colour = run
+                .products
+                .iter()
+                .position(|q| Some(q) == products.first())
+                .map_or(GREY, entity_colour);
+            panel.layers.extend(mark_layers(marks, 1.0));
+            panel
+                .layers
+                .push(run.line(&trailing_mean(&sum, window), colour, Dash::Solid));
+            legend.push(LegendItem::line(
+                format!("{} (model)", products.join("+")),
+                colour,
+                Dash::Solid,
+            ));
+        }
+        if !panel.layers.is_empty() {
+            legend.extend(mark_legend());
+            obs_rows.push(Row {
+                weight: 0.7,
+                panels: vec![panel],
+                legend,
+            });
+        }
+    }
+
     let fig = Figure {
         title: format!("Accelerator supply — {}", run.d.summary.scenario),
         x: run.time().into(),
@@ -566,7 +730,10 @@ fn supply(run: &Run) -> (&'static str, Figure, String) {
                 panels: vec![bind],
                 legend: bind_legend,
             },
-        ],
+        ]
+        .into_iter()
+        .chain(obs_rows)
+        .collect(),
     };
     ("supply", fig, caption)
 }
@@ -657,7 +824,7 @@ fn fleet(run: &Run) -> (&'static str, Figure, String) {
     ("fleet", fig, caption)
 }
 
-fn market(run: &Run) -> (&'static str, Figure, String) {
+fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     let specs: [(&str, &str, &str, NumFormat, f64, &str); 4] = [
         (
             "backlog_units",
@@ -713,12 +880,63 @@ fn market(run: &Run) -> (&'static str, Figure, String) {
         if panel.layers.is_empty() {
             panel.note = Some(empty.into());
         }
+        // The record's figures of the same column, on the same axes.
+        let mut legend = Vec::new();
+        for (_, marks) in observed.family(col) {
+            panel.layers.extend(mark_layers(marks, scale));
+            legend = mark_legend();
+        }
         rows.push(Row {
             weight: 1.0,
             panels: vec![panel],
-            legend: Vec::new(),
+            legend,
         });
     }
+    // Orders placed and cancelled, all products.
+    let window = smoothing_days(run.n);
+    let mut orders = Panel::new(
+        Some(format!(
+            "Orders placed and cancelled, all products, {window}-day mean"
+        )),
+        "units/day",
+        NumFormat::Count,
+    );
+    let (mut placed, mut cancelled) = (vec![0.0; run.n], vec![0.0; run.n]);
+    for p in &run.products {
+        for (a, b) in placed
+            .iter_mut()
+            .zip(run.get(&format!("ordered_units_per_day[{p}]")))
+        {
+            *a += b;
+        }
+        for (a, b) in cancelled
+            .iter_mut()
+            .zip(run.get(&format!("cancelled_units_per_day[{p}]")))
+        {
+            *a += b;
+        }
+    }
+    orders
+        .layers
+        .push(run.line(&trailing_mean(&placed, window), INK, Dash::Solid));
+    orders
+        .layers
+        .push(run.line(&trailing_mean(&cancelled, window), ALARM, Dash::Solid));
+    let orders_legend = vec![
+        LegendItem::line("placed", INK, Dash::Solid),
+        LegendItem::line("cancelled", ALARM, Dash::Solid),
+    ];
+    if !any_nonzero(&placed) && !any_nonzero(&cancelled) {
+        orders.note = Some("no orders in this run".into());
+    }
+    rows.insert(
+        1,
+        Row {
+            weight: 0.8,
+            panels: vec![orders],
+            legend: orders_legend,
+        },
+    );
     let legend: Vec<LegendItem> = run
         .products
         .iter()
@@ -732,13 +950,19 @@ fn market(run: &Run) -> (&'static str, Figure, String) {
     let s = &run.d.summary;
     let caption = match &s.lead_time_peak_product {
         Some(p) => format!(
-            "Open orders, the lead time quoted to a new order and the lead time realised from \
-             order to delivery (in weeks), and price of each product; the quote peaked at {:.0} \
-             weeks ({}, {}), the realised lead time at {:.0} weeks.",
+            "Open orders, orders placed and cancelled, the lead time quoted to a new order and \
+             the lead time realised from order to delivery (in weeks), and price of each \
+             product; the quote peaked at {:.0} weeks ({}, {}), the realised lead time at {:.0} \
+             weeks.{}",
             s.lead_time_peak_days / 7.0,
             p,
             s.lead_time_peak_date.as_deref().unwrap_or("?"),
             s.realised_lead_time_peak_days / 7.0,
+            if observed.series.is_empty() {
+                ""
+            } else {
+                " Dashed bars: the observed record, over its period."
+            }
         ),
         None => {
             "Open orders, quoted and realised lead times (in weeks) and price of each product; \

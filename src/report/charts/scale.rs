@@ -9,8 +9,10 @@ use plotters::style::RGBColor;
 use crate::report::compact;
 
 /// Okabe-Ito, the colour-blind-safe palette, in the order entities (products, segments,
-/// scenarios) take it by their index. Yellow is last: it is hard to see as a thin line.
-pub(super) const PALETTE: [RGBColor; 8] = [
+/// scenarios) take it by their index (yellow is eighth: it is hard to see as a thin line);
+/// then eight colours of Paul Tol's colour-blind-safe "muted" scheme, darker and duller than
+/// Okabe-Ito's, so that a run with up to sixteen products keeps them apart.
+pub(super) const PALETTE: [RGBColor; 16] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -19,10 +21,18 @@ pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
     RGBColor(0x00, 0x00, 0x00), // black
     RGBColor(0xF0, 0xE4, 0x42), // yellow
+    RGBColor(0x33, 0x22, 0x88), // indigo (Tol)
+    RGBColor(0x11, 0x77, 0x33), // green (Tol)
+    RGBColor(0x88, 0x22, 0x55), // wine (Tol)
+    RGBColor(0x99, 0x99, 0x33), // olive (Tol)
+    RGBColor(0x44, 0xAA, 0x99), // teal (Tol)
+    RGBColor(0xAA, 0x44, 0x99), // purple (Tol)
+    RGBColor(0x88, 0xCC, 0xEE), // cyan (Tol)
+    RGBColor(0xDD, 0xCC, 0x77), // sand (Tol)
 ];
 
 /// Colour of the entity at `index` in its run's list (products, segments or compared runs).
-/// Beyond eight entities the palette repeats.
+/// Beyond sixteen entities the palette repeats.
 pub(super) fn entity_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
