@@ -299,6 +299,10 @@ scenario fails, 2 on bad input. See docs/check.md.")]
         /// How far a number may move: a share (`0.01`, `1%`) or `abs:X` [default: 1e-9]
         #[arg(long, value_name = "TOL")]
         tolerance: Option<String>,
+        /// Also write the verdicts as JUnit XML to FILE, for CI systems (a new file, or one an
+        /// earlier --junit wrote)
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -556,10 +560,18 @@ pub fn main(cli: Cli) -> ExitCode {
             golden,
             bless,
             tolerance,
+            junit,
             output,
         } => {
             let ui = with(output);
-            let r = check::run(&ui, &paths, golden.as_deref(), bless, tolerance.as_deref());
+            let r = check::run(
+                &ui,
+                &paths,
+                golden.as_deref(),
+                bless,
+                tolerance.as_deref(),
+                junit.as_deref(),
+            );
             (ui, r)
         }
         Command::Backtest {

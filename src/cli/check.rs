@@ -68,6 +68,8 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 struct Checked {
     file: String,
     scenario: Option<String>,
+    /// Whether the scenario loaded (a scenario that does not load is bad input: exit 2).
+    loads: bool,
     passed: bool,
     errors: Vec<Problem>,
     assertions: Vec<AssertionDoc>,
@@ -171,6 +173,7 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
     let mut c = Checked {
         file: file.display().to_string(),
         scenario: None,
+        loads: false,
         passed: false,
         errors: Vec::new(),
         assertions: Vec::new(),
@@ -189,6 +192,7 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
         }
     };
     c.scenario = Some(loaded.scenario.name.clone());
+    c.loads = true;
     // Replication 0: the scenario's distributions drawn for it (the loaded scenario itself
     // when it has none).
     let seed = loaded.scenario.seed;
@@ -300,6 +304,20 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
 /// Prints one scenario's verdict and, for a failure, what failed.
 fn describe(c: &Checked) -> String {
     let name = c.scenario.as_deref().unwrap_or("?");
+    if !c.loads {
+        // Nothing ran: no assertions, no outputs, nothing to compare with a golden.
+        let mut out = format!("FAIL {}: does not load\n", c.file);
+        for e in &c.errors {
+            let at = match (&e.file, e.line, e.column) {
+                (Some(f), Some(l), Some(col)) => format!("{f}:{l}:{col}: "),
+                (Some(f), Some(l), None) => format!("{f}:{l}: "),
+                (Some(f), None, _) => format!("{f}: "),
+                _ => String::new(),
+            };
+            out.push_str(&format!("    error: {at}{}\n", e.message));
+        }
+        return out;
+    }
     let failed: Vec<&AssertionDoc> = c.assertions.iter().filter(|a| !a.passed).collect();
     let verdict = if c.passed { "PASS" } else { "FAIL" };
     let mut out = format!(
@@ -384,6 +402,7 @@ pub(super) fn run(
     golden: Option<&Path>,
     bless: bool,
     tolerance: Option<&str>,
+    junit: Option<&Path>,
 ) -> Result<(), Failure> {
     let tol = match tolerance {
         Some(t) => Tolerance::parse(t).map_err(|e| Failure::bad_input(vec![Problem::error(e)]))?,
@@ -425,11 +444,19 @@ pub(super) fn run(
         .filter(|c| c.refused)
         .flat_map(|c| c.errors.iter().cloned())
         .collect();
+    let unloadable = results.iter().any(|c| !c.loads);
+    if let Some(path) = junit {
+        write_junit(path, &results)?;
+    }
     ui.doc(&CheckDoc {
         passed: failed == 0,
         scenarios: results,
     })?;
-    if !refused.is_empty() {
+    if unloadable {
+        // A scenario that does not load is bad input, as for `run` (its problems are listed
+        // above).
+        Err(Failure::reported(exit::BAD_INPUT))
+    } else if !refused.is_empty() {
         // A golden folder capsim may not replace: bad input, said on stderr too (the
         // `--json` document above already holds it).
         ui.show(&refused);
@@ -439,4 +466,112 @@ pub(super) fn run(
     } else {
         Ok(())
     }
+}
+
+/// The first line of every JUnit report capsim writes after the XML declaration: the mark that
+/// lets `--junit` replace its own report and nothing else.
+const JUNIT_MARK: &str = "<!-- written by capsim check -->";
+
+/// Escapes text for XML attributes and content.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot hold at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The JUnit XML of a check: one test case per scenario file; a scenario that does not load is
+/// an `<error>`, a failed one a `<failure>` whose text is what `check` printed for it.
+fn junit_xml(results: &[Checked]) -> String {
+    let failures = results.iter().filter(|c| c.loads && !c.passed).count();
+    let errors = results.iter().filter(|c| !c.loads).count();
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{JUNIT_MARK}\n<testsuites name=\"capsim check\" \
+         tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">\n  <testsuite name=\"capsim \
+         check\" tests=\"{n}\" failures=\"{failures}\" errors=\"{errors}\">\n",
+        n = results.len()
+    );
+    for c in results {
+        let name = c.scenario.as_deref().unwrap_or(&c.file);
+        x.push_str(&format!(
+            "    <testcase classname=\"capsim.check\" name=\"{}\" file=\"{}\"",
+            xml(name),
+            xml(&c.file)
+        ));
+        let text = describe(c);
+        if !c.loads {
+            x.push_str(&format!(
+                ">\n      <error message=\"does not load\">{}</error>\n    </testcase>\n",
+                xml(&text)
+            ));
+        } else if !c.passed {
+            let first = text.lines().next().unwrap_or_default();
+            x.push_str(&format!(
+                ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                xml(first),
+                xml(&text)
+            ));
+        } else {
+            x.push_str("/>\n");
+        }
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}
+
+/// Writes the JUnit report to `path`: a new file, or one a previous `--junit` wrote (it starts
+/// with [`JUNIT_MARK`]); never anything else. Written to a sibling temporary file, then renamed
+/// over, so a reader sees the old report or the new one.
+fn write_junit(path: &Path, results: &[Checked]) -> Result<(), Failure> {
+    let refuse = |why: String| {
+        Failure::bad_input(vec![Problem::error(format!(
+            "--junit {}: {why}; name a new file, or remove it yourself",
+            path.display()
+        ))])
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_file() => return Err(refuse("exists and is not a regular file".into())),
+        Ok(_) => {
+            // The first lines only, however large the file.
+            let mut head = Vec::new();
+            if let Ok(f) = std::fs::File::open(path) {
+                use std::io::Read;
+                let _ = f.take(256).read_to_end(&mut head);
+            }
+            let head = String::from_utf8_lossy(&head);
+            if head.lines().nth(1) != Some(JUNIT_MARK) {
+                return Err(refuse(
+                    "exists and is not a JUnit report written by capsim check".into(),
+                ));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(refuse(e.to_string())),
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(
+        ".{}.capsim-tmp-{}",
+        name.unwrap_or_else(|| "junit.xml".into()),
+        std::process::id()
+    ));
+    let write = std::fs::write(&tmp, junit_xml(results)).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = write {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(refuse(e.to_string()));
+    }
+    Ok(())
 }

@@ -198,7 +198,8 @@ fn a_false_assertion_fails_and_says_why() {
 fn a_misspelled_metric_is_bad_input_with_a_suggestion() {
     let dir = folder("  - metric: pause_dayz\n    below: 5\n");
     let (code, text) = check(dir.path(), &[]);
-    assert_eq!(code, 1, "{text}");
+    // The scenario does not load: bad input (exit 2), as `validate` says too.
+    assert_eq!(code, 2, "{text}");
     assert!(text.contains("did you mean `pause_days`"), "{text}");
     let out = capsim()
         .arg("validate")
@@ -244,4 +245,81 @@ fn the_scenario_library_passes_its_assertions_and_matches_its_golden_outputs() {
         })
         .count();
     assert_eq!(passed, files, "{text}");
+}
+
+#[test]
+fn a_scenario_that_does_not_load_is_bad_input_and_never_matches_a_golden() {
+    let tmp = folder("  - metric: shortage_days\n    at_most: 10000\n");
+    std::fs::write(
+        tmp.path().join("broken.yaml"),
+        "name: broken\nstart: 2023-01-01\nend: 2023-02-01\nprodcts: []\n",
+    )
+    .unwrap();
+    let (code, text) = check(tmp.path(), &["--bless"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("FAIL "), "{text}");
+    assert!(text.contains("broken.yaml: does not load"), "{text}");
+    // Located, with the likely intended key.
+    assert!(
+        text.contains("broken.yaml:4:1: unknown field `prodcts`"),
+        "{text}"
+    );
+    assert!(!text.contains("outputs match golden"), "{text}");
+    // The scenario that loads was still checked (and blessed).
+    assert!(text.contains("golden outputs recorded"), "{text}");
+}
+
+#[test]
+fn junit_reports_each_scenario_and_replaces_only_its_own_report() {
+    let tmp = folder(
+        "  - metric: shortage_days\n    at_most: 0\n    because: a <failing> & \"quoted\" reason\n",
+    );
+    std::fs::write(
+        tmp.path().join("broken.yaml"),
+        "name: broken\nprodcts: []\n",
+    )
+    .unwrap();
+    let report = tmp.path().join("out").join("junit.xml");
+    std::fs::create_dir(tmp.path().join("out")).unwrap();
+    let (code, text) = check(tmp.path(), &["--junit", report.to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- written by capsim check -->\n"
+    ));
+    assert!(
+        xml.contains("tests=\"2\" failures=\"1\" errors=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<error message=\"does not load\">"), "{xml}");
+    assert!(xml.contains("<failure message=\"FAIL "), "{xml}");
+    // Text is escaped: the `because:` with markup characters cannot break the XML.
+    assert!(
+        xml.contains("a &lt;failing&gt; &amp; &quot;quoted&quot; reason"),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failing>"));
+    assert_eq!(xml.matches("<testcase ").count(), 2);
+    // Its own report is replaced.
+    std::fs::remove_file(tmp.path().join("broken.yaml")).unwrap();
+    let (code, text) = check(tmp.path(), &["--junit", report.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    let xml = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        xml.contains("tests=\"1\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    // A user's file is never replaced.
+    let mine = tmp.path().join("out").join("notes.xml");
+    std::fs::write(&mine, "<notes>mine</notes>\n").unwrap();
+    let (code, text) = check(tmp.path(), &["--junit", mine.to_str().unwrap()]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("is not a JUnit report written by capsim check"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&mine).unwrap(),
+        "<notes>mine</notes>\n"
+    );
 }
