@@ -12,6 +12,7 @@
 //!   with 2 as well, `--help` and `--version` with 0.
 
 mod check;
+mod init;
 mod reps;
 mod schema;
 mod ui;
@@ -195,7 +196,8 @@ pub struct OutputArgs {
 }
 
 /// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
+    "init",
     "run",
     "validate",
     "check",
@@ -213,6 +215,29 @@ const SUBCOMMANDS: [&str; 12] = [
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a scenario file to start from, with a schema modeline for editors.
+    #[command(after_help = "Examples:
+  capsim init                          # my-scenario.yaml, a copy of the built-in default
+  capsim init chips --from baseline    # chips.yaml, a copy of the 2023-2026 baseline
+  capsim init faster --from scenarios/baseline.yaml --dir what-ifs
+
+From a built-in scenario (default, baseline) it writes a full copy, every field there to
+change; from a scenario FILE it writes a what-if that extends it. Beside it: capsim.schema.json
+(which the modeline names; kept if there is one) and, for the baseline, observed/2023.csv.
+Never replaces a file: a NAME that is taken is refused.")]
+    Init {
+        /// Scenario name, and the file's name without .yaml
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// What to start from: `default`, `baseline` (built in) or a scenario file
+        #[arg(long, value_name = "default|baseline|FILE", default_value = "default")]
+        from: String,
+        /// Folder to write into [default: the current folder]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Run a scenario and write its outputs.
     #[command(after_help = "Examples:
   capsim run                                  # the built-in default scenario
@@ -647,6 +672,22 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Completions { shell } => (plain, completions(shell)),
         Command::Man { subcommand } => (plain, man(subcommand.as_deref())),
         Command::Schema => (plain, print_schema()),
+        Command::Init {
+            name,
+            from,
+            dir,
+            output,
+        } => {
+            let ui = with(output);
+            let r = init::run(
+                &ui,
+                name.as_deref(),
+                &from,
+                dir.as_deref(),
+                &scenario_schema(),
+            );
+            (ui, r)
+        }
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -37,6 +37,33 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.yaml");
 /// Display name of the built-in scenario in messages.
 pub const DEFAULT_NAME: &str = "scenarios/default.yaml (built in)";
 
+/// The files built into capsim, by the name `builtin:NAME` gives them: the two scenarios a
+/// user may extend or start from (`extends: builtin:default`, `capsim init --from baseline`)
+/// and the observations the baseline names (`observed: observed/2023.csv`, resolved among
+/// these files when the baseline is the built-in one).
+pub const BUILTIN_FILES: [(&str, &str); 3] = [
+    ("default", DEFAULT_SCENARIO),
+    ("baseline", include_str!("../scenarios/baseline.yaml")),
+    (
+        "observed/2023.csv",
+        include_str!("../scenarios/observed/2023.csv"),
+    ),
+];
+
+/// The built-in scenarios, by name (`default`, `baseline`).
+pub const BUILTIN_SCENARIOS: [&str; 2] = ["default", "baseline"];
+
+/// The text of the built-in file `name`, if there is one.
+pub fn builtin_file(name: &str) -> Option<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Prefix of a built-in file's name in `extends:` and in messages.
+pub const BUILTIN_PREFIX: &str = "builtin:";
+
 /// Deepest `extends:` chain accepted.
 const MAX_EXTENDS_DEPTH: usize = 16;
 
@@ -248,6 +275,41 @@ impl Loader {
             });
             return None;
         };
+        if let Some(which) = rel.strip_prefix(BUILTIN_PREFIX) {
+            let shown = format!("{BUILTIN_PREFIX}{which}");
+            let Some(text) = BUILTIN_SCENARIOS
+                .contains(&which)
+                .then(|| builtin_file(which))
+                .flatten()
+            else {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "`extends` names `{rel}`, which is not a built-in scenario: the built-in \
+                         ones are {}",
+                        BUILTIN_SCENARIOS
+                            .iter()
+                            .map(|n| format!("`{BUILTIN_PREFIX}{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ))
+                    .at(ext.loc)
+                    .with_path("extends"),
+                );
+                return None;
+            };
+            let key = PathBuf::from(&shown);
+            if chain.iter().any(|(p, _)| *p == key) {
+                self.fail(
+                    "extends",
+                    format!("`extends` makes a cycle through `{shown}`"),
+                );
+                return None;
+            }
+            chain.push((key, shown.clone()));
+            let base = self.tree(shown, text.to_string(), None, chain, Some(ext.loc))?;
+            chain.pop();
+            return Some(yaml::merge(base, node));
+        }
         let base_path = match &dir {
             Some(d) => d.join(&rel),
             None => PathBuf::from(&rel),
@@ -348,12 +410,34 @@ impl Loader {
             written.push(rel.to_string());
             // Relative to the folder of the file that wrote the path (a `--set` value: to
             // the working folder).
-            let dir = item
+            let writer = item
                 .loc
                 .is_in_file()
                 .then(|| self.sources.name(item.loc.source))
-                .flatten()
-                .and_then(|n| Path::new(n).parent().map(Path::to_path_buf));
+                .flatten();
+            // A built-in scenario's observations are built in too.
+            if writer.is_some_and(|n| n.starts_with(BUILTIN_PREFIX)) {
+                let shown = format!("{BUILTIN_PREFIX}{rel}");
+                let Some(text) = builtin_file(rel).filter(|_| rel.ends_with(".csv")) else {
+                    self.problems.push(
+                        Diagnostic::error(format!("`{rel}` is not a built-in observations file"))
+                            .at(item.loc)
+                            .with_path(path),
+                    );
+                    continue;
+                };
+                self.hasher.update(text.as_bytes());
+                self.hasher.update([0u8]);
+                self.files.push(shown.clone());
+                let id = self.sources.add(shown.clone(), text.to_string());
+                let text = self.sources.text(id).to_string();
+                match crate::backtest::parse_csv(&shown, &text, id) {
+                    Ok(f) => files.push(f),
+                    Err(d) => self.problems.extend(d),
+                }
+                continue;
+            }
+            let dir = writer.and_then(|n| Path::new(n).parent().map(Path::to_path_buf));
             let full = match dir {
                 Some(d) => d.join(rel),
                 None => PathBuf::from(rel),

@@ -438,3 +438,146 @@ fn compare_overlays_two_scenarios_and_tabulates_differences() {
     };
     assert!(days("cowos-late") >= days("default"));
 }
+
+#[test]
+fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let init = |args: &[&str]| {
+        capsim()
+            .arg("init")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    // A copy of the built-in baseline, its observations and the schema its modeline names.
+    let out = init(&["chips", "--from", "baseline"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("chips.yaml")).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=./capsim.schema.json\n"));
+    assert!(text.contains("\nname: chips\n"), "{text}");
+    assert!(!text.contains("\nname: baseline\n"));
+    assert!(dir.join("observed/2023.csv").is_file());
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("capsim.schema.json")).unwrap()).unwrap();
+    assert!(schema["properties"]["warm_start_utilisation"].is_object());
+    // It loads and backtests from the user's folder.
+    let bt = capsim()
+        .args(["backtest", "chips.yaml", "--no-charts", "-q", "--out", "o"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        bt.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&bt.stderr)
+    );
+    // A what-if on a file, extending it by a relative path.
+    std::fs::create_dir(dir.join("w")).unwrap();
+    let out = init(&["faster", "--from", "chips.yaml", "--dir", "w"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let what_if = std::fs::read_to_string(dir.join("w/faster.yaml")).unwrap();
+    assert!(what_if.contains("\nextends: ../chips.yaml\n"), "{what_if}");
+    let v = capsim()
+        .args(["validate", "w/faster.yaml"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+    // Never replaces: a taken name is refused and the file is left as it was; an existing
+    // schema is kept.
+    std::fs::write(dir.join("mine.yaml"), "my notes\n").unwrap();
+    let out = init(&["mine"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never replaces"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.yaml")).unwrap(),
+        "my notes\n"
+    );
+    std::fs::write(dir.join("capsim.schema.json"), "{}\n").unwrap();
+    let out = init(&["other"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept ./capsim.schema.json"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("capsim.schema.json")).unwrap(),
+        "{}\n"
+    );
+    // A name with a folder in it is refused.
+    assert_eq!(init(&["../escape"]).status.code(), Some(2));
+    assert!(!tmp.path().parent().unwrap().join("escape.yaml").exists());
+}
+
+#[test]
+fn a_what_if_can_extend_a_built_in_scenario_from_any_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("w.yaml"),
+        "name: w\nextends: builtin:default\nend: 2023-06-30\nexpect: []\n",
+    )
+    .unwrap();
+    let out = capsim()
+        .args(["run", "w.yaml", "--no-charts", "-q", "--out", "o"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The built-in baseline brings its built-in observations.
+    std::fs::write(
+        tmp.path().join("b.yaml"),
+        "name: b\nextends: builtin:baseline\nend: 2023-12-31\n",
+    )
+    .unwrap();
+    let out = capsim()
+        .args(["backtest", "b.yaml", "--no-charts", "--json", "--out", "ob"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["observations"].as_array().unwrap().len() >= 10);
+    // An unknown built-in is located, with the list.
+    std::fs::write(
+        tmp.path().join("x.yaml"),
+        "name: x\nextends: builtin:nope\n",
+    )
+    .unwrap();
+    let out = capsim()
+        .args(["validate", "x.yaml"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("x.yaml:2:10"), "{err}");
+    assert!(
+        err.contains("`builtin:default` and `builtin:baseline`"),
+        "{err}"
+    );
+}
