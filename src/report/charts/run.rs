@@ -861,6 +861,23 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     ];
     let mut shown = vec![false; run.products.len()];
     let mut rows = Vec::new();
+    // The first day each product is on the market: quoted a lead time, ordered or made.
+    // Prices are drawn from that day only, not at list price before a product exists.
+    let on_market: Vec<usize> = run
+        .products
+        .iter()
+        .map(|p| {
+            ["lead_time_days", "ordered_units_per_day", "production_units_per_day"]
+                .iter()
+                .filter_map(|c| {
+                    run.get(&format!("{c}[{p}]"))
+                        .iter()
+                        .position(|x| *x > 0.0)
+                })
+                .min()
+                .unwrap_or(run.n)
+        })
+        .collect();
     for (col, heading, unit, format, scale, empty) in specs {
         let mut panel = Panel::new(Some(heading.into()), unit, format);
         for (i, p) in run.products.iter().enumerate() {
@@ -873,9 +890,22 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
                 continue;
             }
             shown[i] = true;
-            panel
-                .layers
-                .push(run.line(&v, entity_colour(i), Dash::Solid));
+            // Backlogs from the start; a lead time from the first day there is one (a
+            // quote, or a delivery); a price from the first day on the market.
+            let from = match col {
+                "backlog_units" => 0,
+                "price_usd" => on_market[i].min(v.len()),
+                _ => v.iter().position(|x| *x > 0.0).unwrap_or(v.len()),
+            };
+            if from >= v.len() {
+                continue;
+            }
+            panel.layers.push(Layer::Line {
+                points: day_points(run.offset + from as f64, &v[from..]),
+                colour: entity_colour(i),
+                width: 3,
+                dash: Dash::Solid,
+            });
         }
         if panel.layers.is_empty() {
             panel.note = Some(empty.into());
