@@ -867,15 +867,15 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
         .products
         .iter()
         .map(|p| {
-            ["lead_time_days", "ordered_units_per_day", "production_units_per_day"]
-                .iter()
-                .filter_map(|c| {
-                    run.get(&format!("{c}[{p}]"))
-                        .iter()
-                        .position(|x| *x > 0.0)
-                })
-                .min()
-                .unwrap_or(run.n)
+            [
+                "lead_time_days",
+                "ordered_units_per_day",
+                "production_units_per_day",
+            ]
+            .iter()
+            .filter_map(|c| run.get(&format!("{c}[{p}]")).iter().position(|x| *x > 0.0))
+            .min()
+            .unwrap_or(run.n)
         })
         .collect();
     for (col, heading, unit, format, scale, empty) in specs {
@@ -1166,4 +1166,64 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
         ],
     };
     ("money", fig, caption)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+
+    use super::*;
+
+    /// Ten days of one product that is first quoted and ordered on day 4 (a lead time of 30
+    /// days from then), with a list price on every day.
+    fn launched_on_day_four() -> ChartData {
+        let mut ts = String::from(
+            "date,installed_units[X],lead_time_days[X],price_usd[X],ordered_units_per_day[X],\
+             production_units_per_day[X],backlog_units[X]\n",
+        );
+        for i in 0..10u64 {
+            let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Days::new(i);
+            let on = i >= 4;
+            let _ = writeln!(
+                ts,
+                "{day},0,{},1000,{},0,{}",
+                if on { 30 } else { 0 },
+                if i == 4 { 5 } else { 0 },
+                if on { 5 } else { 0 }
+            );
+        }
+        let summary = br#"{"scenario":"x","seed":0,"start":"2024-01-01","end":"2024-01-10","days":10,"first_shortage":null,"last_shortage":null,"shortage_days":0,"peak_unserved_share":0,"pause_episodes":[],"pause_days":0,"lost_signups":0,"lost_revenue_usd":0,"lost_revenue_pause_usd":0,"lost_revenue_churn_usd":0,"revenue_usd":0,"lead_time_peak_days":30,"lead_time_peak_date":"2024-01-05","lead_time_peak_product":"X","capex_usd":0,"power_cost_usd":0,"production_by_year":{},"fleet_end":{},"fleet_end_h100e":0,"stranded_end":0,"binding_constraint_days":{},"users_end":{}}"#;
+        ChartData::from_bytes(ts.as_bytes(), summary, b"date,kind,subject,cause\n")
+            .expect("chart data")
+    }
+
+    fn first_x(panel: &Panel) -> f64 {
+        panel
+            .layers
+            .iter()
+            .find_map(|l| match l {
+                Layer::Line { points, .. } => points.first().map(|p| p.0),
+                _ => None,
+            })
+            .expect("a line")
+    }
+
+    #[test]
+    fn lead_times_and_prices_start_on_a_products_first_day_on_the_market() {
+        let d = launched_on_day_four();
+        let run = Run::new(&d);
+        let (_, fig, _) = market(&run, &Observed::default());
+        let panel = |heading: &str| {
+            fig.rows
+                .iter()
+                .flat_map(|r| &r.panels)
+                .find(|p| p.heading.as_deref().is_some_and(|h| h.starts_with(heading)))
+                .unwrap_or_else(|| panic!("no panel {heading}"))
+        };
+        // Day 4 is x = 4 (a day drawn one day wide starts at its own x).
+        assert_eq!(first_x(panel("Lead time quoted")), 4.0);
+        assert_eq!(first_x(panel("Price of new orders")), 4.0);
+        // The backlog is drawn from the start.
+        assert_eq!(first_x(panel("Order backlog")), 0.0);
+    }
 }
