@@ -4,7 +4,7 @@
 //! latest end, and each run is placed at its own dates. A run takes the colour of its index
 //! in the list compared.
 
-use plotters::style::Color;
+use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
 use super::run::{BAND_ALPHA, Run};
@@ -23,6 +23,46 @@ fn names(runs: &[Run]) -> Vec<String> {
             k += 1;
         }
         out.push(name);
+    }
+    out
+}
+
+/// Opacity of one scenario's pause band.
+const PAUSE_ALPHA: f64 = BAND_ALPHA * 0.7;
+
+/// The colour that pause bands of the scenarios `set` (indices, drawn in that order) give
+/// together over the white plot: each band is laid over what is below it at [`PAUSE_ALPHA`].
+fn blend(set: &[usize]) -> RGBColor {
+    let mut c = [255.0f64; 3];
+    for &i in set {
+        let col = entity_colour(i);
+        for (k, v) in [col.0, col.1, col.2].into_iter().enumerate() {
+            c[k] = c[k] * (1.0 - PAUSE_ALPHA) + f64::from(v) * PAUSE_ALPHA;
+        }
+    }
+    let byte = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    RGBColor(byte(c[0]), byte(c[1]), byte(c[2]))
+}
+
+/// The sets of two or more scenarios whose pauses overlap, in order of first overlap:
+/// `pauses` is `(scenario index, x0, x1)`.
+fn overlaps(pauses: &[(usize, f64, f64)]) -> Vec<Vec<usize>> {
+    let mut edges: Vec<f64> = pauses.iter().flat_map(|p| [p.1, p.2]).collect();
+    edges.sort_by(f64::total_cmp);
+    edges.dedup();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for w in edges.windows(2) {
+        let mid = (w[0] + w[1]) / 2.0;
+        let mut set: Vec<usize> = pauses
+            .iter()
+            .filter(|p| p.1 <= mid && mid < p.2)
+            .map(|p| p.0)
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        if set.len() >= 2 && !out.contains(&set) {
+            out.push(set);
+        }
     }
     out
 }
@@ -66,14 +106,16 @@ fn capacity_demand(
     let mut panel = Panel::new(None, "H100-equivalents (H100e)", NumFormat::Count);
     let mut legend = Vec::new();
     let mut strip = Vec::new();
+    let mut all_pauses = Vec::new();
     for (i, (run, name)) in runs.iter().zip(names).enumerate() {
         let colour = entity_colour(i);
         let pauses = run.pauses();
         for p in &pauses {
+            all_pauses.push((i, p.x0, p.x1));
             panel.layers.push(Layer::Band {
                 x0: p.x0,
                 x1: p.x1,
-                colour: colour.mix(BAND_ALPHA * 0.7),
+                colour: colour.mix(PAUSE_ALPHA),
             });
             strip.push(StripItem::Period {
                 x0: p.x0,
@@ -98,10 +140,24 @@ fn capacity_demand(
         legend.push(LegendItem::line("demand", colour, Dash::Solid));
         legend.push(LegendItem::line("capacity", colour, Dash::Dashed));
         if !pauses.is_empty() {
-            legend.push(LegendItem::fill(
-                "sign-ups paused",
-                colour.mix(BAND_ALPHA * 1.5),
-            ));
+            // The swatch is the band as drawn over the plot's white.
+            legend.push(LegendItem::fill("sign-ups paused", blend(&[i]).mix(1.0)));
+        }
+    }
+    // Where pauses of several scenarios overlap, their bands blend: say into what.
+    let shared = overlaps(&all_pauses);
+    if !shared.is_empty() {
+        legend.push(LegendItem::heading("pauses overlapping"));
+        for set in &shared {
+            // One entry a scenario, so that long names are not cut: the swatch by the first,
+            // `+ name` under it for the others.
+            legend.push(LegendItem::fill(names[set[0]].clone(), blend(set).mix(1.0)));
+            for &i in &set[1..] {
+                legend.push(LegendItem::fill(
+                    format!("+ {}", names[i]),
+                    RGBColor(255, 255, 255).mix(0.0),
+                ));
+            }
         }
     }
     if runs.is_empty() {
@@ -109,7 +165,8 @@ fn capacity_demand(
     }
     let caption = format!(
         "Demand (solid) and serving capacity (dashed) of {}, one colour per scenario, with each \
-         scenario's sign-up pauses as bands of its colour, labelled above the plot.",
+         scenario's sign-up pauses as bands of its colour, labelled above the plot in a row of \
+         its own; where pauses overlap, the legend shows the colour their bands blend to.",
         versus(names),
     );
     let fig = Figure {
@@ -193,4 +250,29 @@ fn users(runs: &[Run], names: &[String], time: TimeAxis) -> (&'static str, Figur
         rows,
     };
     ("compare_users", fig, caption)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_pauses_are_found_and_their_blend_is_the_bands_over_white() {
+        // Scenario 0 pauses on days 10-40, 1 on 30-50, 2 on 35-38: 0+1 on 30-35 and 38-40,
+        // 0+1+2 on 35-38; 1 alone after 40 is no overlap.
+        let sets = overlaps(&[(0, 10.0, 40.0), (1, 30.0, 50.0), (2, 35.0, 38.0)]);
+        assert_eq!(sets, vec![vec![0, 1], vec![0, 1, 2]]);
+        assert!(
+            overlaps(&[(0, 0.0, 5.0), (1, 5.0, 9.0)]).is_empty(),
+            "touching is not overlapping"
+        );
+        // One band over white: 255 x (1 - a) + c x a per channel.
+        let a = PAUSE_ALPHA;
+        let c = entity_colour(0);
+        let want = |v: u8| (255.0 * (1.0 - a) + f64::from(v) * a).round() as u8;
+        assert_eq!(blend(&[0]), RGBColor(want(c.0), want(c.1), want(c.2)));
+        // Two bands are darker than either alone.
+        let sum = |c: RGBColor| u32::from(c.0) + u32::from(c.1) + u32::from(c.2);
+        assert!(sum(blend(&[0, 1])) < sum(blend(&[0])).min(sum(blend(&[1]))));
+    }
 }
