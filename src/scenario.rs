@@ -719,6 +719,10 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             if all.is_empty() {
                 all.push(first);
             }
+            // One pass: the fields with shape errors taken out, the rest is checked for
+            // meaning too (names that refer to each other, ranges, dates), so that `validate`
+            // reports both kinds at once.
+            all.extend(meaning_without(&root, &all));
             uncertain::explain_central(&mut all, &params);
             return Err(LoadError {
                 diagnostics: all,
@@ -779,6 +783,85 @@ fn unreadable_base(rel: &str, path: &Path, why: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The meaning problems of `root` once the fields named by the shape errors `shape` are taken
+/// out of it; none when a shape error cannot be taken out that way (a missing field, a whole
+/// list item, a section of the wrong kind) or the rest still does not deserialise. A problem
+/// about a field that was taken out, or about the item that held it (which now lacks it), is
+/// not reported: it is the shape error again.
+fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut pruned = root.clone();
+    let mut removed: Vec<(String, String)> = Vec::new();
+    for d in shape {
+        // Only a map key, at the end of a path, can be taken out.
+        let Some((parent, key)) = d.path.rsplit_once('.').or(Some(("", d.path.as_str()))) else {
+            return Vec::new();
+        };
+        if key.is_empty() || key.contains('[') || d.message.starts_with("missing field") {
+            return Vec::new();
+        }
+        let Some(node) = node_at_mut(&mut pruned, parent) else {
+            return Vec::new();
+        };
+        if node.remove(key).is_none() {
+            return Vec::new();
+        }
+        removed.push((parent.to_string(), key.to_string()));
+        // A misspelt key: the field it was meant to be is missing now, as a consequence.
+        if let Some(meant) = d
+            .message
+            .split_once("did you mean `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(m, _)| m.to_string())
+        {
+            removed.push((parent.to_string(), meant));
+        }
+    }
+    let Ok(raw) = yaml::from_node::<RawScenario>(&pruned) else {
+        return Vec::new();
+    };
+    let Err(diagnostics) = resolve::resolve(&raw, &pruned) else {
+        return Vec::new();
+    };
+    diagnostics
+        .into_iter()
+        .filter(|d| {
+            !removed.iter().any(|(parent, key)| {
+                let full = if parent.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{parent}.{key}")
+                };
+                // The field itself, anything under it, and what its item says is missing:
+                // a misspelt or mistyped field is what the item lacks.
+                d.path == full
+                    || d.path.starts_with(&format!("{full}."))
+                    || d.path.starts_with(&format!("{full}["))
+                    || d.path == *parent
+            })
+        })
+        .collect()
+}
+
+/// The node at a display path (`supply.packaging_lines[0]`), if there is one.
+fn node_at_mut<'n>(root: &'n mut Node, path: &str) -> Option<&'n mut Node> {
+    let mut node = root;
+    if path.is_empty() {
+        return Some(node);
+    }
+    for part in path.split('.') {
+        let (key, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        node = node.get_mut(key)?;
+        for ix in indices.split('[').filter(|x| !x.is_empty()) {
+            let i: usize = ix.strip_suffix(']')?.parse().ok()?;
+            node = node.as_seq_mut()?.get_mut(i)?;
+        }
+    }
+    Some(node)
 }
 
 /// Deserialises each top-level section (and each list item) separately so that one run of
