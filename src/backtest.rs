@@ -244,7 +244,7 @@ fn date_of(days: f64) -> Option<NaiveDate> {
 /// Splits one CSV line into trimmed fields with the 1-based column (in characters) where
 /// each starts. Fields may be quoted (`"a, b"`, with `""` for a quote); a quoted field
 /// cannot span lines.
-fn split_fields(line: &str) -> Result<Vec<(String, u32)>, (u32, String)> {
+pub(crate) fn split_fields(line: &str) -> Result<Vec<(String, u32)>, (u32, String)> {
     let chars: Vec<char> = line.chars().collect();
     let n = chars.len();
     let mut out = Vec::new();

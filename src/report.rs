@@ -182,6 +182,8 @@ struct Manifest<'a> {
     scenario: &'a str,
     scenario_files: &'a [String],
     scenario_sha256: &'a str,
+    /// Every file the scenario was made from, each with its own SHA-256.
+    input_files: &'a [crate::scenario::InputFile],
     seed: u64,
     overrides: &'a [String],
     files: &'a [&'a str],
@@ -241,6 +243,7 @@ pub fn manifest_json_with(
             scenario: &loaded.scenario.name,
             scenario_files: &loaded.files,
             scenario_sha256: &loaded.hash,
+            input_files: &loaded.inputs,
             seed,
             overrides: sets,
             files: &files,

@@ -15,6 +15,7 @@
 //! Every stage reports problems as [`Diagnostic`]s located in the file that wrote the value,
 //! and each stage collects all it can find rather than stopping at the first.
 
+pub mod csvdata;
 pub mod dist;
 pub mod raw;
 pub mod resolve;
@@ -82,6 +83,8 @@ pub struct Loaded {
     pub hash: String,
     /// Files read, the scenario first then what it extends.
     pub files: Vec<String>,
+    /// Every file read, with its SHA-256, role and recorded source.
+    pub inputs: Vec<InputFile>,
     /// The distributions drawn once per replication, if the scenario has any.
     pub uncertainty: Option<uncertain::Uncertainty>,
     /// The observations named by `observed:`, parsed (empty without it).
@@ -180,10 +183,124 @@ struct Loader {
     sources: Sources,
     hasher: Sha256,
     files: Vec<String>,
+    /// Every file read, with its SHA-256 and recorded source (for the manifest).
+    inputs: Vec<InputFile>,
     problems: Vec<Diagnostic>,
 }
 
+/// A file a scenario was made from, as `manifest.json` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    /// The path as read (or `builtin:NAME`).
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// What it is: `scenario`, `observations` or `timeline`.
+    pub role: &'static str,
+    /// The data's source as the scenario records it (`source:` of a CSV timeline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 impl Loader {
+    /// Counts a file's text into the scenario's hash and the list of files read.
+    fn add_input(&mut self, path: &str, text: &str, role: &'static str, source: Option<String>) {
+        self.hasher.update(text.as_bytes());
+        self.hasher.update([0u8]);
+        self.files.push(path.to_string());
+        self.inputs.push(InputFile {
+            path: path.to_string(),
+            sha256: hex(&Sha256::digest(text.as_bytes())),
+            role,
+            source,
+        });
+    }
+
+    /// Replaces every CSV timeline (`{csv: FILE, date: COLUMN, value: COLUMN}`) under `node`
+    /// by the timeline its file gives (see [`csvdata`]).
+    fn expand_csv(&mut self, node: &mut Node) {
+        let is_csv = node
+            .as_map()
+            .is_some_and(|m| m.iter().any(|(k, _)| k.name == "csv"));
+        if !is_csv {
+            match &mut node.value {
+                Value::Map(entries) => {
+                    for (_, v) in entries {
+                        self.expand_csv(v);
+                    }
+                }
+                Value::Seq(items) => {
+                    for v in items {
+                        self.expand_csv(v);
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        let req = match csvdata::request(node) {
+            Ok(r) => r,
+            Err(problems) => {
+                self.problems.extend(problems);
+                return;
+            }
+        };
+        // Relative to the folder of the file that names it.
+        let dir = req
+            .file_loc
+            .is_in_file()
+            .then(|| self.sources.name(req.file_loc.source))
+            .flatten()
+            .filter(|n| !n.starts_with(BUILTIN_PREFIX))
+            .and_then(|n| Path::new(n).parent().map(Path::to_path_buf));
+        let full = match dir {
+            Some(d) => d.join(&req.file),
+            None => PathBuf::from(&req.file),
+        };
+        let shown = full.display().to_string();
+        let text = match read_bounded(&full, csvdata::MAX_CSV_BYTES) {
+            Ok(t) => t,
+            Err(why) => {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "cannot read `{}` named by `csv:` (looked for {shown}): {why}; the path \
+                         is relative to the folder of the file that says `csv:`",
+                        req.file
+                    ))
+                    .at(req.file_loc),
+                );
+                return;
+            }
+        };
+        self.add_input(&shown, &text, "timeline", req.source.clone());
+        let id = self.sources.add(shown, text);
+        let text = self.sources.text(id).to_string();
+        let points = match csvdata::points(&req, &text, id) {
+            Ok(p) => p,
+            Err(problems) => {
+                self.problems.extend(problems);
+                return;
+            }
+        };
+        let loc = node.loc;
+        *node = match node.remove("interpolation") {
+            Some(interp) => {
+                let key = |name: &str, loc| yaml::Key {
+                    name: name.to_string(),
+                    loc,
+                };
+                Node::new(
+                    Value::Map(vec![
+                        (key("interpolation", interp.loc), interp),
+                        (key("points", loc), points),
+                    ]),
+                    loc,
+                )
+            }
+            None => points,
+        };
+    }
+
     fn fail(&mut self, path: &str, message: String) {
         self.problems.push(Diagnostic {
             severity: Severity::Error,
@@ -219,9 +336,7 @@ impl Loader {
             );
             return None;
         }
-        self.hasher.update(text.as_bytes());
-        self.hasher.update([0u8]);
-        self.files.push(name.clone());
+        self.add_input(&name, &text, "scenario", None);
         let id = self.sources.add(name, text);
         let text = self.sources.text(id).to_string();
         let mut node = match yaml::parse(&text, id) {
@@ -426,9 +541,7 @@ impl Loader {
                     );
                     continue;
                 };
-                self.hasher.update(text.as_bytes());
-                self.hasher.update([0u8]);
-                self.files.push(shown.clone());
+                self.add_input(&shown, text, "observations", None);
                 let id = self.sources.add(shown.clone(), text.to_string());
                 let text = self.sources.text(id).to_string();
                 match crate::backtest::parse_csv(&shown, &text, id) {
@@ -458,9 +571,7 @@ impl Loader {
                     continue;
                 }
             };
-            self.hasher.update(text.as_bytes());
-            self.hasher.update([0u8]);
-            self.files.push(shown.clone());
+            self.add_input(&shown, &text, "observations", None);
             let id = self.sources.add(shown.clone(), text);
             let text = self.sources.text(id).to_string();
             match crate::backtest::parse_csv(&shown, &text, id) {
@@ -629,6 +740,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
         sources: Sources::default(),
         hasher: Sha256::new(),
         files: Vec::new(),
+        inputs: Vec::new(),
         problems: Vec::new(),
     };
     let (name, text, dir) = match source {
@@ -661,6 +773,8 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             sources: ld.sources,
         });
     };
+    // Timelines from CSV files, before the overrides (which may then change their points).
+    ld.expand_csv(&mut root);
     for set in sets {
         ld.hasher.update(b"--set ");
         ld.hasher.update(set.as_bytes());
@@ -738,6 +852,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             sources: ld.sources,
             hash: hex(&ld.hasher.finalize()),
             files: ld.files,
+            inputs: ld.inputs,
             uncertainty: (!params.is_empty())
                 .then_some(uncertain::Uncertainty { tree: root, params }),
             observed,

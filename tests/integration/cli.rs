@@ -581,3 +581,99 @@ fn a_what_if_can_extend_a_built_in_scenario_from_any_folder() {
         "{err}"
     );
 }
+
+#[test]
+fn a_timeline_can_come_from_a_csv_file_with_errors_located_in_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    std::fs::write(
+        dir.join("data/cowos.csv"),
+        "# CoWoS-S capacity, wafers a month\nmonth,wpm,note\n2023-01,7000,guess\n\
+         2023-06,8000,\"DigiTimes, mid-2023\"\n2023-11,15000,press\n",
+    )
+    .unwrap();
+    let scenario = |value_column: &str| {
+        format!(
+            "name: w\nextends: builtin:default\nend: 2023-12-31\nexpect: []\nsupply:\n  \
+             packaging_lines:\n    - name: CoWoS-S\n      capacity_wafers_per_month: {{csv: \
+             data/cowos.csv, date: month, value: {value_column}, interpolation: linear, \
+             source: \"DigiTimes; press\"}}\n"
+        )
+    };
+    std::fs::write(dir.join("w.yaml"), scenario("wpm")).unwrap();
+    let out = capsim()
+        .args(["run", "w.yaml", "--no-charts", "-q", "--out", "o"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("o/manifest.json")).unwrap()).unwrap();
+    // The timeline the file gives, linear between its points: 7,000 on Jan 1, 8,000 on Jun 1.
+    let tl =
+        &manifest["resolved_scenario"]["supply"]["packaging_lines"][0]["capacity_wafers_per_month"];
+    assert_eq!(tl["interpolation"], "linear");
+    assert_eq!(tl["points"]["2023-06"], 8000.0);
+    assert_eq!(tl["points"]["2023-11"], 15000.0);
+    // The manifest hashes every file read, the CSV with its recorded source.
+    let inputs = manifest["input_files"].as_array().unwrap();
+    let csv = inputs.iter().find(|f| f["role"] == "timeline").unwrap();
+    assert!(csv["path"].as_str().unwrap().ends_with("data/cowos.csv"));
+    assert_eq!(csv["source"], "DigiTimes; press");
+    assert_eq!(csv["sha256"].as_str().unwrap().len(), 64);
+    assert!(inputs.iter().any(|f| f["path"] == "builtin:default"));
+    // The run's capacity follows the file: 7000 x 12 / 365 wafers on the first day.
+    let ts = std::fs::read_to_string(dir.join("o/timeseries.csv")).unwrap();
+    let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "packaging_capacity_wafers_per_day[CoWoS-S]")
+        .unwrap();
+    let first: f64 = ts
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(col)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((first - 7000.0 * 12.0 / 365.0).abs() < 1e-9, "{first}");
+
+    // A misspelt column: at the scenario's `value:`, with the CSV's columns.
+    std::fs::write(dir.join("w.yaml"), scenario("wmp")).unwrap();
+    let out = capsim()
+        .args(["validate", "w.yaml"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has no column `wmp`, did you mean `wpm`?"),
+        "{err}"
+    );
+    assert!(err.contains("w.yaml:8:"), "{err}");
+    // A bad number: at its line and column in the CSV.
+    std::fs::write(dir.join("w.yaml"), scenario("wpm")).unwrap();
+    std::fs::write(
+        dir.join("data/cowos.csv"),
+        "month,wpm\n2023-01,7000\n2023-06,8x0\n",
+    )
+    .unwrap();
+    let out = capsim()
+        .args(["validate", "w.yaml"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("data/cowos.csv:3:9"), "{err}");
+    assert!(err.contains("expected a number"), "{err}");
+}
