@@ -288,3 +288,74 @@ fn auto_takes_the_shard_number_from_the_batch_system() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SLURM_ARRAY_TASK_ID"));
 }
+
+/// The scripts of `capsim slurm`, run by bash as Slurm would run them (each array task with
+/// its SLURM_ARRAY_TASK_ID, then the merge), give the outputs of one process; the #SBATCH
+/// lines say what was asked. `.ci/slurm-test.sh` runs them on a real Slurm.
+#[test]
+fn slurm_scripts_run_by_hand_give_the_single_process_outputs() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cwd = tmp.path();
+    let mut single = vec!["run", "--reps", "40", "--no-charts"];
+    single.extend(SETS);
+    single.extend(["--out", "single", "--quiet"]);
+    ok(&single, cwd);
+    let mut args = vec!["slurm", "run", "--reps", "40", "--no-charts"];
+    args.extend(SETS);
+    args.extend([
+        "--shards",
+        "3",
+        "--partition",
+        "short",
+        "--time",
+        "00:10:00",
+        "--dir",
+        "jobs",
+        "--out",
+        "merged",
+    ]);
+    let out = capsim()
+        .args(&args)
+        .current_dir(cwd)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("submit.sh"), "{said}");
+    let read = |f: &str| std::fs::read_to_string(cwd.join("jobs").join(f)).expect(f);
+    let shards = read("shards.sbatch");
+    for line in [
+        "#SBATCH --array=0-2",
+        "#SBATCH --partition=short",
+        "#SBATCH --time=00:10:00",
+        "--shard \"$SLURM_ARRAY_TASK_ID/3\"",
+    ] {
+        assert!(shards.contains(line), "{line} in\n{shards}");
+    }
+    assert!(read("submit.sh").contains("--dependency=afterok:\"$shards\""));
+    assert!(read("merge.sbatch").contains("merge \"$dir\"/shards/* --out merged"));
+    for k in 0..3 {
+        let st = std::process::Command::new("bash")
+            .arg(cwd.join("jobs/shards.sbatch"))
+            .env("SLURM_ARRAY_TASK_ID", k.to_string())
+            .current_dir("/")
+            .status()
+            .expect("bash runs");
+        assert!(st.success(), "task {k}");
+    }
+    let st = std::process::Command::new("bash")
+        .arg(cwd.join("jobs/merge.sbatch"))
+        .current_dir("/")
+        .status()
+        .expect("bash runs");
+    assert!(st.success(), "merge");
+    assert_same(&cwd.join("single"), &cwd.join("merged"));
+    // More shards than replications is refused before anything is written.
+    let mut args = vec!["slurm", "run", "--reps", "2", "--shards", "3"];
+    args.extend(SETS);
+    assert!(refused(&args, cwd).contains("at most 2"));
+}
