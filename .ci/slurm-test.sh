@@ -13,7 +13,6 @@
 # Usage: .ci/slurm-test.sh   (CAPSIM=path/to/capsim to test another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-started=$(date +%s)
 
 need=()
 command -v slurmctld >/dev/null || need+=(slurm-wlm)
@@ -30,11 +29,14 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ -z "${CAPSIM:-}" ]; then
-    cargo build --locked --quiet
+    # With the tests, as `cargo test` builds it: the same features, so after `cargo test`
+    # (as in .ci/run) nothing is rebuilt.
+    cargo build --locked --quiet --bins --tests
     CAPSIM=$(cargo metadata --format-version 1 --no-deps |
         sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/debug/capsim
 fi
 capsim=$(realpath "$CAPSIM")
+started=$(date +%s)
 
 tmp=$(mktemp -d /tmp/capsim-slurm.XXXXXX)
 chmod 700 "$tmp"

@@ -1169,10 +1169,7 @@ struct MergeDoc<'a> {
 
 /// The scenario of the shards, loaded as they loaded it, and its overrides; refused if it
 /// is not what they ran (its hash differs).
-fn load_for_merge(
-    ui: &Ui,
-    parts: &[shard::Part],
-) -> Result<(Loaded, Vec<String>, Option<PathBuf>), Failure> {
+fn load_for_merge(ui: &Ui, parts: &[shard::Part]) -> Result<(Loaded, Vec<String>), Failure> {
     let first = &parts[0];
     let inv = &first.doc.invocation;
     let path = inv
@@ -1185,20 +1182,8 @@ fn load_for_merge(
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| first.error("shard.json has no `invocation.sets`"))?;
     let (loaded, _) = load(ui, path.as_deref(), &sets)?;
-    if loaded.hash != first.doc.scenario_sha256 {
-        return Err(first.error(format!(
-            "its scenario ({}, with {} --set) reads differently here (sha256 {} now, {} when \
-             the shard ran in {}): the file changed, or merge runs in another folder than \
-             the shards did",
-            path.as_ref()
-                .map_or("the built-in default".into(), |p| p.display().to_string()),
-            sets.len(),
-            &loaded.hash[..12.min(loaded.hash.len())],
-            &first.doc.scenario_sha256[..12.min(first.doc.scenario_sha256.len())],
-            first.doc.cwd
-        )));
-    }
-    Ok((loaded, sets, path))
+    shard::check_scenario(parts, &loaded)?;
+    Ok((loaded, sets))
 }
 
 /// `capsim merge`.
@@ -1209,7 +1194,7 @@ fn merge(ui: &Ui, dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
     let total = parts[0].doc.shard.total;
     let files = match command.as_str() {
         "run" => {
-            let (loaded, sets, _) = load_for_merge(ui, &parts)?;
+            let (loaded, sets) = load_for_merge(ui, &parts)?;
             let outcomes = shard::run_outcomes(&parts)?;
             let merged = shard::merge_outcomes(&parts, outcomes)?;
             let mut files =
@@ -1221,16 +1206,8 @@ fn merge(ui: &Ui, dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
             }
             files
         }
-        "sweep" => {
-            let (loaded, _, _) = load_for_merge(ui, &parts)?;
-            drop(loaded);
-            whatif::sweep_merge(ui, &parts)?
-        }
-        "sensitivity" => {
-            let (loaded, _, _) = load_for_merge(ui, &parts)?;
-            drop(loaded);
-            whatif::sensitivity_merge(ui, &parts)?
-        }
+        "sweep" => whatif::sweep_merge(ui, &parts)?,
+        "sensitivity" => whatif::sensitivity_merge(ui, &parts)?,
         other => {
             return Err(parts[0].error(format!("`{other}` is not a command capsim can merge")));
         }

@@ -292,6 +292,28 @@ fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
+/// Refuses to merge when the scenario, loaded again here as the shards recorded it, is not
+/// what they ran (its sha256 differs).
+pub fn check_scenario(parts: &[Part], loaded: &crate::scenario::Loaded) -> Result<(), Failure> {
+    let first = &parts[0];
+    if loaded.hash == first.doc.scenario_sha256 {
+        return Ok(());
+    }
+    let scenario = first
+        .doc
+        .invocation
+        .get("scenario")
+        .and_then(Value::as_str)
+        .unwrap_or("the built-in default");
+    Err(first.error(format!(
+        "its scenario ({scenario}) reads differently here (sha256 {} now, {} when the shard \
+         ran in {}): the file changed, or merge runs in another folder than the shards did",
+        short(&loaded.hash),
+        short(&first.doc.scenario_sha256),
+        first.doc.cwd
+    )))
+}
+
 /// `run --reps`'s parts as outcomes of their ranges.
 pub fn run_outcomes(parts: &[Part]) -> Result<Vec<Outcome>, Failure> {
     parts

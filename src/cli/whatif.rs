@@ -673,6 +673,7 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
         .collect::<Option<_>>()
         .ok_or_else(|| parts[0].error("shard.json: `invocation.vary` is not a list of inputs"))?;
     let b = c.base(ui)?;
+    shard::check_scenario(parts, &b.loaded)?;
     let mut csv: Vec<u8> = Vec::new();
     let mut header: &[u8] = &[];
     for p in parts {
@@ -1087,6 +1088,7 @@ pub fn sensitivity_merge(
         return Err(parts[0].error("shard.json has no `invocation.delta` or `params`"));
     };
     let b = c.base(ui)?;
+    shard::check_scenario(parts, &b.loaded)?;
     let plan = sensitivity_plan(&b, &params, delta)?;
     let mut results = Vec::with_capacity(plan.jobs.len() + 1);
     for p in parts {

@@ -228,6 +228,34 @@ fn merges_of_shards_that_do_not_belong_together_are_refused_naming_the_shard() {
     std::fs::write(&p, text.replace(&format!("\"{v}\""), "\"0.0.1-other\"")).expect("writable");
     let e = merge(&[d[0], d[1], d[2]]);
     assert!(e.contains(d[2]) && e.contains("capsim 0.0.1-other"), "{e}");
+    // A scenario file changed since the shards ran.
+    let file = cwd.join("my.yaml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.yaml"),
+        &file,
+    )
+    .expect("copied");
+    let mut a = vec!["run", "my.yaml", "--reps", "10"];
+    a.extend(SETS);
+    for k in 0..2 {
+        let spec = format!("{k}/2");
+        let out = format!("file{k}");
+        let mut b = a.clone();
+        b.extend(["--shard", &spec, "--out", &out, "-q"]);
+        ok(&b, cwd);
+    }
+    ok(
+        &["merge", "file0", "file1", "--out", "file-merged", "-q"],
+        cwd,
+    );
+    let mut text = std::fs::read_to_string(&file).expect("readable");
+    text.push_str("\n# edited after the shards ran\n");
+    std::fs::write(&file, text).expect("writable");
+    let e = merge(&["file0", "file1"]);
+    assert!(
+        e.contains("shard file0") && e.contains("reads differently"),
+        "{e}"
+    );
     // Not a shard folder.
     let e = merge(&["whole"]);
     assert!(e.contains("not a shard folder"), "{e}");
@@ -338,21 +366,23 @@ fn slurm_scripts_run_by_hand_give_the_single_process_outputs() {
     }
     assert!(read("submit.sh").contains("--dependency=afterok:\"$shards\""));
     assert!(read("merge.sbatch").contains("merge \"$dir\"/shards/* --out merged"));
+    let bash = |script: &str, task: Option<u32>| {
+        let mut c = std::process::Command::new("bash");
+        c.arg(cwd.join("jobs").join(script)).current_dir("/");
+        if let Some(k) = task {
+            c.env("SLURM_ARRAY_TASK_ID", k.to_string());
+        }
+        let out = c.output().expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{script} {task:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
     for k in 0..3 {
-        let st = std::process::Command::new("bash")
-            .arg(cwd.join("jobs/shards.sbatch"))
-            .env("SLURM_ARRAY_TASK_ID", k.to_string())
-            .current_dir("/")
-            .status()
-            .expect("bash runs");
-        assert!(st.success(), "task {k}");
+        bash("shards.sbatch", Some(k));
     }
-    let st = std::process::Command::new("bash")
-        .arg(cwd.join("jobs/merge.sbatch"))
-        .current_dir("/")
-        .status()
-        .expect("bash runs");
-    assert!(st.success(), "merge");
+    bash("merge.sbatch", None);
     assert_same(&cwd.join("single"), &cwd.join("merged"));
     // More shards than replications is refused before anything is written.
     let mut args = vec!["slurm", "run", "--reps", "2", "--shards", "3"];
