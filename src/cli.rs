@@ -1195,8 +1195,7 @@ fn merge(ui: &Ui, dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
     let files = match command.as_str() {
         "run" => {
             let (loaded, sets) = load_for_merge(ui, &parts)?;
-            let outcomes = shard::run_outcomes(&parts)?;
-            let merged = shard::merge_outcomes(&parts, outcomes)?;
+            let merged = shard::merge_run(&parts)?;
             let mut files =
                 reps::render(&loaded, &merged, &sets, None, total).map_err(render_failed)?;
             let charts =

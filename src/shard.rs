@@ -93,7 +93,7 @@ impl fmt::Display for Spec {
 }
 
 /// A shard resolved against the work: its range of global numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     /// K of `K/N` (None for a range).
     pub index: Option<u64>,

@@ -113,30 +113,34 @@ pub fn unit(command: &str) -> &'static str {
     }
 }
 
-/// One shard folder, read.
+/// One shard folder: its `shard.json` read; its other files are read when asked for, so a
+/// merge holds one shard's partial results at a time.
 pub struct Part {
     /// The folder.
     pub dir: PathBuf,
     /// Its `shard.json`.
     pub doc: ShardDoc,
-    /// Its files (those its marker lists).
-    pub files: Vec<(String, Vec<u8>)>,
+    /// The files its marker lists.
+    listed: Vec<String>,
 }
 
 impl Part {
-    /// A file of the shard, or an error naming the shard.
-    pub fn file(&self, name: &str) -> Result<&[u8], Failure> {
-        self.files
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.as_slice())
-            .ok_or_else(|| {
-                bad(format!(
-                    "shard {}: {name} is missing; the folder is not a whole {} shard",
-                    self.dir.display(),
-                    self.doc.command
-                ))
-            })
+    /// A file of the shard (one its marker lists), or an error naming the shard.
+    pub fn file(&self, name: &str) -> Result<Vec<u8>, Failure> {
+        if !self.listed.iter().any(|n| n == name) {
+            return Err(self.error(format!(
+                "{name} is missing; the folder is not a whole {} shard",
+                self.doc.command
+            )));
+        }
+        let path = self.dir.join(name);
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|e| self.error(format!("{name}: {e}")))?;
+        if !meta.is_file() {
+            return Err(self.error(format!("{name} is not a regular file")));
+        }
+        crate::scenario::read_bounded_bytes(&path, report::MAX_DATA_BYTES)
+            .map_err(|why| self.error(format!("{name}: {why}")))
     }
 
     /// An error about this shard.
@@ -149,38 +153,37 @@ fn bad(m: impl Into<String>) -> Failure {
     Failure::bad_input(vec![Problem::error(m)])
 }
 
-/// Reads a shard folder: its marker must list `shard.json`.
+/// Reads a shard folder's `shard.json`: the folder's marker must list it.
 fn read_part(dir: &Path) -> Result<Part, Failure> {
-    let files = report::read_output_dir(dir).map_err(|e| {
+    let listed = report::outdir::read_marker(dir).ok_or_else(|| {
         bad(format!(
-            "shard {}: {e} (give the folders written by --shard)",
+            "shard {}: not an output folder of capsim (no valid .capsim-output marker); \
+             give the folders written by --shard",
             dir.display()
         ))
     })?;
-    let bytes = files
-        .iter()
-        .find(|(n, _)| n == "shard.json")
-        .map(|(_, b)| b)
-        .ok_or_else(|| {
-            bad(format!(
-                "{} is not a shard folder: it has no shard.json (it was not written with --shard)",
-                dir.display()
-            ))
-        })?;
-    let doc: ShardDoc = serde_json::from_slice(bytes)
+    if !listed.iter().any(|n| n == "shard.json") {
+        return Err(bad(format!(
+            "{} is not a shard folder: it has no shard.json (it was not written with --shard)",
+            dir.display()
+        )));
+    }
+    let mut part = Part {
+        dir: dir.to_path_buf(),
+        doc: ShardDoc::new("", "", "", 0, Shard::default(), Value::Null),
+        listed,
+    };
+    let bytes = part.file("shard.json")?;
+    part.doc = serde_json::from_slice(&bytes)
         .map_err(|e| bad(format!("shard {}: shard.json: {e}", dir.display())))?;
-    if doc.format != FORMAT {
+    if part.doc.format != FORMAT {
         return Err(bad(format!(
             "shard {}: shard.json is of format `{}`, not `{FORMAT}`",
             dir.display(),
-            doc.format
+            part.doc.format
         )));
     }
-    Ok(Part {
-        dir: dir.to_path_buf(),
-        doc,
-        files,
-    })
+    Ok(part)
 }
 
 /// Reads the shard folders and checks that they are shards of one command (same capsim,
@@ -314,45 +317,48 @@ pub fn check_scenario(parts: &[Part], loaded: &crate::scenario::Loaded) -> Resul
     )))
 }
 
-/// `run --reps`'s parts as outcomes of their ranges.
-pub fn run_outcomes(parts: &[Part]) -> Result<Vec<Outcome>, Failure> {
-    parts
-        .iter()
-        .map(|p| {
-            let layout = p.doc.layout.clone().ok_or_else(|| {
-                p.error("shard.json has no `layout` (not a shard of `run --reps`)")
-            })?;
-            let (first, metrics, dates) =
-                Outcome::read_metrics_state(p.file("replications.state")?)
-                    .map_err(|m| p.error(format!("replications.state: {m}")))?;
-            let reps = metrics.first().map_or(0, Vec::len) as u64;
-            if first != p.doc.shard.first || first + reps != p.doc.shard.end {
-                return Err(p.error(format!(
-                    "replications.state holds replications {first}..{}, but shard.json says {}",
-                    first + reps,
-                    p.doc.covers("replications")
-                )));
-            }
-            Outcome::from_parts(
-                p.doc.seed,
-                first,
-                layout,
-                metrics,
-                dates,
-                p.file("bands.state")?,
-            )
-            .map_err(|m| p.error(format!("bands.state: {m}")))
-        })
-        .collect()
+/// `run --reps`'s shards merged into one outcome, one shard read at a time.
+pub fn merge_run(parts: &[Part]) -> Result<Outcome, Failure> {
+    let mut all: Option<Outcome> = None;
+    for p in parts {
+        let o = run_outcome(p)?;
+        all = Some(match all {
+            None => o,
+            Some(a) => montecarlo::merge(vec![a, o]).map_err(|e| {
+                p.error(format!(
+                    "cannot be merged with the shards before it: {}",
+                    e.0
+                ))
+            })?,
+        });
+    }
+    all.ok_or_else(|| bad("give the shard folders to merge"))
 }
 
-/// Merges `run --reps` outcomes in order.
-pub fn merge_outcomes(parts: &[Part], outcomes: Vec<Outcome>) -> Result<Outcome, Failure> {
-    montecarlo::merge(outcomes).map_err(|e| {
-        bad(format!(
-            "the shards ({} ...) cannot be merged: {}",
-            parts[0].dir.display(),
-            e.0
-        ))
-    })
+/// A `run --reps` shard as the outcome of its range.
+fn run_outcome(p: &Part) -> Result<Outcome, Failure> {
+    let layout = p
+        .doc
+        .layout
+        .clone()
+        .ok_or_else(|| p.error("shard.json has no `layout` (not a shard of `run --reps`)"))?;
+    let (first, metrics, dates) = Outcome::read_metrics_state(&p.file("replications.state")?)
+        .map_err(|m| p.error(format!("replications.state: {m}")))?;
+    let reps = metrics.first().map_or(0, Vec::len) as u64;
+    if first != p.doc.shard.first || first + reps != p.doc.shard.end {
+        return Err(p.error(format!(
+            "replications.state holds replications {first}..{}, but shard.json says {}",
+            first + reps,
+            p.doc.covers("replications")
+        )));
+    }
+    Outcome::from_parts(
+        p.doc.seed,
+        first,
+        layout,
+        metrics,
+        dates,
+        &p.file("bands.state")?,
+    )
+    .map_err(|m| p.error(format!("bands.state: {m}")))
 }

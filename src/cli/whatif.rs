@@ -675,7 +675,7 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
     let b = c.base(ui)?;
     shard::check_scenario(parts, &b.loaded)?;
     let mut csv: Vec<u8> = Vec::new();
-    let mut header: &[u8] = &[];
+    let mut header: Vec<u8> = Vec::new();
     for p in parts {
         let bytes = p.file("sweep.csv")?;
         let cut = bytes
@@ -684,9 +684,9 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
             .map_or(bytes.len(), |i| i + 1);
         let (h, rows) = bytes.split_at(cut);
         if csv.is_empty() {
-            header = h;
-            csv.extend_from_slice(bytes);
-        } else if h != header {
+            header = h.to_vec();
+            csv.extend_from_slice(&bytes);
+        } else if h != header.as_slice() {
             return Err(p.error(format!(
                 "sweep.csv has other columns than shard {}'s",
                 parts[0].dir.display()
@@ -964,7 +964,7 @@ fn runs_csv(first: usize, results: &[RunResult]) -> Result<Vec<u8>, Failure> {
 
 fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, Failure> {
     let (header, rows) =
-        report::data::csv_records("runs.csv", p.file("runs.csv")?).map_err(|e| p.error(e))?;
+        report::data::csv_records("runs.csv", &p.file("runs.csv")?).map_err(|e| p.error(e))?;
     if header != ["run", "value", "bits", "error"] {
         return Err(p.error("runs.csv has other columns than run,value,bits,error"));
     }

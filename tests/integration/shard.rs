@@ -221,6 +221,12 @@ fn merges_of_shards_that_do_not_belong_together_are_refused_naming_the_shard() {
     ok(&other, cwd);
     let e = merge(&[d[0], "short", d[2]]);
     assert!(e.contains("shard short") && e.contains("sha256"), "{e}");
+    // A shard's state cut short (a disk filled up, a copy interrupted).
+    let state = cwd.join(d[1]).join("bands.state");
+    let bytes = std::fs::read(&state).expect("bands.state");
+    std::fs::write(&state, &bytes[..bytes.len() / 2]).expect("writable");
+    let e = merge(&[d[0], d[1], d[2]]);
+    assert!(e.contains(d[1]) && e.contains("bands.state"), "{e}");
     // Another capsim version.
     let p = cwd.join(d[2]).join("shard.json");
     let text = std::fs::read_to_string(&p).expect("shard.json");
