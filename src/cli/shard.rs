@@ -133,14 +133,7 @@ impl Part {
                 self.doc.command
             )));
         }
-        let path = self.dir.join(name);
-        let meta =
-            std::fs::symlink_metadata(&path).map_err(|e| self.error(format!("{name}: {e}")))?;
-        if !meta.is_file() {
-            return Err(self.error(format!("{name} is not a regular file")));
-        }
-        crate::scenario::read_bounded_bytes(&path, report::MAX_DATA_BYTES)
-            .map_err(|why| self.error(format!("{name}: {why}")))
+        report::read_data_file(&self.dir, name).map_err(|e| self.error(e))
     }
 
     /// An error about this shard.
