@@ -381,6 +381,61 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any values, split anywhere, added in any order and merged in any grouping, give
+        /// the state of adding them all to one cell.
+        #[test]
+        fn any_split_merges_to_the_whole(
+            v in proptest::collection::vec(
+                proptest::prop_oneof![
+                    -1e9f64..1e9,
+                    -1.0f64..1.0,
+                    proptest::strategy::Just(0.0),
+                    proptest::strategy::Just(-0.0),
+                    // Any magnitude a sum of a million of them cannot overflow, subnormals,
+                    // and the non-finite values a cell skips.
+                    -1e300f64..1e300,
+                    proptest::num::f64::SUBNORMAL,
+                    proptest::strategy::Just(f64::NAN),
+                    proptest::strategy::Just(f64::INFINITY),
+                ],
+                0..400,
+            ),
+            cuts in proptest::collection::vec(0usize..400, 0..6),
+        ) {
+            let mut whole = Cell::default();
+            whole.add(&v);
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (v.len() + 1)).collect();
+            bounds.extend([0, v.len()]);
+            bounds.sort_unstable();
+            let mut parts: Vec<Cell> = bounds
+                .windows(2)
+                .map(|w| {
+                    let mut c = Cell::default();
+                    let mut chunk = v[w[0]..w[1]].to_vec();
+                    chunk.reverse();
+                    c.add(&chunk);
+                    c
+                })
+                .collect();
+            // Merge the last parts first: another grouping than left to right.
+            let mut merged = parts.pop().unwrap_or_default();
+            while let Some(p) = parts.pop() {
+                let mut next = p;
+                next.merge(&merged);
+                merged = next;
+            }
+            proptest::prop_assert_eq!(merged.count, whole.count);
+            proptest::prop_assert_eq!(&merged.exact, &whole.exact);
+            proptest::prop_assert_eq!(&merged.pos, &whole.pos);
+            proptest::prop_assert_eq!(&merged.neg, &whole.neg);
+            proptest::prop_assert_eq!(merged.mean().to_bits(), whole.mean().to_bits());
+            for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+                proptest::prop_assert_eq!(merged.quantile(q).to_bits(), whole.quantile(q).to_bits());
+            }
+        }
+    }
+
     #[test]
     fn the_sum_is_exact() {
         let mut c = Cell::default();
