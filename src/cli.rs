@@ -15,6 +15,8 @@ mod check;
 mod init;
 mod reps;
 mod schema;
+mod shard;
+mod slurm;
 mod ui;
 mod whatif;
 
@@ -196,7 +198,7 @@ pub struct OutputArgs {
 }
 
 /// Names of the subcommands, for `capsim man SUBCOMMAND` (a test keeps it in step).
-const SUBCOMMANDS: [&str; 13] = [
+const SUBCOMMANDS: [&str; 15] = [
     "init",
     "run",
     "validate",
@@ -207,6 +209,8 @@ const SUBCOMMANDS: [&str; 13] = [
     "sweep",
     "sensitivity",
     "solve",
+    "merge",
+    "slurm",
     "completions",
     "man",
     "schema",
@@ -280,6 +284,17 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and u
         /// pause_days, lost_revenue_usd, fleet_end.H100.
         #[arg(long, value_name = "METRIC=HALF_WIDTH")]
         until_ci: Option<montecarlo::UntilCi>,
+        /// With --reps: run only shard K of N (from 0), `auto/N` (K from SLURM_ARRAY_TASK_ID,
+        /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) or replications A..B.
+        ///
+        /// Writes a shard folder (partial results) for `capsim merge`; see docs/scale.md.
+        #[arg(
+            long,
+            value_name = "K/N|auto/N|A..B",
+            requires = "reps",
+            conflicts_with = "until_ci"
+        )]
+        shard: Option<crate::shard::Spec>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -429,6 +444,11 @@ output/sweep-<scenario>/ unless --out. See docs/whatif.md.")]
         /// that day, the timeline unchanged before it.
         #[arg(long, value_name = "DATE", value_parser = parse_from)]
         from: Option<chrono::NaiveDate>,
+        /// Run only shard K of N of the points (from 0), `auto/N` (K from SLURM_ARRAY_TASK_ID,
+        /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) or points A..B; writes a shard
+        /// folder for `capsim merge` (docs/scale.md).
+        #[arg(long, value_name = "K/N|auto/N|A..B")]
+        shard: Option<crate::shard::Spec>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -456,6 +476,10 @@ output/sensitivity-<scenario>/ unless --out. See docs/whatif.md.")]
         /// Only these inputs (comma-separated paths) [default: every numeric input].
         #[arg(long, value_name = "PATH,...", value_delimiter = ',')]
         params: Vec<String>,
+        /// Run only shard K of N of the runs (the base, then each input lowered and raised),
+        /// `auto/N` or runs A..B; writes a shard folder for `capsim merge` (docs/scale.md).
+        #[arg(long, value_name = "K/N|auto/N|A..B")]
+        shard: Option<crate::shard::Spec>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -499,6 +523,39 @@ docs/whatif.md.")]
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Merge shard folders (written with --shard) into the outputs of one whole run.
+    #[command(after_help = "Examples:
+  capsim run my.yaml --reps 10000 --shard 0/4 --out shards/0   # ... and 1/4, 2/4, 3/4
+  capsim merge shards/* --out output/my
+
+The shards must come from one command (same capsim, scenario, overrides, seed and
+arguments) and cover its replications or points exactly once; otherwise merge refuses,
+naming the shard. The outputs are those one process running all the work writes, byte
+for byte: run --reps (summary.json, bands.csv, replications.csv, the representative's
+files, charts, report.md), sweep.csv, sensitivity.csv. A relative scenario path is read
+from the current folder, as the shards read it. See docs/scale.md.")]
+    Merge {
+        /// Shard folders, in any order.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
+        /// Output folder (new, empty or written by capsim).
+        #[arg(long, value_name = "DIR", required = true)]
+        out: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Write (and with --submit, submit) a Slurm job array of shards and its merge job.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
+  capsim slurm sweep my.yaml --vary 'products.H100.power_w=600..800:10000' --shards 20 --submit
+
+Writes shards.sbatch (a job array, one task per shard), merge.sbatch (capsim merge) and
+submit.sh (the array, then the merge with --dependency=afterok); prints how to submit, or
+submits with --submit. See docs/scale.md."
+    )]
+    Slurm(slurm::Job),
     /// Print a shell completion script on stdout.
     #[command(after_help = "Examples:
   capsim completions bash > ~/.local/share/bash-completion/completions/capsim
@@ -558,6 +615,7 @@ pub fn main(cli: Cli) -> ExitCode {
             no_charts,
             reps,
             until_ci,
+            shard,
             output,
         } => {
             let ui = with(output);
@@ -569,6 +627,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 charts: !no_charts,
                 reps,
                 until_ci,
+                shard,
             };
             (ui, run(&ui, opts))
         }
@@ -631,6 +690,7 @@ pub fn main(cli: Cli) -> ExitCode {
             vary,
             metric,
             from,
+            shard,
             output,
         } => {
             let ui = with(output);
@@ -638,17 +698,25 @@ pub fn main(cli: Cli) -> ExitCode {
                 from,
                 ..common.common()
             };
-            (ui, whatif::sweep(&ui, &c, &vary, &metric))
+            (ui, whatif::sweep(&ui, &c, &vary, &metric, shard.as_ref()))
         }
         Command::Sensitivity {
             common,
             metric,
             delta,
             params,
+            shard,
             output,
         } => {
             let ui = with(output);
-            let r = whatif::sensitivity(&ui, &common.common(), &metric, delta, &params);
+            let r = whatif::sensitivity(
+                &ui,
+                &common.common(),
+                &metric,
+                delta,
+                &params,
+                shard.as_ref(),
+            );
             (ui, r)
         }
         Command::Solve {
@@ -688,6 +756,18 @@ pub fn main(cli: Cli) -> ExitCode {
             );
             (ui, r)
         }
+        Command::Merge {
+            shards,
+            out,
+            output,
+        } => {
+            let ui = with(output);
+            (ui, merge(&ui, &shards, &out))
+        }
+        Command::Slurm(job) => {
+            let ui = with(job.output());
+            (ui, slurm::run(&ui, job))
+        }
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
@@ -724,6 +804,7 @@ struct RunOpts {
     charts: bool,
     reps: Option<u64>,
     until_ci: Option<montecarlo::UntilCi>,
+    shard: Option<crate::shard::Spec>,
 }
 
 /// One simulated and rendered run.
@@ -993,6 +1074,9 @@ struct RunRepsDoc<'a> {
 }
 
 fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
+    if let Some(spec) = &o.shard {
+        return run_shard(ui, &o, spec);
+    }
     let started = Instant::now();
     let (loaded, warnings) = load(ui, o.path.as_deref(), &o.sets)?;
     let seed = o.seed.unwrap_or(loaded.scenario.seed);
@@ -1040,6 +1124,165 @@ fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         outcome.reps,
         sim_s,
         started.elapsed().as_secs_f64()
+    ))
+}
+
+/// `capsim run --reps N --shard SPEC`: the shard's replications, as a shard folder.
+fn run_shard(ui: &Ui, o: &RunOpts, spec: &crate::shard::Spec) -> Result<(), Failure> {
+    let started = Instant::now();
+    let (loaded, _warnings) = load(ui, o.path.as_deref(), &o.sets)?;
+    let seed = o.seed.unwrap_or(loaded.scenario.seed);
+    let total = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
+    let sh = shard::resolve(spec, total, "replications")?;
+    let outcome = reps::replicate_range(ui, &loaded, seed, total, sh.first..sh.end)?;
+    let invocation = serde_json::json!({
+        "scenario": o.path.as_ref().map(|p| p.display().to_string()),
+        "sets": o.sets,
+        "reps": total,
+        "charts": o.charts,
+    });
+    let mut doc = shard::ShardDoc::new(
+        "run",
+        &loaded.scenario.name,
+        &loaded.hash,
+        seed,
+        sh,
+        invocation,
+    );
+    doc.layout = Some(outcome.layout.clone());
+    let files = vec![
+        ("shard.json".to_string(), doc.to_bytes()?),
+        ("replications.state".to_string(), outcome.metrics_state()),
+        ("bands.state".to_string(), outcome.bands_state()),
+        (
+            "replications.csv".to_string(),
+            report::montecarlo::replications_csv(&outcome).map_err(render_failed)?,
+        ),
+    ];
+    let dir = shard_dir(o.out.as_deref(), &loaded.scenario.name, &sh);
+    write(ui, &dir, &files)?;
+    shard_done(ui, &doc, &dir, &files, started)
+}
+
+/// The default folder of a shard: `output/<name>.shard-<first>-<end>`.
+fn shard_dir(out: Option<&Path>, name: &str, sh: &crate::shard::Shard) -> PathBuf {
+    out.map(Path::to_path_buf).unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("{name}.shard-{}-{}", sh.first, sh.end))
+    })
+}
+
+/// `--shard --json`.
+#[derive(Serialize)]
+struct ShardRunDoc<'a> {
+    command: &'a str,
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    shard: crate::shard::Shard,
+}
+
+/// What a shard prints once its folder is written.
+pub(crate) fn shard_done(
+    ui: &Ui,
+    doc: &shard::ShardDoc,
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    started: Instant,
+) -> Result<(), Failure> {
+    ui.doc(&ShardRunDoc {
+        command: &doc.command,
+        scenario: &doc.scenario,
+        out_dir: dir.display().to_string(),
+        files: names(files),
+        shard: doc.shard,
+    })?;
+    ui.say(&format!(
+        "{} of {}: {} of {} in {:.2} s\nshard folder: {}/ ({}); merge all shards with \
+         `capsim merge SHARD_DIR... --out DIR`\n",
+        doc.command,
+        doc.scenario,
+        doc.covers(shard::unit(&doc.command)),
+        doc.shard.total,
+        started.elapsed().as_secs_f64(),
+        dir.display(),
+        names(files).join(", ")
+    ))
+}
+
+/// `capsim merge --json`.
+#[derive(Serialize)]
+struct MergeDoc<'a> {
+    command: &'a str,
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    shards: usize,
+    total: u64,
+}
+
+/// The scenario of the shards, loaded as they loaded it, and its overrides; refused if it
+/// is not what they ran (its hash differs).
+fn load_for_merge(ui: &Ui, parts: &[shard::Part]) -> Result<(Loaded, Vec<String>), Failure> {
+    let first = &parts[0];
+    let inv = &first.doc.invocation;
+    let path = inv
+        .get("scenario")
+        .and_then(serde_json::Value::as_str)
+        .map(PathBuf::from);
+    let sets: Vec<String> = inv
+        .get("sets")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| first.error("shard.json has no `invocation.sets`"))?;
+    let (loaded, _) = load(ui, path.as_deref(), &sets)?;
+    shard::check_scenario(parts, &loaded)?;
+    Ok((loaded, sets))
+}
+
+/// `capsim merge`.
+fn merge(ui: &Ui, dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
+    let started = Instant::now();
+    let parts = shard::read_parts(dirs)?;
+    let command = parts[0].doc.command.clone();
+    let total = parts[0].doc.shard.total;
+    let files = match command.as_str() {
+        "run" => {
+            let (loaded, sets) = load_for_merge(ui, &parts)?;
+            let merged = shard::merge_run(&parts)?;
+            let mut files =
+                reps::render(&loaded, &merged, &sets, None, total).map_err(render_failed)?;
+            let charts =
+                parts[0].doc.invocation.get("charts") == Some(&serde_json::Value::Bool(true));
+            if charts {
+                files.extend(report::render_charts(&files).map_err(render_failed)?);
+            }
+            files
+        }
+        "sweep" => whatif::sweep_merge(ui, &parts)?,
+        "sensitivity" => whatif::sensitivity_merge(ui, &parts)?,
+        other => {
+            return Err(parts[0].error(format!("`{other}` is not a command capsim can merge")));
+        }
+    };
+    write(ui, out, &files)?;
+    ui.doc(&MergeDoc {
+        command: &command,
+        scenario: &parts[0].doc.scenario,
+        out_dir: out.display().to_string(),
+        files: names(&files),
+        shards: parts.len(),
+        total,
+    })?;
+    ui.say(&format!(
+        "merged {} shards of {} of {} ({} {}) in {:.2} s\noutputs: {}/ ({})\n",
+        parts.len(),
+        command,
+        parts[0].doc.scenario,
+        total,
+        shard::unit(&command),
+        started.elapsed().as_secs_f64(),
+        out.display(),
+        names(&files).join(", ")
     ))
 }
 

@@ -39,4 +39,5 @@ pub mod montecarlo;
 pub mod queueing;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod whatif;

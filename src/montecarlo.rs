@@ -14,13 +14,17 @@
 //! Memory: a batch's daily series are dropped once folded. What is kept grows with the
 //! number of replications only by one number per summary metric per replication (exact
 //! percentiles of the summary, `replications.csv`, paired differences); the daily bands are
-//! t-digests of bounded size, one per series and day.
+//! sketches of bounded size, one per series and day ([`bands`]).
+//!
+//! Sharding: [`run_range`] runs any range of replication numbers; a replication's random
+//! numbers depend only on (seed, replication, name), and the bands' state only on the
+//! values added, so outcomes of consecutive ranges [`merge`]d give the bytes of one run of
+//! the whole range.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use rayon::prelude::*;
-use tdigest::TDigest;
 
 use crate::model::{self, RunOutput, Summary};
 use crate::scenario::Scenario;
@@ -29,8 +33,6 @@ use crate::scenario::yaml::did_you_mean;
 
 /// Replications per batch: run in parallel, then folded in order.
 pub const BATCH: u64 = 64;
-/// Centroids kept by each daily t-digest (its compression).
-pub const DIGEST_SIZE: usize = 100;
 /// Percentiles reported, as (quantile, name).
 pub const PERCENTILES: [(f64, &str); 5] = [
     (0.05, "p5"),
@@ -123,7 +125,7 @@ impl fmt::Display for RepError {
 }
 
 /// What is measured of each replication, fixed by the scenario before the first one runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// Numeric summary metrics, named as in `expect:` (`pause_days`, `fleet_end.H100`).
     pub metrics: Vec<String>,
@@ -236,7 +238,7 @@ fn day_of(days: &[String], date: Option<&str>) -> Option<u32> {
         .and_then(|i| u32::try_from(i).ok())
 }
 
-fn measure(layout: &Layout, run: &RunOutput) -> RepResult {
+fn measure(layout: &Layout, run: &RunOutput, with_bands: bool) -> RepResult {
     let s: &Summary = &run.summary;
     let mut metrics = Vec::with_capacity(layout.metrics.len());
     for name in &layout.metrics {
@@ -258,6 +260,14 @@ fn measure(layout: &Layout, run: &RunOutput) -> RepResult {
             }
         };
         dates.push(day_of(&layout.days, d));
+    }
+    if !with_bands {
+        return RepResult {
+            metrics,
+            dates,
+            series: Vec::new(),
+            paused: Vec::new(),
+        };
     }
     let n = layout.days.len();
     let mut series = Vec::with_capacity(layout.series.len() * n);
@@ -338,13 +348,18 @@ pub fn metric_value(s: &Summary, name: &str) -> f64 {
     }
 }
 
-/// Daily aggregates: a t-digest and a sum per series and day, pause counts per segment and
-/// day.
+pub mod bands;
+
+/// Daily aggregates: a sketch (quantiles, exact sum) per series and day, pause counts per
+/// segment and day. Empty when the bands were not asked for.
+#[derive(Debug, Clone, Default)]
 struct Bands {
-    digests: Vec<TDigest>,
-    sums: Vec<f64>,
+    cells: Vec<bands::Cell>,
     paused: Vec<u64>,
 }
+
+/// First bytes of the bands' state (`Outcome::bands_state`).
+const BANDS_MAGIC: &[u8] = b"capsim bands state 1\n";
 
 /// The distribution of one numeric metric over the replications.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -395,7 +410,9 @@ pub struct DateStats {
 pub struct Outcome {
     /// The seed.
     pub seed: u64,
-    /// Replications run.
+    /// The first replication (0 unless a shard).
+    pub first: u64,
+    /// Replications run: `first..first + reps`.
     pub reps: u64,
     /// Why they stopped.
     pub stop: Stop,
@@ -403,7 +420,7 @@ pub struct Outcome {
     pub until_ci: Option<UntilCi>,
     /// What was measured.
     pub layout: Layout,
-    /// Per metric, its value in each replication (in replication order).
+    /// Per metric, its value in each replication (in replication order, from `first`).
     pub metrics: Vec<Vec<f64>>,
     /// Per date metric, its day in each replication (None: never).
     pub dates: Vec<Vec<Option<u32>>>,
@@ -421,6 +438,20 @@ pub fn run<'s>(
     scenario_of: &(dyn Fn(u64) -> Result<Cow<'s, Scenario>, String> + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Result<Outcome, RepError> {
+    run_range(plan, 0..plan.reps.max(1), true, scenario_of, progress)
+}
+
+/// Runs replications `range` of `plan` (a shard of `plan.reps`), with the daily bands if
+/// `with_bands` (what-if commands use only the summary metrics). Replication 0 is run even
+/// when outside the range, as it fixes the layout. With `until_ci`, the range must start at
+/// 0: the stopping rule looks at every replication run.
+pub fn run_range<'s>(
+    plan: &Plan,
+    range: std::ops::Range<u64>,
+    with_bands: bool,
+    scenario_of: &(dyn Fn(u64) -> Result<Cow<'s, Scenario>, String> + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Result<Outcome, RepError> {
     let scenario = |r: u64| {
         scenario_of(r).map_err(|message| RepError {
             replication: r,
@@ -435,7 +466,11 @@ pub fn run<'s>(
     let one = |r: u64| -> Result<RunOutput, RepError> { Ok(run_on(&*scenario(r)?, r)) };
     // Replication 0 fixes the layout (the run's dates, the binding constraints named).
     let s0 = scenario(0)?;
-    let first = run_on(&s0, 0);
+    let first = if range.contains(&0) {
+        run_on(&s0, 0)
+    } else {
+        model::simulate_replication(&s0, plan.seed, 0)
+    };
     let layout = Layout::new(&s0, &first);
     drop(s0);
     let target = plan.until_ci.as_ref().map(|u| {
@@ -453,32 +488,36 @@ pub fn run<'s>(
         None => None,
     };
     let n_days = layout.days.len();
-    let cells = layout.series.len() * n_days;
-    let mut bands = Bands {
-        digests: vec![TDigest::new_with_size(DIGEST_SIZE); cells],
-        sums: vec![0.0; cells],
-        paused: vec![0; layout.segments.len() * n_days],
+    let mut bands = if with_bands {
+        Bands {
+            cells: vec![bands::Cell::default(); layout.series.len() * n_days],
+            paused: vec![0; layout.segments.len() * n_days],
+        }
+    } else {
+        Bands::default()
     };
     let mut metrics: Vec<Vec<f64>> = vec![Vec::new(); layout.metrics.len()];
     let mut dates: Vec<Vec<Option<u32>>> = vec![Vec::new(); layout.dates.len()];
-    let reps = plan.reps.max(1);
-    let mut first = Some(first);
-    let mut done = 0u64;
+    let (start, end) = (range.start, range.end.max(range.start + 1));
+    let mut first = range.contains(&0).then_some(first);
+    let mut done = start;
     let mut stop = Stop::Count;
-    while done < reps {
-        let end = (done + BATCH).min(reps);
-        let results: Vec<RepResult> = (done..end)
+    while done < end {
+        let to = (done + BATCH).min(end);
+        let results: Vec<RepResult> = (done..to)
             .into_par_iter()
             .map(|r| {
                 let out = match (r, &first) {
                     (0, Some(f)) => Cow::Borrowed(f),
                     _ => Cow::Owned(one(r)?),
                 };
-                Ok(measure(&layout, &out))
+                Ok(measure(&layout, &out, with_bands))
             })
             .collect::<Result<_, RepError>>()?;
         first = None;
-        fold(&mut bands, &results, n_days);
+        if with_bands {
+            fold(&mut bands, &results, n_days);
+        }
         for r in &results {
             for (m, v) in metrics.iter_mut().zip(&r.metrics) {
                 m.push(*v);
@@ -487,21 +526,22 @@ pub fn run<'s>(
                 d.push(*v);
             }
         }
-        done = end;
+        done = to;
         if let Some((i, hw)) = target {
             if done >= MIN_REPS_FOR_CI && ci_half_width(&metrics[i]) <= hw {
                 stop = Stop::CiMet;
                 break;
             }
-            if done >= reps {
+            if done >= end {
                 stop = Stop::CiNotMet;
             }
         }
     }
-    let representative = representative(&layout, &metrics);
+    let representative = start + representative(&layout, &metrics);
     Ok(Outcome {
         seed: plan.seed,
-        reps: done,
+        first: start,
+        reps: done - start,
         stop,
         until_ci: plan.until_ci.clone(),
         layout,
@@ -512,25 +552,17 @@ pub fn run<'s>(
     })
 }
 
-/// Folds a batch into the daily aggregates, in replication order; cells in parallel (each
-/// cell's result depends only on its own values, in that order).
+/// Folds a batch into the daily aggregates; cells in parallel (each cell's state depends
+/// only on its own values, whatever their order).
 fn fold(bands: &mut Bands, results: &[RepResult], n_days: usize) {
     bands
-        .digests
+        .cells
         .par_iter_mut()
-        .zip(bands.sums.par_iter_mut())
         .enumerate()
-        .for_each_init(Vec::new, |values, (cell, (digest, sum))| {
+        .for_each_init(Vec::new, |values, (cell, c)| {
             values.clear();
-            for r in results {
-                let v = r.series[cell];
-                if v.is_finite() {
-                    values.push(v);
-                    *sum += v;
-                }
-            }
-            values.sort_unstable_by(f64::total_cmp);
-            *digest = digest.merge_sorted(std::mem::take(values));
+            values.extend(results.iter().map(|r| r.series[cell]));
+            c.add(values);
         });
     for r in results {
         for (count, &p) in bands.paused.iter_mut().zip(&r.paused) {
@@ -538,6 +570,63 @@ fn fold(bands: &mut Bands, results: &[RepResult], n_days: usize) {
         }
     }
     debug_assert!(bands.paused.len().is_multiple_of(n_days.max(1)));
+}
+
+/// Why outcomes cannot be merged.
+#[derive(Debug)]
+pub struct MergeError(pub String);
+
+/// Outcomes of consecutive ranges of replications (in order, each starting where the last
+/// ended) as one outcome of their whole range: metrics appended, bands merged, the
+/// representative chosen again over all. With `until_ci` the parts cannot be merged.
+pub fn merge(parts: Vec<Outcome>) -> Result<Outcome, MergeError> {
+    let mut it = parts.into_iter();
+    let mut all = it
+        .next()
+        .ok_or_else(|| MergeError("nothing to merge".into()))?;
+    for p in it {
+        if p.first != all.first + all.reps {
+            return Err(MergeError(format!(
+                "replications {}..{} do not follow {}..{}",
+                p.first,
+                p.first + p.reps,
+                all.first,
+                all.first + all.reps
+            )));
+        }
+        if p.seed != all.seed || p.until_ci.is_some() || all.until_ci.is_some() {
+            return Err(MergeError(
+                "the parts differ in seed or use --until-ci".into(),
+            ));
+        }
+        if p.layout != all.layout {
+            return Err(MergeError(
+                "the parts measure different metrics, series or days".into(),
+            ));
+        }
+        if p.bands.cells.len() != all.bands.cells.len()
+            || p.bands.paused.len() != all.bands.paused.len()
+        {
+            return Err(MergeError("the parts' bands differ in size".into()));
+        }
+        for (m, v) in all.metrics.iter_mut().zip(p.metrics) {
+            m.extend(v);
+        }
+        for (d, v) in all.dates.iter_mut().zip(p.dates) {
+            d.extend(v);
+        }
+        all.bands
+            .cells
+            .par_iter_mut()
+            .zip(p.bands.cells.par_iter())
+            .for_each(|(a, b)| a.merge(b));
+        for (a, b) in all.bands.paused.iter_mut().zip(&p.bands.paused) {
+            *a += b;
+        }
+        all.reps += p.reps;
+    }
+    all.representative = all.first + representative(&all.layout, &all.metrics);
+    Ok(all)
 }
 
 /// The replication nearest the median: the least sum over [`REPRESENTATIVE_METRICS`] of
@@ -728,17 +817,15 @@ impl Outcome {
             header.push(format!("pause_probability[{seg}]"));
         }
         let reps = self.reps.max(1) as f64;
-        let qs: Vec<f64> = PERCENTILES.iter().map(|p| p.0).collect();
         let rows = (0..n_days)
             .map(|d| {
                 let mut row = Vec::with_capacity(header.len());
                 for s in 0..l.series.len() {
-                    let cell = s * n_days + d;
-                    let digest = &self.bands.digests[cell];
-                    for q in digest.quantiles(&qs) {
-                        row.push(q.unwrap_or(f64::NAN));
+                    let cell = &self.bands.cells[s * n_days + d];
+                    for (q, _) in PERCENTILES {
+                        row.push(cell.quantile(q));
                     }
-                    row.push(self.bands.sums[cell] / digest.count().max(1.0));
+                    row.push(if cell.count() == 0 { 0.0 } else { cell.mean() });
                 }
                 for k in 0..l.segments.len() {
                     row.push(self.bands.paused[k * n_days + d] as f64 / reps);
@@ -747,6 +834,137 @@ impl Outcome {
             })
             .collect();
         (header, rows)
+    }
+}
+
+impl Outcome {
+    /// The daily bands' aggregate state as bytes, for a shard's partial results; read back by
+    /// [`Outcome::with_bands_state`].
+    pub fn bands_state(&self) -> Vec<u8> {
+        let mut out = BANDS_MAGIC.to_vec();
+        out.extend((self.bands.cells.len() as u64).to_le_bytes());
+        for c in &self.bands.cells {
+            c.encode(&mut out);
+        }
+        out.extend((self.bands.paused.len() as u64).to_le_bytes());
+        for p in &self.bands.paused {
+            out.extend(p.to_le_bytes());
+        }
+        out
+    }
+
+    /// An outcome of replications `first..first + reps` rebuilt from a shard's files: its
+    /// per-replication metrics and dates and its bands' state ([`Outcome::bands_state`]).
+    pub fn from_parts(
+        seed: u64,
+        first: u64,
+        layout: Layout,
+        metrics: Vec<Vec<f64>>,
+        dates: Vec<Vec<Option<u32>>>,
+        state: &[u8],
+    ) -> Result<Outcome, String> {
+        let reps = metrics.first().map_or(0, Vec::len) as u64;
+        if metrics.len() != layout.metrics.len() || dates.len() != layout.dates.len() {
+            return Err("the metrics do not match the layout".into());
+        }
+        let body = state
+            .strip_prefix(BANDS_MAGIC)
+            .ok_or("not a bands state of this capsim (its first bytes differ)")?;
+        let mut r = bands::Reader::new(body);
+        let n = r.u64()? as usize;
+        let n_days = layout.days.len();
+        if n != layout.series.len() * n_days {
+            return Err(format!(
+                "{n} band cells, not {} series x {n_days} days",
+                layout.series.len()
+            ));
+        }
+        let cells = (0..n)
+            .map(|_| bands::Cell::decode(&mut r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let m = r.u64()? as usize;
+        if m != layout.segments.len() * n_days {
+            return Err(format!("{m} pause counts, not segments x days"));
+        }
+        let paused = (0..m).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
+        if !r.done() {
+            return Err("bytes left after the bands state".into());
+        }
+        if cells.iter().any(|c| c.count() > reps) || paused.iter().any(|p| *p > reps) {
+            return Err(format!("the bands count more than the {reps} replications"));
+        }
+        Ok(Outcome {
+            seed,
+            first,
+            reps,
+            stop: Stop::Count,
+            until_ci: None,
+            representative: first + representative(&layout, &metrics),
+            layout,
+            metrics,
+            dates,
+            bands: Bands { cells, paused },
+        })
+    }
+}
+
+/// First bytes of the per-replication metrics' state (`Outcome::metrics_state`).
+const METRICS_MAGIC: &[u8] = b"capsim replications state 1\n";
+
+impl Outcome {
+    /// Every replication's metrics and dates as exact bytes (f64 bits; a date that never
+    /// happened as `u32::MAX`), for a shard's partial results.
+    pub fn metrics_state(&self) -> Vec<u8> {
+        let mut out = METRICS_MAGIC.to_vec();
+        for n in [
+            self.first,
+            self.reps,
+            self.metrics.len() as u64,
+            self.dates.len() as u64,
+        ] {
+            out.extend(n.to_le_bytes());
+        }
+        for m in &self.metrics {
+            for v in m {
+                out.extend(v.to_bits().to_le_bytes());
+            }
+        }
+        for d in &self.dates {
+            for v in d {
+                out.extend(v.unwrap_or(u32::MAX).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads [`Outcome::metrics_state`]: (first, metrics, dates).
+    #[allow(clippy::type_complexity)]
+    pub fn read_metrics_state(
+        bytes: &[u8],
+    ) -> Result<(u64, Vec<Vec<f64>>, Vec<Vec<Option<u32>>>), String> {
+        let body = bytes
+            .strip_prefix(METRICS_MAGIC)
+            .ok_or("not a replications state of this capsim (its first bytes differ)")?;
+        let mut r = bands::Reader::new(body);
+        let (first, reps, nm, nd) = (r.u64()?, r.u64()?, r.u64()?, r.u64()?);
+        let need = (nm.saturating_mul(8) + nd.saturating_mul(4)).saturating_mul(reps);
+        if need != (body.len() as u64).saturating_sub(32) {
+            return Err(format!(
+                "{} bytes of values, not the {need} of {reps} replications",
+                body.len().saturating_sub(32)
+            ));
+        }
+        let metrics = (0..nm)
+            .map(|_| (0..reps).map(|_| r.u64().map(f64::from_bits)).collect())
+            .collect::<Result<Vec<Vec<f64>>, String>>()?;
+        let dates = (0..nd)
+            .map(|_| {
+                (0..reps)
+                    .map(|_| r.u32().map(|d| (d != u32::MAX).then_some(d)))
+                    .collect()
+            })
+            .collect::<Result<Vec<Vec<Option<u32>>>, String>>()?;
+        Ok((first, metrics, dates))
     }
 }
 

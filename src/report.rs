@@ -402,24 +402,31 @@ pub fn read_output_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError
         if name.contains('/') || name == "report.md" {
             continue;
         }
-        let path = dir.join(&name);
-        let io_err = |source| ReportError::Io {
-            path: path.clone(),
-            source,
-        };
-        let meta = std::fs::symlink_metadata(&path).map_err(io_err)?;
-        if !meta.is_file() {
-            return Err(io_err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "not a regular file",
-            )));
-        }
-        let bytes = crate::scenario::read_bounded_bytes(&path, MAX_DATA_BYTES)
-            .map_err(|why| io_err(io::Error::new(io::ErrorKind::InvalidData, why)))?;
+        let bytes = read_data_file(dir, &name)?;
         files.push((name, bytes));
     }
     files.sort();
     Ok(files)
+}
+
+/// Reads one file of an output folder: a regular file of at most [`MAX_DATA_BYTES`].
+/// (Whether the folder's marker lists it is the caller's check: `read_output_dir`, or a
+/// shard folder read by `capsim merge` one file at a time.)
+pub fn read_data_file(dir: &Path, name: &str) -> Result<Vec<u8>, ReportError> {
+    let path = dir.join(name);
+    let io_err = |source| ReportError::Io {
+        path: path.clone(),
+        source,
+    };
+    let meta = std::fs::symlink_metadata(&path).map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(io_err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        )));
+    }
+    crate::scenario::read_bounded_bytes(&path, MAX_DATA_BYTES)
+        .map_err(|why| io_err(io::Error::new(io::ErrorKind::InvalidData, why)))
 }
 
 /// Largest data file of an output folder read back (`capsim chart`, golden outputs of

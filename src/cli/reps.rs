@@ -63,6 +63,27 @@ pub fn replicate(
     outcome.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
 }
 
+/// Runs replications `range` of `total` (a shard), with a progress bar.
+pub fn replicate_range(
+    ui: &Ui,
+    loaded: &Loaded,
+    seed: u64,
+    total: u64,
+    range: std::ops::Range<u64>,
+) -> Result<Outcome, Failure> {
+    let plan = Plan {
+        seed,
+        reps: total,
+        until_ci: None,
+    };
+    let bar = progress_bar(ui, range.end - range.start, "shard");
+    let of = |r: u64| scenario_of(loaded, seed, r);
+    let tick = || bar.inc(1);
+    let outcome = montecarlo::run_range(&plan, range, true, &of, &tick);
+    bar.finish_and_clear();
+    outcome.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
+}
+
 /// The files of a Monte Carlo run: the representative replication's files (its summary
 /// with the distribution of every metric), `bands.csv` and `replications.csv`.
 pub fn render(

@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::reps::{progress_bar, scenario_of};
+use super::shard;
 use super::ui::{Failure, Problem, Ui, load_problems};
 use crate::montecarlo::{self, Outcome, PERCENTILES, Plan};
 use crate::report;
@@ -74,8 +75,8 @@ impl Common {
         scenario::load(self.source(), &sets)
     }
 
-    /// Runs every point (`self.reps` replications each, one seed for all), in order. Single
-    /// runs go in parallel over points; replications in parallel within a point.
+    /// Runs every point (`self.reps` replications each, one seed for all), in order, with
+    /// a progress bar.
     fn run_points(
         &self,
         ui: &Ui,
@@ -83,23 +84,48 @@ impl Common {
         points: &[Loaded],
         what: &str,
     ) -> Result<Vec<Outcome>, Failure> {
+        let refs: Vec<&Loaded> = points.iter().collect();
+        self.run_refs(ui, seed, &refs, what)
+    }
+
+    /// [`Common::run_points`] of borrowed points.
+    fn run_refs(
+        &self,
+        ui: &Ui,
+        seed: u64,
+        points: &[&Loaded],
+        what: &str,
+    ) -> Result<Vec<Outcome>, Failure> {
         let bar = progress_bar(ui, points.len() as u64 * self.reps, what);
         let tick = || bar.inc(1);
-        let one = |l: &Loaded| {
+        let result = self.run_chunk(seed, points, &tick);
+        bar.finish_and_clear();
+        result
+    }
+
+    /// Runs points in order, without the daily bands (what-ifs use the summary metrics).
+    /// Single runs go in parallel over points; replications in parallel within a point.
+    fn run_chunk<L: std::borrow::Borrow<Loaded> + Sync>(
+        &self,
+        seed: u64,
+        points: &[L],
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Outcome>, Failure> {
+        let one = |l: &L| {
+            let l = l.borrow();
             let plan = Plan {
                 seed,
                 reps: self.reps,
                 until_ci: None,
             };
             let of = |r: u64| scenario_of(l, seed, r);
-            montecarlo::run(&plan, &of, &tick)
+            montecarlo::run_range(&plan, 0..self.reps, false, &of, tick)
         };
         let result: Result<Vec<Outcome>, _> = if self.reps == 1 {
             points.par_iter().map(one).collect()
         } else {
             points.iter().map(one).collect()
         };
-        bar.finish_and_clear();
         result.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
     }
 
@@ -314,88 +340,270 @@ struct SweepRowDoc {
     metric: f64,
 }
 
-/// `capsim sweep`.
-pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), Failure> {
-    let started = Instant::now();
+/// Points loaded and run at a time by a sweep: what it holds in memory besides its output
+/// (each point's scenario and outcome is dropped once its row is written).
+const CHUNK: usize = 256;
+
+/// The `--set` overrides of one point of a sweep.
+fn point_sets(c: &Common, b: &Base, varies: &[Vary], p: &[f64]) -> Result<Vec<String>, Failure> {
+    varies
+        .iter()
+        .zip(p)
+        .map(|(v, x)| {
+            whatif::override_for(&b.raw, &v.path, v.op, *x, c.from).map_err(|m| {
+                Failure::bad_input(vec![Problem::error(format!("--vary {}: {m}", v.path))])
+            })
+        })
+        .collect()
+}
+
+/// The scenario, the grid, and every point's overrides checked (before any run).
+fn sweep_plan(ui: &Ui, c: &Common, varies: &[Vary]) -> Result<(Base, Vec<Vec<f64>>), Failure> {
     let b = c.base(ui)?;
     let grid = whatif::grid(varies).map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?;
-    let runs = grid.len() as u64 * c.reps;
-    if runs > c.max_runs {
-        // An estimate from one run of the scenario as given, on this machine.
-        let timer = Instant::now();
-        let one = b
-            .loaded
-            .replication(b.seed, 0)
-            .map_err(|e| Failure::load(&e))?;
-        let _ = crate::model::simulate_replication(&one, b.seed, 0);
-        let per_run = timer.elapsed().as_secs_f64();
-        let threads = rayon::current_num_threads().max(1) as f64;
-        return Err(Failure::bad_input(vec![Problem::error(format!(
-            "this sweep is {} points x {} replications = {runs} runs, more than --max-runs \
-             {}; at {:.1} ms a run on {} threads it would take about {}. Narrow the grid, or \
-             pass --max-runs {runs} to run it",
-            grid.len(),
-            c.reps,
-            c.max_runs,
-            per_run * 1e3,
-            threads,
-            duration_words(per_run * runs as f64 / threads),
-        ))]));
+    grid.par_iter()
+        .try_for_each(|p| point_sets(c, &b, varies, p).map(drop))?;
+    Ok((b, grid))
+}
+
+/// Refuses more runs than `--max-runs`, with an estimate of their time.
+fn check_runs(c: &Common, b: &Base, points: usize) -> Result<(), Failure> {
+    let runs = points as u64 * c.reps;
+    if runs <= c.max_runs {
+        return Ok(());
     }
-    // Every point's overrides, then every point loaded (all problems before any run).
-    let mut sets_of = Vec::with_capacity(grid.len());
-    for p in &grid {
-        let mut sets = Vec::new();
-        for (v, x) in varies.iter().zip(p) {
-            let s = whatif::override_for(&b.raw, &v.path, v.op, *x, c.from).map_err(|m| {
-                Failure::bad_input(vec![Problem::error(format!("--vary {}: {m}", v.path))])
-            })?;
-            sets.push(s);
+    // An estimate from one run of the scenario as given, on this machine.
+    let timer = Instant::now();
+    let one = b
+        .loaded
+        .replication(b.seed, 0)
+        .map_err(|e| Failure::load(&e))?;
+    let _ = crate::model::simulate_replication(&one, b.seed, 0);
+    let per_run = timer.elapsed().as_secs_f64();
+    let threads = rayon::current_num_threads().max(1) as f64;
+    Err(Failure::bad_input(vec![Problem::error(format!(
+        "this sweep is {points} points x {} replications = {runs} runs, more than --max-runs \
+         {}; at {:.1} ms a run on {} threads it would take about {}. Narrow the grid, or \
+         pass --max-runs {runs} to run it",
+        c.reps,
+        c.max_runs,
+        per_run * 1e3,
+        threads,
+        duration_words(per_run * runs as f64 / threads),
+    ))]))
+}
+
+/// Points `range` of a sweep, loaded and run [`CHUNK`] at a time: the bytes of `sweep.csv`
+/// for them (the header from the first point), and the metric at each point.
+fn sweep_points(
+    ui: &Ui,
+    c: &Common,
+    b: &Base,
+    varies: &[Vary],
+    grid: &[Vec<f64>],
+    range: std::ops::Range<usize>,
+    metric: &str,
+) -> Result<(Vec<u8>, Vec<f64>), Failure> {
+    let bar = progress_bar(ui, range.len() as u64 * c.reps, "sweep");
+    let tick = || bar.inc(1);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Failure::io(format!("cannot write sweep.csv: {e}"));
+    let mut values = Vec::with_capacity(range.len());
+    let mut m = None;
+    for start in range.clone().step_by(CHUNK) {
+        let chunk = start..(start + CHUNK).min(range.end);
+        let loaded: Vec<Loaded> = chunk
+            .clone()
+            .into_par_iter()
+            .map(|i| {
+                let sets = point_sets(c, b, varies, &grid[i])?;
+                c.load_with(&sets)
+                    .map_err(|e| point_failed(&format!("point {i} ({})", sets.join(", ")), &e))
+            })
+            .collect::<Result<_, _>>()?;
+        let outcomes = c.run_chunk(b.seed, &loaded, &tick)?;
+        drop(loaded);
+        for (i, o) in chunk.zip(&outcomes) {
+            let mi = match m {
+                Some(mi) => mi,
+                None => *m.insert(metric_index(o, metric)?),
+            };
+            let (h, r) = outcome_columns(o, c.reps);
+            if i == range.start {
+                let mut header: Vec<String> = vec!["point".into()];
+                header.extend(varies.iter().map(Vary::label));
+                header.extend(h);
+                w.write_record(&header).map_err(fail)?;
+            }
+            let mut row = vec![i.to_string()];
+            row.extend(grid[i].iter().map(|x| num(*x)));
+            row.extend(r);
+            w.write_record(&row).map_err(fail)?;
+            values.push(c.value(o, mi));
         }
-        sets_of.push(sets);
     }
-    let loaded: Vec<Loaded> = sets_of
-        .par_iter()
-        .enumerate()
-        .map(|(i, sets)| {
-            c.load_with(sets)
-                .map_err(|e| point_failed(&format!("point {i} ({})", sets.join(", ")), &e))
-        })
-        .collect::<Result<_, _>>()?;
-    let outcomes = c.run_points(ui, b.seed, &loaded, "sweep")?;
-    let m = metric_index(&outcomes[0], metric)?;
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(varies.iter().map(Vary::label));
-    let mut rows = Vec::new();
-    for (i, (p, o)) in grid.iter().zip(&outcomes).enumerate() {
-        let (h, r) = outcome_columns(o, c.reps);
-        if i == 0 {
-            header.extend(h);
-        }
-        let mut row = vec![i.to_string()];
-        row.extend(p.iter().map(|x| num(*x)));
-        row.extend(r);
-        rows.push(row);
-    }
-    let mut files = vec![(
-        "sweep.csv".to_string(),
-        csv_bytes(&header, &rows, "sweep.csv")?,
-    )];
-    let args = serde_json::json!({
+    bar.finish_and_clear();
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Failure::io(format!("cannot write sweep.csv: {e}")))?;
+    Ok((bytes, values))
+}
+
+/// `arguments` of a sweep's `manifest.json`.
+fn sweep_args(c: &Common, varies: &[Vary], metric: &str) -> Value {
+    serde_json::json!({
         "vary": varies.iter().map(|v| serde_json::json!({
             "path": v.path, "op": if v.op == whatif::Op::Add { "add" } else { "set" }, "values": v.values
         })).collect::<Vec<_>>(),
         "metric": metric,
         "percentile": c.percentile, "from": c.from.map(|d| d.to_string()),
-    });
-    add_charts(c, &b, &mut files, &args, report::whatif::sweep_charts)?;
+    })
+}
+
+/// The files of a sweep from its `sweep.csv`: the charts and `manifest.json`.
+fn sweep_files(
+    c: &Common,
+    b: &Base,
+    varies: &[Vary],
+    metric: &str,
+    csv: Vec<u8>,
+) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let mut files = vec![("sweep.csv".to_string(), csv)];
+    let args = sweep_args(c, varies, metric);
+    add_charts(c, b, &mut files, &args, report::whatif::sweep_charts)?;
     files.push((
         "manifest.json".into(),
-        manifest(c, &b, "sweep", args, &files)?,
+        manifest(c, b, "sweep", args, &files)?,
     ));
+    Ok(files)
+}
+
+/// What a shard of a what-if command records of it, for `capsim merge`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Invocation {
+    scenario: Option<String>,
+    sets: Vec<String>,
+    seed: Option<u64>,
+    reps: u64,
+    percentile: Option<f64>,
+    charts: bool,
+    from: Option<String>,
+    max_runs: u64,
+    metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vary: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delta: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    params: Option<Vec<String>>,
+}
+
+impl Invocation {
+    fn of(c: &Common, metric: &str) -> Invocation {
+        Invocation {
+            scenario: c.path.as_ref().map(|p| p.display().to_string()),
+            sets: c.sets.clone(),
+            seed: c.seed,
+            reps: c.reps,
+            percentile: c.percentile,
+            charts: c.charts,
+            from: c.from.map(|d| d.to_string()),
+            max_runs: c.max_runs,
+            metric: metric.to_string(),
+            vary: None,
+            delta: None,
+            params: None,
+        }
+    }
+
+    fn value(&self) -> Result<Value, Failure> {
+        serde_json::to_value(self)
+            .map_err(|e| Failure::io(format!("cannot serialise shard.json: {e}")))
+    }
+
+    /// The invocation of a set of shards (checked equal by `shard::read_parts`).
+    fn read(parts: &[shard::Part]) -> Result<(Invocation, Common), Failure> {
+        let p = &parts[0];
+        let inv: Invocation = serde_json::from_value(p.doc.invocation.clone())
+            .map_err(|e| p.error(format!("shard.json `invocation`: {e}")))?;
+        let from = match &inv.from {
+            Some(d) => Some(
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| p.error(format!("shard.json: `{d}` is not a date")))?,
+            ),
+            None => None,
+        };
+        let c = Common {
+            path: inv.scenario.as_ref().map(PathBuf::from),
+            out: None,
+            sets: inv.sets.clone(),
+            seed: inv.seed,
+            reps: inv.reps,
+            percentile: inv.percentile,
+            from,
+            charts: inv.charts,
+            max_runs: inv.max_runs,
+        };
+        Ok((inv, c))
+    }
+}
+
+/// Writes a shard folder: `shard.json` and the partial results.
+#[allow(clippy::too_many_arguments)]
+fn write_shard(
+    ui: &Ui,
+    c: &Common,
+    b: &Base,
+    command: &str,
+    sh: crate::shard::Shard,
+    inv: &Invocation,
+    mut files: Vec<(String, Vec<u8>)>,
+    started: Instant,
+) -> Result<(), Failure> {
+    let doc = shard::ShardDoc::new(
+        command,
+        &b.loaded.scenario.name,
+        &b.loaded.hash,
+        b.seed,
+        sh,
+        inv.value()?,
+    );
+    files.insert(0, ("shard.json".into(), doc.to_bytes()?));
+    let dir = c.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join(format!(
+            "{command}-{}.shard-{}-{}",
+            b.loaded.scenario.name, sh.first, sh.end
+        ))
+    });
+    super::write(ui, &dir, &files)?;
+    super::shard_done(ui, &doc, &dir, &files, started)
+}
+
+/// `capsim sweep`.
+pub fn sweep(
+    ui: &Ui,
+    c: &Common,
+    varies: &[Vary],
+    metric: &str,
+    shard_spec: Option<&crate::shard::Spec>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let (b, grid) = sweep_plan(ui, c, varies)?;
+    if let Some(spec) = shard_spec {
+        let sh = shard::resolve(spec, grid.len() as u64, "points")?;
+        let range = sh.first as usize..sh.end as usize;
+        check_runs(c, &b, range.len())?;
+        let (csv, _) = sweep_points(ui, c, &b, varies, &grid, range, metric)?;
+        let mut inv = Invocation::of(c, metric);
+        inv.vary = Some(sweep_args(c, varies, metric)["vary"].clone());
+        let files = vec![("sweep.csv".to_string(), csv)];
+        return write_shard(ui, c, &b, "sweep", sh, &inv, files, started);
+    }
+    check_runs(c, &b, grid.len())?;
+    let (csv, values) = sweep_points(ui, c, &b, varies, &grid, 0..grid.len(), metric)?;
+    let files = sweep_files(c, &b, varies, metric, csv)?;
     let dir = out_dir(c, "sweep", &b);
     super::write(ui, &dir, &files)?;
-    let values: Vec<f64> = outcomes.iter().map(|o| c.value(o, m)).collect();
     ui.doc(&SweepDoc {
         scenario: &b.loaded.scenario.name,
         out_dir: dir.display().to_string(),
@@ -440,6 +648,56 @@ pub fn sweep(ui: &Ui, c: &Common, varies: &[Vary], metric: &str) -> Result<(), F
     ui.say(&text)
 }
 
+/// The files of a sweep from its shards: their `sweep.csv` rows in order (each shard's
+/// header must be the first's).
+pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let (inv, c) = Invocation::read(parts)?;
+    let vary = inv
+        .vary
+        .as_ref()
+        .and_then(Value::as_array)
+        .ok_or_else(|| parts[0].error("shard.json has no `invocation.vary`"))?;
+    let varies: Vec<Vary> = vary
+        .iter()
+        .map(|v| {
+            Some(Vary {
+                path: v.get("path")?.as_str()?.to_string(),
+                op: if v.get("op")? == "add" {
+                    whatif::Op::Add
+                } else {
+                    whatif::Op::Set
+                },
+                values: serde_json::from_value(v.get("values")?.clone()).ok()?,
+            })
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| parts[0].error("shard.json: `invocation.vary` is not a list of inputs"))?;
+    let b = c.base(ui)?;
+    shard::check_scenario(parts, &b.loaded)?;
+    let mut csv: Vec<u8> = Vec::new();
+    let mut header: Vec<u8> = Vec::new();
+    for p in parts {
+        let bytes = p.file("sweep.csv")?;
+        let cut = bytes
+            .iter()
+            .position(|&x| x == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        let (h, rows) = bytes.split_at(cut);
+        if csv.is_empty() {
+            header = h.to_vec();
+            csv.extend_from_slice(&bytes);
+        } else if h != header.as_slice() {
+            return Err(p.error(format!(
+                "sweep.csv has other columns than shard {}'s",
+                parts[0].dir.display()
+            )));
+        } else {
+            csv.extend_from_slice(rows);
+        }
+    }
+    sweep_files(&c, &b, &varies, &inv.metric, csv)
+}
+
 /// One input's effect in `capsim sensitivity`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Effect {
@@ -470,16 +728,22 @@ struct SensitivityDoc<'a> {
     warnings: &'a [Problem],
 }
 
-/// `capsim sensitivity`.
-pub fn sensitivity(
-    ui: &Ui,
-    c: &Common,
-    metric: &str,
-    delta: f64,
-    params: &[String],
-) -> Result<(), Failure> {
-    let started = Instant::now();
-    let b = c.base(ui)?;
+/// Output files: (name, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The result of one run of a sensitivity analysis: the metric, or why its scenario did not
+/// load.
+type RunResult = Result<f64, String>;
+
+/// What a sensitivity analysis runs: the inputs, and its runs in order (the base, then
+/// each input lowered and raised where scaling changes it: (input, side, override)).
+struct SensitivityPlan {
+    inputs: Vec<Input>,
+    jobs: Vec<(usize, usize, String)>,
+    status: Vec<String>,
+}
+
+fn sensitivity_plan(b: &Base, params: &[String], delta: f64) -> Result<SensitivityPlan, Failure> {
     let all = whatif::numeric_inputs(&b.raw);
     let inputs: Vec<Input> = if params.is_empty() {
         all
@@ -502,11 +766,6 @@ pub fn sensitivity(
             })
             .collect::<Result<_, _>>()?
     };
-    // Base run first: it checks the metric's name before hundreds of runs.
-    let base_out = c.run_points(ui, b.seed, std::slice::from_ref(&b.loaded), "base")?;
-    let m = metric_index(&base_out[0], metric)?;
-    let base_value = c.value(&base_out[0], m);
-    // Each input down and up; those that do not load are recorded, not fatal.
     let mut status: Vec<String> = vec!["ok".into(); inputs.len()];
     let mut jobs: Vec<(usize, usize, String)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -517,9 +776,38 @@ pub fn sensitivity(
             }
         }
     }
+    Ok(SensitivityPlan {
+        inputs,
+        jobs,
+        status,
+    })
+}
+
+/// Runs `range` of a sensitivity analysis (run 0 is the base, run k the job k − 1): the
+/// metric of each, or why its scenario did not load. The base, when in the range, runs
+/// first: it checks the metric's name before hundreds of runs.
+fn sensitivity_runs(
+    ui: &Ui,
+    c: &Common,
+    b: &Base,
+    plan: &SensitivityPlan,
+    range: std::ops::Range<usize>,
+    metric: &str,
+) -> Result<Vec<RunResult>, Failure> {
+    let mut results: Vec<RunResult> = Vec::with_capacity(range.len());
+    let mut m = None;
+    let mut jobs = range.clone();
+    if range.start == 0 {
+        let base_out = c.run_points(ui, b.seed, std::slice::from_ref(&b.loaded), "base")?;
+        let mi = *m.insert(metric_index(&base_out[0], metric)?);
+        results.push(Ok(c.value(&base_out[0], mi)));
+        jobs.start = 1;
+    }
     let loaded: Vec<Result<Loaded, String>> = jobs
-        .par_iter()
-        .map(|(_, _, s)| {
+        .clone()
+        .into_par_iter()
+        .map(|k| {
+            let s = &plan.jobs[k - 1].2;
             c.load_with(std::slice::from_ref(s)).map_err(|e| {
                 load_problems(&e)
                     .into_iter()
@@ -528,29 +816,52 @@ pub fn sensitivity(
             })
         })
         .collect();
-    let mut ok_jobs = Vec::new();
-    let mut ok_loaded = Vec::new();
-    for (job, l) in jobs.iter().zip(loaded) {
+    let ok: Vec<&Loaded> = loaded.iter().filter_map(|l| l.as_ref().ok()).collect();
+    let outs = c.run_refs(ui, b.seed, &ok, "sensitivity")?;
+    let mut outs = outs.iter();
+    for l in &loaded {
         match l {
-            Ok(l) => {
-                ok_jobs.push(job);
-                ok_loaded.push(l);
+            Ok(_) => {
+                let o = outs.next().ok_or_else(|| Failure::io("a run is missing"))?;
+                let mi = match m {
+                    Some(mi) => mi,
+                    None => *m.insert(metric_index(o, metric)?),
+                };
+                results.push(Ok(c.value(o, mi)));
             }
+            Err(msg) => results.push(Err(msg.clone())),
+        }
+    }
+    Ok(results)
+}
+
+/// `sensitivity.csv`, its chart and `manifest.json` from the result of every run; the
+/// effects and the base value.
+fn sensitivity_files(
+    c: &Common,
+    b: &Base,
+    plan: &SensitivityPlan,
+    results: &[RunResult],
+    metric: &str,
+    delta: f64,
+    params: &[String],
+) -> Result<(Files, Vec<Effect>, f64), Failure> {
+    let base_value = match &results[0] {
+        Ok(v) => *v,
+        Err(m) => return Err(Failure::io(format!("the base run has no value: {m}"))),
+    };
+    let inputs = &plan.inputs;
+    let mut status = plan.status.clone();
+    let mut low = vec![None; inputs.len()];
+    let mut high = vec![None; inputs.len()];
+    for (job, r) in plan.jobs.iter().zip(&results[1..]) {
+        match r {
+            Ok(v) if job.1 == 0 => low[job.0] = Some(*v),
+            Ok(v) => high[job.0] = Some(*v),
             Err(msg) => {
                 let side = if job.1 == 0 { "lowered" } else { "raised" };
                 status[job.0] = format!("invalid when {side}: {msg}");
             }
-        }
-    }
-    let outs = c.run_points(ui, b.seed, &ok_loaded, "sensitivity")?;
-    let mut low = vec![None; inputs.len()];
-    let mut high = vec![None; inputs.len()];
-    for (job, o) in ok_jobs.iter().zip(&outs) {
-        let v = c.value(o, m);
-        if job.1 == 0 {
-            low[job.0] = Some(v);
-        } else {
-            high[job.0] = Some(v);
         }
     }
     let mut effects: Vec<Effect> = inputs
@@ -615,11 +926,110 @@ pub fn sensitivity(
     let args = serde_json::json!({
         "metric": metric, "delta": delta, "params": params, "percentile": c.percentile,
     });
-    add_charts(c, &b, &mut files, &args, report::whatif::sensitivity_charts)?;
+    add_charts(c, b, &mut files, &args, report::whatif::sensitivity_charts)?;
     files.push((
         "manifest.json".into(),
-        manifest(c, &b, "sensitivity", args, &files)?,
+        manifest(c, b, "sensitivity", args, &files)?,
     ));
+    Ok((files, effects, base_value))
+}
+
+/// `runs.csv` of a sensitivity shard: each run's metric (exact: its bits in hex too) or
+/// why it did not load.
+fn runs_csv(first: usize, results: &[RunResult]) -> Result<Vec<u8>, Failure> {
+    let header: Vec<String> = ["run", "value", "bits", "error"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .enumerate()
+        .map(|(k, r)| match r {
+            Ok(v) => vec![
+                (first + k).to_string(),
+                num(*v),
+                format!("{:016x}", v.to_bits()),
+                String::new(),
+            ],
+            Err(m) => vec![
+                (first + k).to_string(),
+                String::new(),
+                String::new(),
+                m.clone(),
+            ],
+        })
+        .collect();
+    csv_bytes(&header, &rows, "runs.csv")
+}
+
+fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, Failure> {
+    let (header, rows) =
+        report::data::csv_records("runs.csv", &p.file("runs.csv")?).map_err(|e| p.error(e))?;
+    if header != ["run", "value", "bits", "error"] {
+        return Err(p.error("runs.csv has other columns than run,value,bits,error"));
+    }
+    let s = p.doc.shard;
+    if rows.len() as u64 != s.end - s.first {
+        return Err(p.error(format!(
+            "runs.csv has {} runs, but shard.json says {}",
+            rows.len(),
+            p.doc.covers("runs")
+        )));
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(k, r)| {
+            if r.first().map(String::as_str) != Some(&(s.first + k as u64).to_string()) {
+                return Err(p.error(format!(
+                    "runs.csv row {}: not run {}",
+                    k + 2,
+                    s.first + k as u64
+                )));
+            }
+            if r[2].is_empty() {
+                return Ok(Err(r[3].clone()));
+            }
+            u64::from_str_radix(&r[2], 16)
+                .map(|b| Ok(f64::from_bits(b)))
+                .map_err(|_| {
+                    p.error(format!(
+                        "runs.csv row {}: `{}` is not hex bits",
+                        k + 2,
+                        r[2]
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// `capsim sensitivity`.
+pub fn sensitivity(
+    ui: &Ui,
+    c: &Common,
+    metric: &str,
+    delta: f64,
+    params: &[String],
+    shard_spec: Option<&crate::shard::Spec>,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let b = c.base(ui)?;
+    let plan = sensitivity_plan(&b, params, delta)?;
+    let total = plan.jobs.len() + 1;
+    if let Some(spec) = shard_spec {
+        let sh = shard::resolve(spec, total as u64, "runs")?;
+        let range = sh.first as usize..sh.end as usize;
+        let results = sensitivity_runs(ui, c, &b, &plan, range.clone(), metric)?;
+        let mut inv = Invocation::of(c, metric);
+        inv.delta = Some(delta);
+        inv.params = Some(params.to_vec());
+        let files = vec![("runs.csv".to_string(), runs_csv(range.start, &results)?)];
+        return write_shard(ui, c, &b, "sensitivity", sh, &inv, files, started);
+    }
+    let results = sensitivity_runs(ui, c, &b, &plan, 0..total, metric)?;
+    let (files, effects, base_value) =
+        sensitivity_files(c, &b, &plan, &results, metric, delta, params)?;
+    let inputs = &plan.inputs;
+    let ran = results.iter().filter(|r| r.is_ok()).count() as u64;
     let dir = out_dir(c, "sensitivity", &b);
     super::write(ui, &dir, &files)?;
     ui.doc(&SensitivityDoc {
@@ -661,11 +1071,38 @@ pub fn sensitivity(
         text,
         "{varied} of {} inputs varied ({} runs); the rest are listed with the reason in sensitivity.csv\noutputs: {}\nin {:.2} s",
         inputs.len(),
-        (ok_loaded.len() + 1) as u64 * c.reps,
+        ran * c.reps,
         outputs(&dir, &files),
         started.elapsed().as_secs_f64()
     );
     ui.say(&text)
+}
+
+/// The files of a sensitivity analysis from its shards' runs.
+pub fn sensitivity_merge(
+    ui: &Ui,
+    parts: &[shard::Part],
+) -> Result<Vec<(String, Vec<u8>)>, Failure> {
+    let (inv, c) = Invocation::read(parts)?;
+    let (Some(delta), Some(params)) = (inv.delta, inv.params.clone()) else {
+        return Err(parts[0].error("shard.json has no `invocation.delta` or `params`"));
+    };
+    let b = c.base(ui)?;
+    shard::check_scenario(parts, &b.loaded)?;
+    let plan = sensitivity_plan(&b, &params, delta)?;
+    let mut results = Vec::with_capacity(plan.jobs.len() + 1);
+    for p in parts {
+        results.extend(read_runs_csv(p)?);
+    }
+    if results.len() != plan.jobs.len() + 1 {
+        return Err(parts[0].error(format!(
+            "the shards hold {} runs, but the analysis has {}",
+            results.len(),
+            plan.jobs.len() + 1
+        )));
+    }
+    let (files, _, _) = sensitivity_files(&c, &b, &plan, &results, &inv.metric, delta, &params)?;
+    Ok(files)
 }
 
 /// `capsim solve --json`.

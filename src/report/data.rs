@@ -65,7 +65,7 @@ pub struct Table {
 }
 
 /// The header and rows of a CSV file, as text.
-pub(super) fn csv_records(
+pub(crate) fn csv_records(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {

@@ -32,7 +32,7 @@ pub fn bands_csv(o: &Outcome) -> Result<Vec<u8>, ReportError> {
     into_bytes(w, "bands.csv")
 }
 
-/// `replications.csv`: one row per replication, its every summary metric (numbers, then
+/// `replications.csv`: one row per replication (numbered from `o.first`), its every summary metric (numbers, then
 /// dates as YYYY-MM-DD, empty when it never happened).
 pub fn replications_csv(o: &Outcome) -> Result<Vec<u8>, ReportError> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -42,7 +42,7 @@ pub fn replications_csv(o: &Outcome) -> Result<Vec<u8>, ReportError> {
     w.write_record(&h).map_err(csv_err("replications.csv"))?;
     let mut buf = ryu::Buffer::new();
     for r in 0..o.reps as usize {
-        w.write_field(r.to_string())
+        w.write_field((o.first + r as u64).to_string())
             .map_err(csv_err("replications.csv"))?;
         for m in &o.metrics {
             w.write_field(fmt_num(&mut buf, m[r]))

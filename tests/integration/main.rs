@@ -16,5 +16,6 @@ mod montecarlo;
 mod props;
 mod robust;
 mod safe_outputs;
+mod shard;
 mod uncertainty;
 mod whatif;

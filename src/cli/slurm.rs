@@ -1,0 +1,389 @@
+//! `capsim slurm run|sweep ... --shards N`: the Slurm scripts of a sharded run or sweep.
+//!
+//! Three plain files in one folder, for a cluster's admins to read and adapt:
+//!
+//! - `shards.sbatch`: a job array of N tasks; task K runs the command with
+//!   `--shard $SLURM_ARRAY_TASK_ID/N` into `shards/K/`;
+//! - `merge.sbatch`: `capsim merge shards/* --out OUT`;
+//! - `submit.sh`: submits the array, then the merge with `--dependency=afterok` on it, so the
+//!   merge runs once every shard has succeeded.
+//!
+//! `--submit` runs `submit.sh`. Nothing here talks to Slurm otherwise.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::ui::{Failure, Problem, Ui};
+use super::{OutputArgs, WhatIfArgs};
+
+/// What `capsim slurm` shards.
+#[derive(Debug, Subcommand)]
+pub enum Job {
+    /// Shards of `capsim run --reps N`, then their merge.
+    #[command(after_help = "Examples:
+  capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
+  capsim slurm run my.yaml --reps 100000 --shards 50 --submit
+
+Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), merge.sbatch
+(`capsim merge`) and submit.sh (sbatch the array, then the merge with
+--dependency=afterok) into --dir [default: slurm/run-<scenario>], and prints how to submit;
+--submit runs submit.sh. The merged outputs go to --out [default: output/<scenario>], as
+`capsim run --reps` writes them. See docs/scale.md.")]
+    Run {
+        /// Scenario file (YAML); the built-in default scenario if absent.
+        scenario: Option<PathBuf>,
+        /// Where the merge writes the outputs [default: output/<scenario name>]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override a field, as for `run`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Seed of the random streams (default: the scenario's).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Skip the charts and report.md.
+        #[arg(long)]
+        no_charts: bool,
+        /// Replications in all.
+        #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        reps: u64,
+        #[command(flatten)]
+        slurm: SlurmArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Shards of `capsim sweep`, then their merge.
+    #[command(after_help = "Examples:
+  capsim slurm sweep my.yaml --vary 'products.H100.power_w=600..800:10000' --shards 20 --no-charts
+
+Writes shards.sbatch, merge.sbatch and submit.sh into --dir [default:
+slurm/sweep-<scenario>] as for `capsim slurm run`; the merged sweep goes to --out
+[default: output/sweep-<scenario>]. See docs/scale.md.")]
+    Sweep {
+        #[command(flatten)]
+        common: WhatIfArgs,
+        /// A field and its values, as for `sweep` (repeatable).
+        #[arg(long, required = true, value_name = "PATH=VALUES")]
+        vary: Vec<String>,
+        /// The metric of the sweep, as for `sweep`.
+        #[arg(long, value_name = "METRIC", default_value = "pause_days")]
+        metric: String,
+        /// Additions apply from this date on, as for `sweep`.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        #[command(flatten)]
+        slurm: SlurmArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+impl Job {
+    /// The output options.
+    pub fn output(&self) -> OutputArgs {
+        match self {
+            Job::Run { output, .. } | Job::Sweep { output, .. } => *output,
+        }
+    }
+}
+
+/// What the Slurm jobs are.
+#[derive(Debug, Clone, Args)]
+pub struct SlurmArgs {
+    /// Shards: array tasks, each running 1/N of the replications or points.
+    #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    shards: u64,
+    /// Slurm partition of every job (#SBATCH --partition).
+    #[arg(long, value_name = "P")]
+    partition: Option<String>,
+    /// Time limit of each job (#SBATCH --time), e.g. 00:30:00.
+    #[arg(long, value_name = "T")]
+    time: Option<String>,
+    /// Folder of the scripts, the logs and the shard folders [default: slurm/<command>-<scenario>]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The capsim the jobs run [default: this one]
+    #[arg(long, value_name = "PATH")]
+    capsim: Option<PathBuf>,
+    /// Submit with sbatch (runs submit.sh) instead of printing how to.
+    #[arg(long)]
+    submit: bool,
+}
+
+/// A word for a shell script: as is when it holds only safe characters, else single-quoted.
+pub fn quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, Failure> {
+    if p.is_absolute() {
+        return Ok(p.to_path_buf());
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::io(format!("cannot read the current folder: {e}")))?;
+    Ok(cwd.join(p))
+}
+
+/// The three scripts.
+struct Scripts {
+    shards: String,
+    merge: String,
+    submit: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scripts(
+    a: &SlurmArgs,
+    what: &str,
+    name: &str,
+    capsim: &Path,
+    cwd: &Path,
+    dir: &Path,
+    args: &[String],
+    out: &Path,
+) -> Scripts {
+    let n = a.shards;
+    let head = |job: &str, log: &str, array: bool| {
+        let mut h = String::from("#!/bin/bash\n");
+        h.push_str(&format!("#SBATCH --job-name={}\n", quote(job)));
+        if array {
+            h.push_str(&format!("#SBATCH --array=0-{}\n", n - 1));
+        }
+        h.push_str(&format!(
+            "#SBATCH --output={}\n#SBATCH --ntasks=1\n",
+            quote(&dir.join(log).display().to_string())
+        ));
+        if let Some(p) = &a.partition {
+            h.push_str(&format!("#SBATCH --partition={}\n", quote(p)));
+        }
+        if let Some(t) = &a.time {
+            h.push_str(&format!("#SBATCH --time={}\n", quote(t)));
+        }
+        h
+    };
+    let words: Vec<String> = args.iter().map(|s| quote(s)).collect();
+    let vars = format!(
+        "capsim={}\ndir={}\ncd {}\n",
+        quote(&capsim.display().to_string()),
+        quote(&dir.display().to_string()),
+        quote(&cwd.display().to_string())
+    );
+    let shards = format!(
+        "{}\n# Shard $SLURM_ARRAY_TASK_ID of {n} of `capsim {what}` ({name}): it computes its\n\
+         # share of the work (docs/scale.md) into $dir/shards/$SLURM_ARRAY_TASK_ID/.\n\
+         # Written by `capsim slurm {what}`; edit the #SBATCH lines for your cluster.\n\
+         set -euo pipefail\n{vars}\n\
+         \"$capsim\" {} \\\n    --shard \"$SLURM_ARRAY_TASK_ID/{n}\" \\\n    \
+         --out \"$dir/shards/$SLURM_ARRAY_TASK_ID\" --quiet\n",
+        head(&format!("capsim-{name}"), "shard-%a.log", true),
+        words.join(" ")
+    );
+    let merge = format!(
+        "{}\n# Merges the {n} shards into the outputs one process running all the work writes.\n\
+         # Submitted by submit.sh to start once every shard has succeeded.\n\
+         set -euo pipefail\n{vars}\n\
+         \"$capsim\" merge \"$dir\"/shards/* --out {}\n",
+        head(&format!("capsim-{name}-merge"), "merge.log", false),
+        quote(&out.display().to_string())
+    );
+    let d = quote(&dir.display().to_string());
+    let submit = format!(
+        "#!/bin/bash\n# Submits the {n} shards of `capsim {what}` ({name}) as one job array, then the\n\
+         # merge, which Slurm starts only once every shard has succeeded (afterok).\n\
+         set -euo pipefail\n\
+         shards=$(sbatch --parsable {d}/shards.sbatch)\n\
+         shards=${{shards%%;*}}\n\
+         merge=$(sbatch --parsable --dependency=afterok:\"$shards\" {d}/merge.sbatch)\n\
+         merge=${{merge%%;*}}\n\
+         echo \"submitted: shards job $shards ({n} array tasks), merge job $merge\"\n"
+    );
+    Scripts {
+        shards,
+        merge,
+        submit,
+    }
+}
+
+/// `capsim slurm --json`.
+#[derive(Serialize)]
+struct SlurmDoc {
+    dir: String,
+    files: Vec<String>,
+    shards: u64,
+    submit: String,
+    out: String,
+    submitted: Option<String>,
+}
+
+/// `capsim slurm run|sweep`.
+pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
+    let (what, path, args, out_default, total, slurm) = match job {
+        Job::Run {
+            scenario,
+            out,
+            sets,
+            seed,
+            no_charts,
+            reps,
+            slurm,
+            output: _,
+        } => {
+            let (loaded, _) = super::load(ui, scenario.as_deref(), &sets)?;
+            let mut args = vec!["run".to_string()];
+            args.extend(scenario.iter().map(|p| p.display().to_string()));
+            args.extend(["--reps".into(), reps.to_string()]);
+            args.extend(seed.map(|s| format!("--seed={s}")));
+            args.extend(sets.iter().map(|s| format!("--set={s}")));
+            if no_charts {
+                args.push("--no-charts".into());
+            }
+            let out = out.unwrap_or_else(|| PathBuf::from("output").join(&loaded.scenario.name));
+            ("run", loaded.scenario.name.clone(), args, out, reps, slurm)
+        }
+        Job::Sweep {
+            common,
+            vary,
+            metric,
+            from,
+            slurm,
+            output: _,
+        } => {
+            let (loaded, _) = super::load(ui, common.scenario.as_deref(), &common.sets)?;
+            let varies = vary
+                .iter()
+                .map(|v| {
+                    v.parse::<crate::whatif::Vary>().map_err(|m| {
+                        Failure::bad_input(vec![Problem::error(format!("--vary {v}: {m}"))])
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let points = crate::whatif::grid(&varies)
+                .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?
+                .len() as u64;
+            let mut args = vec!["sweep".to_string()];
+            args.extend(common.scenario.iter().map(|p| p.display().to_string()));
+            args.extend(vary.iter().map(|v| format!("--vary={v}")));
+            args.push(format!("--metric={metric}"));
+            args.push(format!("--reps={}", common.reps));
+            args.extend(common.percentile.map(|p| format!("--percentile={p}")));
+            args.extend(common.seed.map(|s| format!("--seed={s}")));
+            args.extend(common.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(from.map(|d| format!("--from={d}")));
+            args.push(format!("--max-runs={}", common.max_runs));
+            if common.no_charts {
+                args.push("--no-charts".into());
+            }
+            let out = common.out.clone().unwrap_or_else(|| {
+                PathBuf::from("output").join(format!("sweep-{}", loaded.scenario.name))
+            });
+            (
+                "sweep",
+                loaded.scenario.name.clone(),
+                args,
+                out,
+                points,
+                slurm,
+            )
+        }
+    };
+    let unit = if what == "run" {
+        "replications"
+    } else {
+        "points"
+    };
+    if slurm.shards > total {
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "--shards {} is more than the {total} {unit}; use at most {total}",
+            slurm.shards
+        ))]));
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::io(format!("cannot read the current folder: {e}")))?;
+    let dir = slurm
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("slurm").join(format!("{what}-{path}")));
+    let dir_abs = absolute(&dir)?;
+    let capsim = match &slurm.capsim {
+        Some(p) => absolute(p)?,
+        None => std::env::current_exe()
+            .map_err(|e| Failure::io(format!("cannot find this capsim's path: {e}")))?,
+    };
+    let s = scripts(
+        &slurm,
+        what,
+        &path,
+        &capsim,
+        &cwd,
+        &dir_abs,
+        &args,
+        &out_default,
+    );
+    let files = vec![
+        ("shards.sbatch".to_string(), s.shards.into_bytes()),
+        ("merge.sbatch".to_string(), s.merge.into_bytes()),
+        ("submit.sh".to_string(), s.submit.into_bytes()),
+    ];
+    super::write(ui, &dir, &files)?;
+    let submit = format!(
+        "bash {}",
+        quote(&dir_abs.join("submit.sh").display().to_string())
+    );
+    let mut submitted = None;
+    if slurm.submit {
+        let o = std::process::Command::new("bash")
+            .arg(dir_abs.join("submit.sh"))
+            .output()
+            .map_err(|e| Failure::io(format!("cannot run bash for {submit}: {e}")))?;
+        if !o.status.success() {
+            return Err(Failure::io(format!(
+                "{submit} failed ({}): {}; the scripts are in {}/",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim(),
+                dir.display()
+            )));
+        }
+        submitted = Some(String::from_utf8_lossy(&o.stdout).trim().to_string());
+    }
+    ui.doc(&SlurmDoc {
+        dir: dir.display().to_string(),
+        files: files.iter().map(|(n, _)| n.clone()).collect(),
+        shards: slurm.shards,
+        submit: submit.clone(),
+        out: out_default.display().to_string(),
+        submitted: submitted.clone(),
+    })?;
+    let mut text = format!(
+        "{} shards of `capsim {what}` ({path}, {total} {unit}): scripts in {}/ (shards.sbatch, \
+         merge.sbatch, submit.sh); the merge writes {}/\n",
+        slurm.shards,
+        dir.display(),
+        out_default.display()
+    );
+    match submitted {
+        Some(line) => text.push_str(&format!("{line}\n")),
+        None => text.push_str(&format!("submit with:\n  {submit}\n")),
+    }
+    ui.say(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn words_are_quoted_only_when_needed() {
+        assert_eq!(quote("--set=end=2024-12"), "--set=end=2024-12");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
+        assert_eq!(quote(""), "''");
+    }
+}
