@@ -295,6 +295,10 @@ summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and u
             conflicts_with = "until_ci"
         )]
         shard: Option<crate::shard::Spec>,
+        /// Also write the daily series in long form, one row an observation
+        /// (timeseries_long.csv: date,metric,entity,value,unit), and units.csv.
+        #[arg(long)]
+        tidy: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -616,6 +620,7 @@ pub fn main(cli: Cli) -> ExitCode {
             reps,
             until_ci,
             shard,
+            tidy,
             output,
         } => {
             let ui = with(output);
@@ -628,6 +633,7 @@ pub fn main(cli: Cli) -> ExitCode {
                 reps,
                 until_ci,
                 shard,
+                tidy,
             };
             (ui, run(&ui, opts))
         }
@@ -805,6 +811,8 @@ struct RunOpts {
     reps: Option<u64>,
     until_ci: Option<montecarlo::UntilCi>,
     shard: Option<crate::shard::Spec>,
+    /// Also write timeseries_long.csv and units.csv.
+    tidy: bool,
 }
 
 /// One simulated and rendered run.
@@ -1011,6 +1019,18 @@ fn output_failure(dir: &Path, e: &report::outdir::OutputError) -> Failure {
     }
 }
 
+/// Adds `timeseries_long.csv` and `units.csv`, made from the rendered `timeseries.csv`.
+fn add_tidy(files: &mut Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
+    let Some((_, wide)) = files.iter().find(|(n, _)| n == "timeseries.csv") else {
+        return Ok(());
+    };
+    let long = report::tidy::long_csv(wide).map_err(render_failed)?;
+    let units = report::tidy::units_csv(wide).map_err(render_failed)?;
+    files.push(("timeseries_long.csv".into(), long));
+    files.push(("units.csv".into(), units));
+    Ok(())
+}
+
 /// Names of rendered files, in the order written.
 fn names(files: &[(String, Vec<u8>)]) -> Vec<&str> {
     files.iter().map(|(n, _)| n.as_str()).collect()
@@ -1031,7 +1051,10 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         return run_reps(ui, o);
     }
     let started = Instant::now();
-    let r = simulate_and_render(ui, o.path.as_deref(), &o.sets, o.seed, o.charts)?;
+    let mut r = simulate_and_render(ui, o.path.as_deref(), &o.sets, o.seed, o.charts)?;
+    if o.tidy {
+        add_tidy(&mut r.files)?;
+    }
     let dir = o
         .out
         .unwrap_or_else(|| PathBuf::from("output").join(&r.name));
@@ -1046,6 +1069,9 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
     let mut what = report::OUTPUT_FILES.join(", ");
     if r.files.iter().any(|(n, _)| n == "backtest.csv") {
         what.push_str(", backtest.csv");
+    }
+    if o.tidy {
+        what.push_str(", timeseries_long.csv, units.csv");
     }
     if o.charts {
         what.push_str(", report.md, charts/");
@@ -1092,6 +1118,9 @@ fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         .map_err(render_failed)?;
     if o.charts {
         files.extend(report::render_charts(&files).map_err(render_failed)?);
+    }
+    if o.tidy {
+        add_tidy(&mut files)?;
     }
     let name = loaded.scenario.name.clone();
     let dir = o.out.unwrap_or_else(|| PathBuf::from("output").join(&name));

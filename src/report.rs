@@ -16,6 +16,7 @@ pub mod data;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
+pub mod tidy;
 pub mod whatif;
 
 use std::io;

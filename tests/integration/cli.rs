@@ -677,3 +677,132 @@ fn a_timeline_can_come_from_a_csv_file_with_errors_located_in_it() {
     assert!(err.contains("data/cowos.csv:3:9"), "{err}");
     assert!(err.contains("expected a number"), "{err}");
 }
+
+/// The code block of docs/outputs.md that starts with `# example: NAME`.
+fn doc_example(name: &str) -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/outputs.md"))
+            .unwrap();
+    let start = doc
+        .find(&format!("# example: {name}\n"))
+        .unwrap_or_else(|| panic!("no example {name}"));
+    let end = doc[start..].find("```").unwrap();
+    doc[start..start + end].to_string()
+}
+
+#[test]
+fn tidy_outputs_feed_the_documented_analysis_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let res = capsim()
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.yaml"))
+        .args(["--tidy", "--no-charts", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    // The long file holds every cell of the wide one, value for value.
+    let wide = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let long = std::fs::read_to_string(out.join("timeseries_long.csv")).unwrap();
+    let header: Vec<&str> = wide.lines().next().unwrap().split(',').collect();
+    let days = wide.lines().count() - 1;
+    assert_eq!(long.lines().count() - 1, days * (header.len() - 1));
+    assert!(long.starts_with("date,metric,entity,value,unit\n"));
+    let first_day = wide.lines().nth(1).unwrap();
+    let h100 = header
+        .iter()
+        .position(|h| *h == "production_units_per_day[H100]")
+        .unwrap();
+    let want = format!(
+        "{},production_units_per_day,H100,{},units/day",
+        &first_day[..10],
+        first_day.split(',').nth(h100).unwrap()
+    );
+    assert!(long.contains(&want), "{want}");
+    let units = std::fs::read_to_string(out.join("units.csv")).unwrap();
+    assert!(
+        units.contains("\nprice_usd,USD/unit,price of new orders,A100;H100;"),
+        "{units}"
+    );
+
+    // The documented examples run on it and agree.
+    let python = |code: &str| {
+        let script = tmp.path().join("example.py");
+        std::fs::write(&script, code).unwrap();
+        Command::new("python3").arg(&script).arg(&out).output()
+    };
+    let Ok(stdlib) = python(&doc_example("stdlib")) else {
+        panic!("python3 is needed for this test (the machine has it; see README)");
+    };
+    assert!(
+        stdlib.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stdlib.stderr)
+    );
+    let text = String::from_utf8_lossy(&stdlib.stdout).into_owned();
+    assert!(text.starts_with("{'2023': "), "{text}");
+    assert!(
+        text.contains("worst shortage ") && text.contains(" H100e on 20"),
+        "{text}"
+    );
+    let has_pandas = Command::new("python3")
+        .args(["-c", "import pandas"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_pandas {
+        let pandas = python(&doc_example("pandas")).unwrap();
+        assert!(
+            pandas.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pandas.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&pandas.stdout), text);
+    }
+}
+
+#[test]
+fn every_daily_metric_has_the_unit_docs_give_it() {
+    use capsim::report::tidy::{UNITS, split_column, unit_of};
+    // Every column of runs that between them have every kind of column (logic, HBM,
+    // reservations, power limits, several segments and lines) has a unit in the one list.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for scenario in ["default", "baseline", "export-cutoff", "power-limit"] {
+        let loaded = capsim::scenario::load(
+            capsim::scenario::Source::File(&root.join(format!("scenarios/{scenario}.yaml"))),
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{scenario}: {}", e.render()));
+        let run = capsim::model::simulate(&loaded.scenario, loaded.scenario.seed);
+        for c in run.columns.iter().chain(&run.text_columns) {
+            let (m, _) = split_column(c);
+            assert!(
+                unit_of(m).is_some(),
+                "{scenario}: `{m}` has no unit in report::tidy::UNITS"
+            );
+        }
+    }
+    // And the list agrees with docs/outputs.md's tables.
+    let doc = std::fs::read_to_string(root.join("docs/outputs.md")).unwrap();
+    for (metric, unit, _) in UNITS {
+        let row = doc
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("| `{metric}` |"))
+                    || l.starts_with(&format!("| `{metric}` (text) |"))
+                    || l.starts_with(&format!("| `{metric}[<"))
+            })
+            .unwrap_or_else(|| panic!("docs/outputs.md has no row for `{metric}`"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(
+            cells[2], unit,
+            "docs/outputs.md gives `{metric}` the unit `{}`",
+            cells[2]
+        );
+    }
+}
