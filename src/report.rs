@@ -13,6 +13,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod html;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
@@ -378,6 +379,15 @@ pub fn render_charts(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>
             .then_some("backtest");
         md.push_str(&crate::backtest::markdown(bt, chart));
     }
+    let svgs: Vec<(String, Vec<u8>)> = out
+        .iter()
+        .filter_map(|(n, b)| {
+            let name = n.strip_prefix("charts/")?.strip_suffix(".svg")?;
+            Some((name.to_string(), b.clone()))
+        })
+        .collect();
+    let title = format!("capsim report — {}", data.summary.scenario);
+    out.push(("report.html".into(), html::report_html(&title, &md, &svgs)));
     out.push(("report.md".into(), md.into_bytes()));
     Ok(out)
 }

@@ -10,6 +10,7 @@ mod common;
 mod conservation;
 mod fan_charts;
 mod hand;
+mod html;
 mod market;
 mod mm1;
 mod montecarlo;
