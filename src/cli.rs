@@ -91,6 +91,12 @@ pub struct Cli {
         default_value_t = ColorChoice::Auto
     )]
     pub color: ColorChoice,
+    /// Worker threads for the parallel work (replications, sweep points, compared
+    /// scenarios' replications, charts) [default: one per core]. Outputs are the same
+    /// whatever N is.
+    #[arg(short = 'j', long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -600,6 +606,13 @@ See docs/cli.md for the editor set-up.")]
 /// Runs the parsed command line.
 pub fn main(cli: Cli) -> ExitCode {
     let color = ui::use_color(cli.color);
+    if let Some(n) = cli.jobs {
+        // The global pool, before any parallel work; it can only fail if one was built
+        // already, which nothing does before this.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global();
+    }
     let plain = Ui {
         color,
         quiet: false,

@@ -806,3 +806,68 @@ fn every_daily_metric_has_the_unit_docs_give_it() {
         );
     }
 }
+
+#[test]
+fn jobs_sets_the_threads_and_never_the_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let uncertain = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/uncertain.yaml");
+    let run = |jobs: &str| {
+        let out = tmp.path().join(format!("j{jobs}"));
+        let res = capsim()
+            .args(["-j", jobs, "run"])
+            .arg(&uncertain)
+            .args([
+                "--reps",
+                "24",
+                "--no-charts",
+                "-q",
+                "--set",
+                "end=2023-12-31",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(
+            res.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        out
+    };
+    let (one, two) = (run("1"), run("2"));
+    for f in [
+        "bands.csv",
+        "replications.csv",
+        "summary.json",
+        "timeseries.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+            "{f} differs between -j 1 and -j 2"
+        );
+    }
+    // Every command takes it (a global flag), and 0 threads is refused.
+    for cmd in [
+        "run",
+        "sweep",
+        "sensitivity",
+        "solve",
+        "compare",
+        "check",
+        "merge",
+    ] {
+        let help = capsim().args([cmd, "--help"]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("-j, --jobs <N>"),
+            "{cmd}"
+        );
+    }
+    let res = capsim()
+        .args(["-j", "0", "run", "--no-charts"])
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2));
+}
