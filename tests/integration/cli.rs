@@ -871,3 +871,74 @@ fn jobs_sets_the_threads_and_never_the_outputs() {
         .unwrap();
     assert_eq!(res.status.code(), Some(2));
 }
+
+#[test]
+fn chart_redraws_compare_and_what_if_folders_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let default = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.yaml");
+    let cmp = tmp.path().join("cmp");
+    let res = capsim()
+        .arg("compare")
+        .args([&default, &default])
+        .args(["--set", "end=2023-12-31", "-q", "--out"])
+        .arg(&cmp)
+        .output()
+        .unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let sweep = tmp.path().join("sweep");
+    let res = capsim()
+        .arg("sweep")
+        .arg(&default)
+        .args([
+            "--vary",
+            "supply.packaging_lines.CoWoS-S.capacity_wafers_per_month=0..20000:3",
+            "--set",
+            "end=2023-12-31",
+            "-q",
+            "--out",
+        ])
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for (dir, data) in [
+        (&cmp, vec!["compare.md", "default/summary.json"]),
+        (&sweep, vec!["sweep.csv"]),
+    ] {
+        let charts: Vec<String> = std::fs::read_dir(dir.join("charts"))
+            .unwrap()
+            .map(|e| format!("charts/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        assert!(charts.len() >= 2, "{charts:?}");
+        let kept: Vec<String> = data.iter().map(|s| s.to_string()).chain(charts).collect();
+        let before: Vec<Vec<u8>> = kept
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect();
+        std::fs::remove_dir_all(dir.join("charts")).unwrap();
+        let res = capsim().arg("chart").arg(dir).output().unwrap();
+        assert_eq!(
+            res.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        for (f, b) in kept.iter().zip(&before) {
+            assert_eq!(
+                &std::fs::read(dir.join(f)).unwrap(),
+                b,
+                "{f} differs after a redraw"
+            );
+        }
+    }
+}
