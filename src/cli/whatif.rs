@@ -1231,10 +1231,17 @@ pub fn solve(
     );
     match (solution.answer, solution.metric_at_answer) {
         (Some(a), Some(v)) => {
+            // The bisection knows the answer to its tolerance only: say it to that precision,
+            // rounded towards the side that still meets the target (solve.csv keeps every
+            // trial exactly).
+            let tol = search.tolerance;
+            let (shown, how) = rounded_answer(a, tol, largest);
             let _ = writeln!(
                 text,
-                "  answer: {} ({} there: {})",
+                "  answer: {} ({} {how} to the tolerance of {}; {} there: {})",
+                num(shown),
                 num(a),
+                num(tol),
                 target.metric,
                 report::human(v)
             );
@@ -1264,5 +1271,49 @@ fn duration_words(secs: f64) -> String {
         format!("{:.1} h", secs / 3600.0)
     } else {
         format!("{:.1} days", secs / 86_400.0)
+    }
+}
+
+/// `x` rounded to the power of ten at or below the tolerance `tol`: up for the smallest value
+/// meeting a target (so that it still meets it), down for the largest; and which way it went.
+fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, &'static str) {
+    if !(tol > 0.0 && tol.is_finite() && x.is_finite()) {
+        return (x, "as found");
+    }
+    let step = 10f64.powf(tol.log10().floor());
+    let r = if largest {
+        (x / step).floor() * step
+    } else {
+        (x / step).ceil() * step
+    };
+    (
+        r,
+        if largest {
+            "rounded down"
+        } else {
+            "rounded up"
+        },
+    )
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::rounded_answer;
+
+    #[test]
+    fn an_answer_is_rounded_to_its_tolerance_towards_the_target() {
+        // Tolerance 40 (0..40000 / 1000): steps of 10.
+        assert_eq!(
+            rounded_answer(19882.8125, 40.0, false),
+            (19890.0, "rounded up")
+        );
+        assert_eq!(
+            rounded_answer(19882.8125, 40.0, true),
+            (19880.0, "rounded down")
+        );
+        // Tolerance 0.05: steps of 0.01.
+        let (r, _) = rounded_answer(0.123456, 0.05, false);
+        assert!((r - 0.13).abs() < 1e-12, "{r}");
+        assert_eq!(rounded_answer(5.0, 0.0, false), (5.0, "as found"));
     }
 }
