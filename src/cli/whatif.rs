@@ -628,13 +628,15 @@ pub fn sweep(
         c.statistic(),
         b.seed
     );
-    let labels: Vec<String> = varies.iter().map(Vary::label).collect();
-    let _ = writeln!(text, "  {} | {metric}", labels.join(" | "));
-    for (p, v) in grid.iter().zip(&values).take(40) {
-        // Four significant digits: `human` would print 1.5 as 2.
-        let xs: Vec<String> = p.iter().map(|x| report::compact(*x)).collect();
-        let _ = writeln!(text, "  {} | {}", xs.join(" | "), report::human(*v));
-    }
+    let mut header: Vec<String> = varies.iter().map(Vary::label).collect();
+    header.push(metric.to_string());
+    let rows: Vec<Vec<String>> = grid
+        .iter()
+        .zip(&values)
+        .take(40)
+        .map(|(p, v)| p.iter().chain([v]).map(|x| precise(*x)).collect())
+        .collect();
+    text.push_str(&aligned(&header, &rows));
     if grid.len() > 40 {
         let _ = writeln!(text, "  ... {} more rows in sweep.csv", grid.len() - 40);
     }
@@ -1315,5 +1317,102 @@ mod rounding_tests {
         let (r, _) = rounded_answer(0.123456, 0.05, false);
         assert!((r - 0.13).abs() < 1e-12, "{r}");
         assert_eq!(rounded_answer(5.0, 0.0, false), (5.0, "as found"));
+    }
+}
+
+/// A number for a table a person reads: whole numbers in full with thousands separators
+/// (1,027, not 1.0k), others to four significant digits.
+fn precise(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let group = |int: &str| {
+        let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("{sign}{out}")
+    };
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return group(&format!("{v:.0}"));
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{v:.digits$}");
+    match text.split_once('.') {
+        Some((i, f)) => {
+            let f = f.trim_end_matches('0');
+            if f.is_empty() {
+                group(i)
+            } else {
+                format!("{}.{f}", group(i))
+            }
+        }
+        None => group(&text),
+    }
+}
+
+/// Rows under a header, each column as wide as its widest cell: text left-aligned (the
+/// header), numbers right-aligned, two spaces of indent and `  ` between columns.
+fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
+    let width = |i: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .chain(header.get(i))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let mut out = String::new();
+    let line = |cells: &[String], right: bool, out: &mut String| {
+        let cells: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| {
+                if right {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        out.push_str("  ");
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(header, false, &mut out);
+    for r in rows {
+        line(r, true, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::{aligned, precise};
+
+    #[test]
+    fn numbers_are_in_full_and_columns_line_up() {
+        assert_eq!(precise(1027.0), "1,027");
+        assert_eq!(precise(20000.0), "20,000");
+        assert_eq!(precise(-1234567.0), "-1,234,567");
+        assert_eq!(precise(1.5), "1.5");
+        assert_eq!(precise(0.012345), "0.01235");
+        assert_eq!(precise(12851.5625), "12,852");
+        let t = aligned(
+            &["x".into(), "shortage_days".into()],
+            &[
+                vec!["0".into(), "1,126".into()],
+                vec!["20,000".into(), "45".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "  x       shortage_days\n       0          1,126\n  20,000             45\n"
+        );
     }
 }
