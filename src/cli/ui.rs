@@ -23,10 +23,13 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// ANSI bold red and bold yellow, and the reset.
-const RED: &str = "\x1b[1;31m";
-const YELLOW: &str = "\x1b[1;33m";
-const RESET: &str = "\x1b[0m";
+/// Bold red and bold yellow (anstyle, the styles clap uses for its own messages).
+const RED: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+const YELLOW: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
 
 /// Colours the leading `error:` or `warning:` label of a rendered message (the diagnostic
 /// renderer knows nothing of terminals, so colour is added here, to its first line only).
@@ -34,7 +37,7 @@ pub fn paint(text: &str, color: bool) -> String {
     if color {
         for (label, code) in [("error", RED), ("warning", YELLOW)] {
             if let Some(rest) = text.strip_prefix(label).filter(|r| r.starts_with(':')) {
-                return format!("{code}{label}{RESET}{rest}");
+                return format!("{code}{label}{code:#}{rest}");
             }
         }
     }
@@ -272,10 +275,10 @@ mod tests {
     #[test]
     fn paint_colours_only_the_leading_label() {
         assert_eq!(paint("error: x", false), "error: x");
-        assert_eq!(paint("error: x", true), "\x1b[1;31merror\x1b[0m: x");
+        assert_eq!(paint("error: x", true), "\x1b[1m\x1b[31merror\x1b[0m: x");
         assert_eq!(
             paint("warning: y\n  --> a.yaml:1:1", true),
-            "\x1b[1;33mwarning\x1b[0m: y\n  --> a.yaml:1:1"
+            "\x1b[1m\x1b[33mwarning\x1b[0m: y\n  --> a.yaml:1:1"
         );
         // Only a label followed by a colon counts.
         assert_eq!(paint("errors: 3", true), "errors: 3");

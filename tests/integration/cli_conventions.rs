@@ -295,7 +295,7 @@ fn no_color_gives_no_escape_codes_and_always_gives_them() {
     let out = validate(false, &["--color", "always"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("\x1b[1;31merror\x1b[0m: unknown field"),
+        err.contains("\x1b[1m\x1b[31merror\x1b[0m: unknown field"),
         "{err}"
     );
     let out = validate(false, &["--color", "never"]);
