@@ -745,7 +745,12 @@ struct SensitivityPlan {
     status: Vec<String>,
 }
 
-fn sensitivity_plan(b: &Base, params: &[String], delta: f64) -> Result<SensitivityPlan, Failure> {
+fn sensitivity_plan(
+    c: &Common,
+    b: &Base,
+    params: &[String],
+    delta: f64,
+) -> Result<SensitivityPlan, Failure> {
     let all = whatif::numeric_inputs(&b.raw);
     let inputs: Vec<Input> = if params.is_empty() {
         all
@@ -770,12 +775,63 @@ fn sensitivity_plan(b: &Base, params: &[String], delta: f64) -> Result<Sensitivi
     };
     let mut status: Vec<String> = vec!["ok".into(); inputs.len()];
     let mut jobs: Vec<(usize, usize, String)> = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        for (side, factor) in [(0, 1.0 - delta), (1, 1.0 + delta)] {
-            match input.scaled(factor) {
-                Some(s) => jobs.push((i, side, s)),
-                None => status[i] = "unchanged by scaling (0, or too small an integer)".into(),
+    // Each side is varied by ±delta, or, where that leaves the input's valid range (a share
+    // above 1, a date out of order...), by the largest of delta/2, delta/4 and delta/8 that
+    // loads: decided here, by loading only, so that the plan (and every shard's part of
+    // it) is fixed before any run.
+    let tries = |input: &Input, sign: f64| -> Result<(f64, String), String> {
+        let mut first_error = None;
+        for k in 0..4 {
+            let d = delta / f64::from(1u32 << k);
+            let Some(s) = input.scaled(1.0 + sign * d) else {
+                return Err("unchanged by scaling (0, or too small an integer)".into());
+            };
+            match c.load_with(std::slice::from_ref(&s)) {
+                Ok(_) => return Ok((d, s)),
+                Err(e) => {
+                    first_error.get_or_insert_with(|| {
+                        load_problems(&e)
+                            .into_iter()
+                            .find(|p| matches!(p.severity, super::ui::Level::Error))
+                            .map_or_else(|| "does not load".to_string(), |p| p.message)
+                    });
+                }
             }
+        }
+        Err(format!(
+            "cannot vary within its valid range (even ±{}%): {}",
+            num(delta / 8.0 * 100.0),
+            first_error.unwrap_or_default()
+        ))
+    };
+    let loaded: Vec<[Result<(f64, String), String>; 2]> = inputs
+        .par_iter()
+        .map(|input| [tries(input, -1.0), tries(input, 1.0)])
+        .collect();
+    for (i, sides) in loaded.into_iter().enumerate() {
+        // An input at the edge of its valid range (a share of 1) moves one way only: the
+        // other side is run at its value as it is (a change of 0%).
+        let edge = |r: &Result<(f64, String), String>| matches!(r, Err(why) if why.starts_with("cannot vary"));
+        let one_way = sides.iter().filter(|r| r.is_ok()).count() == 1 && sides.iter().any(edge);
+        let mut used = [0.0; 2];
+        for (side, r) in sides.into_iter().enumerate() {
+            match r {
+                Ok((d, s)) => {
+                    jobs.push((i, side, s));
+                    used[side] = d;
+                }
+                Err(_) if one_way => {
+                    jobs.push((i, side, format!("{}={}", inputs[i].path, inputs[i].base)));
+                }
+                Err(why) => status[i] = why,
+            }
+        }
+        if status[i] == "ok" && used.iter().any(|d| *d < delta) {
+            status[i] = format!(
+                "ok, varied by -{}% / +{}% (the most its valid range allows)",
+                num(used[0] * 100.0),
+                num(used[1] * 100.0)
+            );
         }
     }
     Ok(SensitivityPlan {
@@ -870,7 +926,7 @@ fn sensitivity_files(
         .iter()
         .enumerate()
         .map(|(i, input)| {
-            let ok = status[i] == "ok";
+            let ok = status[i].starts_with("ok");
             let (l, h) = if ok { (low[i], high[i]) } else { (None, None) };
             Effect {
                 input: input.path.clone(),
@@ -887,8 +943,8 @@ fn sensitivity_files(
         .collect();
     // Largest swing first; inputs not varied last; ties by path.
     effects.sort_by(|a, b| {
-        (b.status == "ok")
-            .cmp(&(a.status == "ok"))
+        (b.status.starts_with("ok"))
+            .cmp(&(a.status.starts_with("ok")))
             .then(b.swing.total_cmp(&a.swing))
             .then(a.input.cmp(&b.input))
     });
@@ -1015,7 +1071,7 @@ pub fn sensitivity(
 ) -> Result<(), Failure> {
     let started = Instant::now();
     let b = c.base(ui)?;
-    let plan = sensitivity_plan(&b, params, delta)?;
+    let plan = sensitivity_plan(c, &b, params, delta)?;
     let total = plan.jobs.len() + 1;
     if let Some(spec) = shard_spec {
         let sh = shard::resolve(spec, total as u64, "runs")?;
@@ -1044,7 +1100,10 @@ pub fn sensitivity(
         effects: &effects,
         warnings: &b.warnings,
     })?;
-    let varied = effects.iter().filter(|e| e.status == "ok").count();
+    let varied = effects
+        .iter()
+        .filter(|e| e.status.starts_with("ok"))
+        .count();
     let mut text = format!(
         "sensitivity of {metric} in {} to ±{}% of each input ({}, seed {}): base {}\n",
         b.loaded.scenario.name,
@@ -1055,7 +1114,7 @@ pub fn sensitivity(
     );
     for (k, e) in effects
         .iter()
-        .filter(|e| e.status == "ok")
+        .filter(|e| e.status.starts_with("ok"))
         .take(15)
         .enumerate()
     {
@@ -1091,7 +1150,7 @@ pub fn sensitivity_merge(
     };
     let b = c.base(ui)?;
     shard::check_scenario(parts, &b.loaded)?;
-    let plan = sensitivity_plan(&b, &params, delta)?;
+    let plan = sensitivity_plan(&c, &b, &params, delta)?;
     let mut results = Vec::with_capacity(plan.jobs.len() + 1);
     for p in parts {
         results.extend(read_runs_csv(p)?);

@@ -129,7 +129,8 @@ fn sensitivity_of_stranded_units_to_power_is_worked_out_by_hand() {
     assert_eq!(second["high"], 0.0);
     assert_eq!(second["swing"], 15_400.0);
     assert_eq!(second["status"], "ok");
-    // An input whose change does not load is listed with the reason, not fatal.
+    // An input whose +20% leaves its valid range (a yield of 0.9 raised to 1.08) is raised
+    // as far as it loads (issue 16: it used to be skipped as invalid).
     let doc = ok(capsim()
         .arg("sensitivity")
         .arg(stranded())
@@ -143,7 +144,10 @@ fn sensitivity_of_stranded_units_to_power_is_worked_out_by_hand() {
         .arg("--out")
         .arg(tmp.path().join("sens2")));
     let status = doc["effects"][0]["status"].as_str().unwrap();
-    assert!(status.starts_with("invalid when raised"), "{status}");
+    assert_eq!(
+        status,
+        "ok, varied by -20% / +10% (the most its valid range allows)"
+    );
     assert!(tmp.path().join("sens2/sensitivity.csv").exists());
 }
 
@@ -624,4 +628,49 @@ fn a_sweep_beyond_max_runs_is_refused_with_an_estimate_and_writes_nothing() {
         .arg("--out")
         .arg(&dir));
     assert!(dir.join("sweep.csv").is_file());
+}
+
+#[test]
+fn sensitivity_varies_inputs_at_the_edge_of_their_range_as_far_as_they_go() {
+    // H100's packaging yield is 0.9: +20% would be 1.08, past a share's 1, so it is raised
+    // by +10% (0.99); the operator's H100 share is 1 at the start: it can only be lowered,
+    // and its other side runs at its value as it is.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "sensitivity",
+            "scenarios/default.yaml",
+            "--metric",
+            "shortage_days",
+        ])
+        .args(["--params", "products.H100.packaging_yield"])
+        .args(["--params", "buyers.OpenAI-like.products.H100"])
+        .args(["--set", "end=2023-06-30", "--json", "--out"])
+        .arg(tmp.path().join("s"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |input: &str| {
+        doc["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["input"] == input)
+            .map(|e| e["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        status("products.H100.packaging_yield"),
+        "ok, varied by -20% / +10% (the most its valid range allows)"
+    );
+    assert_eq!(
+        status("buyers.OpenAI-like.products.H100"),
+        "ok, varied by -20% / +0% (the most its valid range allows)"
+    );
 }

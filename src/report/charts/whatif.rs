@@ -473,7 +473,7 @@ pub(super) fn tornado(s: &Sensitivity) -> (String, Chart) {
     let ok: Vec<_> = s
         .effects
         .iter()
-        .filter(|e| e.status == "ok" && e.low.is_finite() && e.high.is_finite())
+        .filter(|e| e.status.starts_with("ok") && e.low.is_finite() && e.high.is_finite())
         .collect();
     let bars: Vec<Bar> = ok
         .iter()
