@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin=target/release/capsim
+bin=${CARGO_TARGET_DIR:-target}/release/capsim
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sizes=("$@")

@@ -16,6 +16,8 @@
 //! cargo bench --bench engine
 //! ```
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -49,6 +51,47 @@ fn hold(c: &mut Criterion) {
         assert_eq!(sim.pending(), pending, "the hold model keeps N pending");
         black_box(sim.now());
     }
+    group.finish();
+}
+
+/// The same hold loop on `std::collections::BinaryHeap` of `Reverse((time, seq, event))`
+/// (first-in first-out ties by a sequence number), written out without the engine, with the
+/// same random draws: the reference the engine's queue is compared with in the same run
+/// (`engine/hold/10000` against `engine/hold_binaryheap/10000`).
+fn hold_binaryheap(c: &mut Criterion) {
+    const PENDING: usize = 10_000;
+    let mut rng = random::stream(1, 0, "hold");
+    let mut increment = move || (rng.sample::<f64, _>(Exp1) * 1e6).round() as i64;
+    let mut heap = BinaryHeap::with_capacity(PENDING + 1);
+    let mut seq = 0_u64;
+    for i in 0..PENDING {
+        heap.push(Reverse((
+            increment(),
+            seq,
+            u32::try_from(i).unwrap_or(u32::MAX),
+        )));
+        seq += 1;
+    }
+    let mut step = move |heap: &mut BinaryHeap<Reverse<(i64, u64, u32)>>| {
+        let Some(Reverse((now, _, event))) = heap.pop() else {
+            return;
+        };
+        heap.push(Reverse((now + increment(), seq, event)));
+        seq += 1;
+    };
+    for _ in 0..PENDING {
+        step(&mut heap);
+    }
+    let mut group = c.benchmark_group("engine/hold_binaryheap");
+    group.throughput(Throughput::Elements(HOLD_EVENTS_PER_ITER));
+    group.bench_function(BenchmarkId::from_parameter(PENDING), |b| {
+        b.iter(|| {
+            for _ in 0..HOLD_EVENTS_PER_ITER {
+                step(&mut heap);
+            }
+        });
+    });
+    assert_eq!(heap.len(), PENDING);
     group.finish();
 }
 
@@ -93,6 +136,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = hold, draw, mm1
+    targets = hold, hold_binaryheap, draw, mm1
 }
 criterion_main!(benches);

@@ -470,11 +470,102 @@ fn growth(c: &mut Criterion) {
     });
 }
 
+/// The per-day cost model: synthetic one-year scenarios over a grid of products × buyers
+/// (2, 6, 16 each, one segment) and segments 1, 4, 8 at 2 × 2, fitted by least squares as
+/// `µs per day = c0 + cP·P + cB·B + cS·S + cPB·P·B` on each size's fastest sample.
+fn cost_model(c: &mut Criterion) {
+    let mut sizes = Vec::new();
+    for products in [2, 6, 16] {
+        for buyers in [2, 6, 16] {
+            sizes.push(Size {
+                products,
+                buyers,
+                ..BASE
+            });
+        }
+    }
+    for segments in [4, 8] {
+        sizes.push(Size { segments, ..BASE });
+    }
+    let mut group = c.benchmark_group("model/cost");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(300));
+    group.measurement_time(Duration::from_secs(2));
+    let mut rows = Vec::new();
+    for size in sizes {
+        let label = format!("P{}xB{}xS{}", size.products, size.buyers, size.segments);
+        let s = load_text(&format!("synthetic {label}"), &synthetic_yaml(size));
+        let mut samples = Samples::new();
+        group.bench_function(&label, |b| {
+            b.iter_custom(|iters| {
+                timed(&mut samples, 0, iters, || drop(black_box(simulate(&s, 1))))
+            });
+        });
+        let fastest = samples
+            .values()
+            .flatten()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let per_day_us = fastest * 1e6 / days(&s) as f64;
+        let (p, b, sg) = (
+            size.products as f64,
+            size.buyers as f64,
+            size.segments as f64,
+        );
+        rows.push(([1.0, p, b, sg, p * b], per_day_us));
+    }
+    group.finish();
+    // Normal equations (XᵀX) β = Xᵀy, solved by Gaussian elimination with partial pivoting.
+    let mut a = [[0.0_f64; 6]; 5];
+    for (x, y) in &rows {
+        for i in 0..5 {
+            for j in 0..5 {
+                a[i][j] += x[i] * x[j];
+            }
+            a[i][5] += x[i] * y;
+        }
+    }
+    for col in 0..5 {
+        let pivot = (col..5)
+            .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+            .unwrap_or(col);
+        a.swap(col, pivot);
+        let pivot_row = a[col];
+        for (row, r) in a.iter_mut().enumerate() {
+            if row != col {
+                let f = r[col] / pivot_row[col];
+                for (x, &p) in r.iter_mut().zip(&pivot_row).skip(col) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    let beta: Vec<f64> = (0..5).map(|i| a[i][5] / a[i][i]).collect();
+    let worst = rows
+        .iter()
+        .map(|(x, y)| {
+            let fit: f64 = x.iter().zip(&beta).map(|(x, b)| x * b).sum();
+            ((fit - y) / y).abs()
+        })
+        .fold(0.0, f64::max);
+    eprintln!(
+        "cost model: µs per day = {:.3} + {:.4}·P + {:.4}·B + {:.4}·S + {:.5}·P·B \
+         (worst relative error over the {} sizes {:.1}%)",
+        beta[0],
+        beta[1],
+        beta[2],
+        beta[3],
+        beta[4],
+        rows.len(),
+        worst * 100.0
+    );
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5));
-    targets = default_run, largest_run, growth, replications, montecarlo, replication_scenario
+    targets = default_run, largest_run, growth, cost_model, replications, montecarlo, replication_scenario
 }
 criterion_main!(benches);

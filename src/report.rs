@@ -12,6 +12,7 @@
 //! that writes to the file system, and it replaces the output folder whole or not at all.
 
 pub mod charts;
+mod csvout;
 pub mod data;
 pub mod html;
 pub mod markdown;
@@ -82,28 +83,49 @@ fn into_bytes(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, Re
 }
 
 /// `timeseries.csv`: one row per day, `date` first, numeric columns then text columns.
+///
+/// Written straight into bytes (`csvout`), the same bytes as the `csv` crate's writer; blocks
+/// of rows are formatted in parallel and joined in order.
 pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["date"];
-    header.extend(run.columns.iter().map(String::as_str));
-    header.extend(run.text_columns.iter().map(String::as_str));
-    w.write_record(&header).map_err(csv_err("timeseries.csv"))?;
+    use rayon::prelude::*;
+    /// Rows formatted by one task.
+    const ROWS_PER_TASK: usize = 128;
+    let mut out = Vec::new();
+    csvout::field(&mut out, "date");
+    for name in run.columns.iter().chain(&run.text_columns) {
+        out.push(b',');
+        csvout::field(&mut out, name);
+    }
+    out.push(b'\n');
     let n = run.columns.len();
     let m = run.text_columns.len();
-    let mut buf = ryu::Buffer::new();
-    for (row, date) in run.dates.iter().enumerate() {
-        w.write_field(date).map_err(csv_err("timeseries.csv"))?;
-        for v in &run.values[row * n..(row + 1) * n] {
-            w.write_field(fmt_num(&mut buf, *v))
-                .map_err(csv_err("timeseries.csv"))?;
-        }
-        for t in &run.text_values[row * m..(row + 1) * m] {
-            w.write_field(t).map_err(csv_err("timeseries.csv"))?;
-        }
-        w.write_record(None::<&[u8]>)
-            .map_err(csv_err("timeseries.csv"))?;
+    let starts: Vec<usize> = (0..run.dates.len()).step_by(ROWS_PER_TASK).collect();
+    let blocks: Vec<Vec<u8>> = starts
+        .into_par_iter()
+        .map(|start| {
+            let end = (start + ROWS_PER_TASK).min(run.dates.len());
+            let mut out = Vec::with_capacity((end - start) * (n + m + 1) * 8);
+            let mut buf = ryu::Buffer::new();
+            for row in start..end {
+                csvout::field(&mut out, &run.dates[row]);
+                for &v in &run.values[row * n..(row + 1) * n] {
+                    out.push(b',');
+                    csvout::num(&mut out, &mut buf, v);
+                }
+                for t in &run.text_values[row * m..(row + 1) * m] {
+                    out.push(b',');
+                    csvout::field(&mut out, t);
+                }
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    out.reserve(blocks.iter().map(Vec::len).sum());
+    for b in blocks {
+        out.extend_from_slice(&b);
     }
-    into_bytes(w, "timeseries.csv")
+    Ok(out)
 }
 
 /// Formats a number for CSV: integers without a fraction, others in shortest round-trip form.
@@ -133,49 +155,53 @@ fn json<T: Serialize>(v: &T, what: &'static str) -> Result<Vec<u8>, ReportError>
     Ok(out)
 }
 
+/// A day's date as `timeseries.csv` writes it (the run's own list of dates), or by chrono
+/// for a day outside the run.
+fn push_date(out: &mut Vec<u8>, s: &Scenario, run: &RunOutput, day: crate::engine::Time) {
+    match usize::try_from(day).ok().and_then(|d| run.dates.get(d)) {
+        Some(date) => csvout::field(out, date),
+        None => csvout::field(out, &s.calendar.date(day).format("%Y-%m-%d").to_string()),
+    }
+}
+
 /// `events.csv`: `date,kind,subject,cause`.
 pub fn events_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["date", "kind", "subject", "cause"])
-        .map_err(csv_err("events.csv"))?;
+    let mut out = b"date,kind,subject,cause\n".to_vec();
     for e in &run.events {
-        let date = s.calendar.date(e.day).format("%Y-%m-%d").to_string();
-        w.write_record([date.as_str(), &e.kind, &e.subject, &e.cause])
-            .map_err(csv_err("events.csv"))?;
+        push_date(&mut out, s, run, e.day);
+        for f in [&e.kind, &e.subject, &e.cause] {
+            out.push(b',');
+            csvout::field(&mut out, f);
+        }
+        out.push(b'\n');
     }
-    into_bytes(w, "events.csv")
+    Ok(out)
 }
 
 /// `ledger.csv`: `date,vendor,product,buyer,units,rule,price_usd`.
 pub fn ledger_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "date",
-        "vendor",
-        "product",
-        "buyer",
-        "units",
-        "rule",
-        "price_usd",
-    ])
-    .map_err(csv_err("ledger.csv"))?;
+    let mut out = b"date,vendor,product,buyer,units,rule,price_usd\n".to_vec();
+    out.reserve(run.ledger.len() * 64);
     let mut buf = ryu::Buffer::new();
     for l in &run.ledger {
-        let date = s.calendar.date(l.day).format("%Y-%m-%d").to_string();
-        let units = l.units.to_string();
-        let price = fmt_num(&mut buf, (l.price_usd * 100.0).round() / 100.0).to_string();
-        w.write_record([
-            date.as_str(),
+        push_date(&mut out, s, run, l.day);
+        for f in [
             &s.vendors[l.vendor].name,
             &s.products[l.product].name,
             &s.buyers[l.buyer].name,
-            &units,
-            &l.rule,
-            &price,
-        ])
-        .map_err(csv_err("ledger.csv"))?;
+        ] {
+            out.push(b',');
+            csvout::field(&mut out, f);
+        }
+        out.push(b',');
+        csvout::uint(&mut out, l.units);
+        out.push(b',');
+        csvout::field(&mut out, &l.rule);
+        out.push(b',');
+        csvout::num(&mut out, &mut buf, (l.price_usd * 100.0).round() / 100.0);
+        out.push(b'\n');
     }
-    into_bytes(w, "ledger.csv")
+    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -282,15 +308,25 @@ pub fn render_all(
     sets: &[String],
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let s = &loaded.scenario;
+    // The time series (the largest) on one thread while the others are written.
+    let (timeseries, rest) = rayon::join(
+        || timeseries_csv(run),
+        || -> Result<_, ReportError> {
+            Ok([
+                summary_json(run)?,
+                events_csv(s, run)?,
+                ledger_csv(s, run)?,
+                manifest_json(loaded, run.summary.seed, sets)?,
+            ])
+        },
+    );
+    let [summary, events, ledger, manifest] = rest?;
     Ok(vec![
-        ("timeseries.csv".into(), timeseries_csv(run)?),
-        ("summary.json".into(), summary_json(run)?),
-        ("events.csv".into(), events_csv(s, run)?),
-        ("ledger.csv".into(), ledger_csv(s, run)?),
-        (
-            "manifest.json".into(),
-            manifest_json(loaded, run.summary.seed, sets)?,
-        ),
+        ("timeseries.csv".into(), timeseries?),
+        ("summary.json".into(), summary),
+        ("events.csv".into(), events),
+        ("ledger.csv".into(), ledger),
+        ("manifest.json".into(), manifest),
     ])
 }
 

@@ -228,16 +228,44 @@ impl World<'_> {
         let window = self.s.vendors[self.s.products[p].vendor].booking_window_days;
         let open: u64 = self.backlog_units[p].iter().sum();
         let need = open as f64 + 1.0;
+        let by_window = self.supply_by(p, t, window, efficiency);
         let quote = if self.supply_by(p, t, 0, efficiency) >= need {
             0
-        } else if self.supply_by(p, t, window, efficiency) < need {
+        } else if by_window < need {
             window
         } else {
-            // Supply grows with `x`: the first day that covers the need.
-            let (mut lo, mut hi) = (0, window);
+            // Supply grows with `x` (every term is non-decreasing in it, and so are their
+            // rounded sums), so the first day that covers the need is one number whatever
+            // the search: it is looked for from yesterday's quote, which it seldom moves far
+            // from, by steps doubling away from it, then halving (a few probes instead of
+            // a bisection of the whole window). Invariant: not covered at `lo`, covered at
+            // `hi`.
+            let covered = |x: Time| self.supply_by(p, t, x, efficiency) >= need;
+            // quote_days is a whole number of days in [0, window].
+            #[allow(clippy::cast_possible_truncation)]
+            let guess = (self.vendor.products[p].quote_days as Time).clamp(1, window);
+            let (mut lo, mut hi);
+            let mut step = 1;
+            if covered(guess) {
+                hi = guess;
+                lo = hi - 1;
+                while lo > 0 && covered(lo) {
+                    hi = lo;
+                    step *= 2;
+                    lo = (hi - step).max(0);
+                }
+            } else {
+                lo = guess;
+                hi = (lo + 1).min(window);
+                while hi < window && !covered(hi) {
+                    lo = hi;
+                    step *= 2;
+                    hi = (lo + step).min(window);
+                }
+            }
             while hi - lo > 1 {
-                let mid = (lo + hi) / 2;
-                if self.supply_by(p, t, mid, efficiency) >= need {
+                let mid = lo + (hi - lo) / 2;
+                if covered(mid) {
                     hi = mid;
                 } else {
                     lo = mid;
@@ -245,7 +273,7 @@ impl World<'_> {
             }
             hi
         };
-        let atp = (self.supply_by(p, t, window, efficiency) - open as f64).max(0.0);
+        let atp = (by_window - open as f64).max(0.0);
         let book = &mut self.vendor.products[p];
         book.quote_days = quote as f64;
         book.atp_units = atp;

@@ -120,10 +120,15 @@ pub fn draw_compare(runs: &[ChartData]) -> Result<Vec<Chart>, ReportError> {
 }
 
 /// Draws figures given as (file stem, figure, caption).
+///
+/// The figures are drawn in parallel (rayon), each one's PNG and SVG side by side too; every
+/// chart's bytes depend only on its figure, and `collect` keeps the order, so the result is
+/// the same whatever the number of threads.
 fn draw(figures: Vec<(&'static str, Figure, String)>) -> Result<Vec<Chart>, ReportError> {
+    use rayon::prelude::*;
     fonts()?;
     figures
-        .into_iter()
+        .into_par_iter()
         .map(|(name, fig, caption)| finish(name, &fig, caption))
         .collect()
 }
@@ -187,12 +192,13 @@ fn finish(name: &'static str, fig: &Figure, caption: String) -> Result<Chart, Re
         what: "chart",
         message: format!("{name}: {message}"),
     };
+    let (png, svg) = rayon::join(|| png(fig), || svg(fig));
     Ok(Chart {
         name,
         title: fig.title.clone(),
         caption,
-        png: png(fig).map_err(fail)?,
-        svg: svg(fig).map_err(fail)?,
+        png: png.map_err(fail)?,
+        svg: svg.map_err(fail)?,
     })
 }
 
@@ -202,24 +208,44 @@ fn draw_on<D: Drawing, DB: DrawingBackend>(fig: &D, backend: DB) -> Result<(), S
     root.present().map_err(|e| e.to_string())
 }
 
+/// How chart PNGs are compressed: zlib level 1 after the `Up` filter (charts are mostly flat
+/// colour). Measured on the six charts of the default run, one thread (docs/performance.md,
+/// "Charts"): level 1 encodes them in 26 ms and 875 kB, level 2 (used before) in 86 ms and
+/// 720 kB, level 6 in 144 ms and 676 kB; fdeflate's fast mode takes 14–17 ms but 1.3–5.3 MB.
+/// So level 1: a third of level 2's time for files a fifth larger.
+const PNG_COMPRESSION: png::DeflateCompression = png::DeflateCompression::Level(1);
+
 /// Draws into an RGB buffer and encodes it; the same figure gives the same bytes.
+///
+/// The pixel buffer (4.3 MB) is kept per thread and reused, whitened before each chart:
+/// allocating it anew cost a page fault per 4 KiB and the kernel's zeroing for every chart.
 fn png<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
-    let mut pixels = vec![255u8; WIDTH as usize * HEIGHT as usize * 3];
-    draw_on(
-        fig,
-        BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)),
-    )?;
+    thread_local! {
+        static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PIXELS.with(|cell| {
+        // A chart drawn inside another one's drawing on this thread (rayon can run a queued
+        // task while this one waits) gets its own buffer instead of the shared one.
+        match cell.try_borrow_mut() {
+            Ok(mut pixels) => png_with(fig, &mut pixels),
+            Err(_) => png_with(fig, &mut Vec::new()),
+        }
+    })
+}
+
+fn png_with<D: Drawing>(fig: &D, pixels: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+    pixels.clear();
+    pixels.resize(WIDTH as usize * HEIGHT as usize * 3, 255);
+    draw_on(fig, BitMapBackend::with_buffer(pixels, (WIDTH, HEIGHT)))?;
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    // Charts are mostly flat colour: zlib level 2 after the `Up` filter keeps a chart near
-    // 100 kB in a third of the time of the default (level 6, adaptive filters), which makes
-    // files a fifth smaller.
-    enc.set_deflate_compression(png::DeflateCompression::Level(2));
+    // Charts are mostly flat colour. PNG_COMPRESSION says which compression, and why.
+    enc.set_deflate_compression(PNG_COMPRESSION);
     enc.set_filter(png::Filter::Up);
     let mut w = enc.write_header().map_err(|e| e.to_string())?;
-    w.write_image_data(&pixels).map_err(|e| e.to_string())?;
+    w.write_image_data(pixels).map_err(|e| e.to_string())?;
     w.finish().map_err(|e| e.to_string())?;
     Ok(out)
 }

@@ -297,3 +297,42 @@ fn compare_draws_one_run_and_none() {
         assert_valid(&c);
     }
 }
+
+/// Every file of a run with charts (charts and data files are drawn and written in
+/// parallel) is the same bytes on one thread and on four.
+#[test]
+fn run_outputs_do_not_depend_on_threads() {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let mut outputs = Vec::new();
+    for threads in ["1", "4"] {
+        let dir = tmp.path().join(format!("t{threads}"));
+        let out = crate::common::capsim()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["run", "--quiet", "--out"])
+            .arg(&dir)
+            .output()
+            .expect("capsim runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut files = Vec::new();
+        for sub in ["", "charts"] {
+            for e in std::fs::read_dir(dir.join(sub)).expect("output folder") {
+                let path = e.expect("entry").path();
+                if path.is_file() {
+                    let name = path.strip_prefix(&dir).expect("inside").to_path_buf();
+                    files.push((name, std::fs::read(&path).expect("readable")));
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 12, "data files, report.md and 12 chart files");
+        outputs.push(files);
+    }
+    assert!(
+        outputs[0] == outputs[1],
+        "outputs differ between 1 and 4 threads"
+    );
+}

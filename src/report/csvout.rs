@@ -1,0 +1,162 @@
+//! CSV written straight into a byte buffer: the bytes the `csv` crate's default writer gives
+//! (`,` between fields, `\n` after a record, a field quoted only when it holds `,`, `"`, `\r`
+//! or `\n`, quotes doubled inside), without its per-field state machine, and numbers formatted
+//! in place (integers digit by digit, others by `ryu`) instead of through a `&str` each.
+//!
+//! The tests below check the bytes against the `csv` crate's for awkward fields and numbers.
+
+/// Appends `field` to `out`, quoted if the `csv` crate's `QuoteStyle::Necessary` would quote it.
+pub(crate) fn field(out: &mut Vec<u8>, field: &str) {
+    let b = field.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b',' | b'"' | b'\r' | b'\n')) {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.push(b'"');
+    for &c in b {
+        if c == b'"' {
+            out.push(b'"');
+        }
+        out.push(c);
+    }
+    out.push(b'"');
+}
+
+/// Appends a number as [`super::fmt_num`] formats it: `0` for both zeros, whole numbers below
+/// 10¹⁵ in magnitude as integers, everything else in `ryu`'s shortest round-trip form.
+pub(crate) fn num(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
+    if v == 0.0 {
+        out.push(b'0');
+    } else if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        // Exact: |v| < 10^15 < 2^53, a whole number.
+        #[allow(clippy::cast_possible_truncation)]
+        int(out, v as i64);
+    } else {
+        out.extend_from_slice(buf.format(v).as_bytes());
+    }
+}
+
+/// Appends an integer in decimal.
+pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    uint(out, v.unsigned_abs());
+}
+
+/// Appends an unsigned integer in decimal.
+pub(crate) fn uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        // v % 10 < 10: the cast keeps every bit.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            digits[i] = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same record through the `csv` crate and through this module.
+    fn both(fields: &[&str], nums: &[f64]) -> (Vec<u8>, Vec<u8>) {
+        let mut buf = ryu::Buffer::new();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for f in fields {
+            w.write_field(f).unwrap();
+        }
+        for &v in nums {
+            w.write_field(crate::report::fmt_num(&mut buf, v)).unwrap();
+        }
+        w.write_record(None::<&[u8]>).unwrap();
+        let theirs = w.into_inner().unwrap();
+        let mut ours = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                ours.push(b',');
+            }
+            field(&mut ours, f);
+        }
+        for (i, &v) in nums.iter().enumerate() {
+            if i > 0 || !fields.is_empty() {
+                ours.push(b',');
+            }
+            num(&mut ours, &mut buf, v);
+        }
+        ours.push(b'\n');
+        (theirs, ours)
+    }
+
+    #[test]
+    fn fields_quote_as_the_csv_crate() {
+        for f in [
+            "plain",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "line\nbreak",
+            "cr\rhere",
+            " space ",
+            "#hash",
+            "é ü",
+            "'single'",
+            "\t",
+        ] {
+            let (theirs, ours) = both(&["x", f, "y"], &[]);
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_print_as_fmt_num() {
+        let nums = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            42.0,
+            0.1,
+            -2.5,
+            1e-7,
+            123_456_789.0,
+            999_999_999_999_999.0,
+            1e15,
+            -1e15,
+            1e16,
+            1.5e300,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0 / 3.0,
+            i64::MAX as f64,
+        ];
+        let (theirs, ours) = both(&["d"], &nums);
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs)
+        );
+    }
+
+    #[test]
+    fn integers() {
+        for v in [0_i64, 7, -7, 10, 1_000_000, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            int(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+    }
+}
