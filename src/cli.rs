@@ -999,7 +999,11 @@ fn backtest(
         "outputs: {}/ (backtest.csv, {}{})\n",
         dir.display(),
         report::OUTPUT_FILES.join(", "),
-        if charts { ", report.md, charts/" } else { "" }
+        if charts {
+            ", report.md, report.html, charts/"
+        } else {
+            ""
+        }
     ));
     ui.say(&text)?;
     if bt.score.passed() {
@@ -1087,7 +1091,7 @@ fn run(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
         what.push_str(", timeseries_long.csv, units.csv");
     }
     if o.charts {
-        what.push_str(", report.md, charts/");
+        what.push_str(", report.md, report.html, charts/");
     }
     ui.say(&format!(
         "{}outputs: {}/ ({what})\nsimulated {} days in {:.1} ms ({:.1} ms in all)\n",
@@ -1155,7 +1159,7 @@ fn run_reps(ui: &Ui, o: RunOpts) -> Result<(), Failure> {
     let mut what = report::OUTPUT_FILES.join(", ");
     what.push_str(", bands.csv, replications.csv");
     if o.charts {
-        what.push_str(", report.md, charts/");
+        what.push_str(", report.md, report.html, charts/");
     }
     ui.say(&format!(
         "scenario {name} ({} to {})\n{}outputs: {}/ ({what})\nsimulated {} replications in {:.2} s ({:.2} s in all)\n",

@@ -6,6 +6,13 @@
 //! seed, runs it, and checks conservation, bounds and the consistency of the outputs.
 
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
+
+/// The properties draw their cases from a fixed seed, so that CI runs the same cases every
+/// time (capsim's own rule: same inputs, same outputs); the cases saved in
+/// tests/proptest-regressions/ run first. To explore new cases, change the seed or set
+/// PROPTEST_CASES, and save what fails.
+const FIXED_SEED: u64 = 0x00ca_951e;
 
 use capsim::model::{RunOutput, simulate};
 use capsim::scenario::{Source, load};
@@ -348,7 +355,7 @@ fn check_invariants(run: &RunOutput, text: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, rng_seed: RngSeed::Fixed(FIXED_SEED), ..ProptestConfig::default() })]
 
     #[test]
     fn invariants_hold_on_random_valid_scenarios(seed in any::<u64>()) {
@@ -404,7 +411,7 @@ fn the_generator_exercises_the_model() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, rng_seed: RngSeed::Fixed(FIXED_SEED), ..ProptestConfig::default() })]
 
     /// Issue 12: more packaging, HBM, logic or power never gives more shortage days or pause days
     /// beyond a tolerance: 5% of the run's days plus 30 days of shortage, and 30 pause days
