@@ -241,6 +241,21 @@ fn date_of(days: f64) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days.round() as i32)
 }
 
+/// The lines of a CSV text that hold data or the header, with their 1-based numbers: blank
+/// lines and `#` comments skipped, a Windows line end taken off.
+pub(crate) fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, raw)| {
+        let line = raw.trim_end_matches('\r');
+        let t = line.trim_start();
+        (!t.is_empty() && !t.starts_with('#')).then_some((i + 1, line))
+    })
+}
+
+/// The message for a row whose field count is not the header's.
+pub(crate) fn wrong_width(fields: usize, width: usize) -> String {
+    format!("{fields} fields, but the header has {width}; quote a field that holds a comma")
+}
+
 /// Splits one CSV line into trimmed fields with the 1-based column (in characters) where
 /// each starts. Fields may be quoted (`"a, b"`, with `""` for a quote); a quoted field
 /// cannot span lines.
@@ -567,13 +582,7 @@ pub fn parse_csv(path: &str, text: &str, source: u32) -> Result<ObservedFile, Ve
     let mut header: Option<Vec<Option<usize>>> = None;
     let mut index: [Option<usize>; 7] = [None; 7];
     let mut observations = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let line = raw.trim_end_matches('\r');
-        let t = line.trim_start();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in data_lines(text) {
         let fields = match split_fields(line) {
             Ok(f) => f,
             Err((col, message)) => {
@@ -634,13 +643,11 @@ pub fn parse_csv(path: &str, text: &str, source: u32) -> Result<ObservedFile, Ve
         }
         let width = header.as_ref().map_or(0, Vec::len);
         if fields.len() != width {
-            problems.push(
-                Diagnostic::error(format!(
-                    "{} fields, but the header has {width}; quote a field that holds a comma",
-                    fields.len()
-                ))
-                .at(loc(line_no, 1, line.chars().count())),
-            );
+            problems.push(Diagnostic::error(wrong_width(fields.len(), width)).at(loc(
+                line_no,
+                1,
+                line.chars().count(),
+            )));
             continue;
         }
         let get = |k: usize| -> Option<(&str, Loc)> {

@@ -111,13 +111,7 @@ pub fn points(req: &Request, text: &str, id: u32) -> Result<Node, Vec<Diagnostic
     let mut cols: Option<(usize, usize, usize)> = None;
     let mut entries: Vec<(Key, Node)> = Vec::new();
     let mut first: Option<Loc> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
-        let line = raw.trim_end_matches('\r');
-        let t = line.trim_start();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in crate::backtest::data_lines(text) {
         let fields = match crate::backtest::split_fields(line) {
             Ok(f) => f,
             Err((col, message)) => {
@@ -157,11 +151,11 @@ pub fn points(req: &Request, text: &str, id: u32) -> Result<Node, Vec<Diagnostic
         };
         if fields.len() != width {
             problems.push(
-                Diagnostic::error(format!(
-                    "{} fields, but the header has {width}; quote a field that holds a comma",
-                    fields.len()
-                ))
-                .at(loc(line_no, 1, line.chars().count())),
+                Diagnostic::error(crate::backtest::wrong_width(fields.len(), width)).at(loc(
+                    line_no,
+                    1,
+                    line.chars().count(),
+                )),
             );
             continue;
         }
