@@ -301,8 +301,11 @@ pub(crate) struct BuyerState {
     pub(crate) in_transit: Vec<u64>,
     /// Delivered units waiting for power, first come first placed: `(product, units)`.
     pub(crate) stranded: VecDeque<(usize, u64)>,
-    /// Model site indices owned by this buyer.
+    /// Model site indices owned by this buyer, in the order the scenario lists them.
     pub(crate) sites: Vec<usize>,
+    /// The same sites in placement order: soonest online first (`install_delay_days`), ties
+    /// in listed order (docs/model.md, "placement").
+    pub(crate) placement: Vec<usize>,
     /// Spend committed in the current budget year [USD].
     pub(crate) committed_usd: f64,
     /// Calendar year the commitment counts against.
@@ -584,6 +587,7 @@ impl<'s> World<'s> {
                 // grows (amortised) beyond.
                 stranded: VecDeque::with_capacity(32.max(128 * s.buyers[b].mix.len())),
                 sites: Vec::new(),
+                placement: Vec::new(),
                 committed_usd: 0.0,
                 budget_year: s.calendar.date(0).year(),
                 spent_usd: vec![0.0; np],
@@ -624,6 +628,13 @@ impl<'s> World<'s> {
                     ),
                 });
             }
+        }
+        for buyer in &mut buyers {
+            buyer.placement = buyer.sites.clone();
+            // Stable: sites with equal delays keep their listed order.
+            buyer
+                .placement
+                .sort_by_key(|&k| sites[k].install_delay_days);
         }
         let mut w = World {
             s,

@@ -90,8 +90,8 @@ impl World<'_> {
                 self.accounts[p].failed += failed;
             }
         }
-        // Placement: each buyer's waiting units, first come first placed, go to its sites in
-        // order while power allows; the rest stay stranded.
+        // Placement: each buyer's waiting units, first come first placed, go to its sites
+        // soonest online first while power allows; the rest stay stranded.
         let mut free = std::mem::take(&mut self.scratch.free);
         for b in 0..self.buyers.len() {
             if self.buyers[b].stranded.is_empty() {
@@ -100,7 +100,7 @@ impl World<'_> {
             free.clear();
             free.extend(
                 self.buyers[b]
-                    .sites
+                    .placement
                     .iter()
                     .map(|&k| self.site_mw_today[k] - self.site_used_mw(k)),
             );
@@ -111,7 +111,7 @@ impl World<'_> {
                     break;
                 };
                 for (j, free) in free.iter_mut().enumerate() {
-                    let k = self.buyers[b].sites[j];
+                    let k = self.buyers[b].placement[j];
                     if n == 0 {
                         break;
                     }

@@ -277,6 +277,49 @@ segments:
 }
 
 #[test]
+fn units_go_to_the_site_that_serves_soonest_first() {
+    // As above, but a slow site (30-day install) is listed before a fast one (no delay),
+    // each with 1 MW (2,000 units). Units go to the fast site first: 1,800 installed by day
+    // 14; on day 15 it fills at 2,000 and the other 400 start installing at the slow site.
+    let text = supply_scenario(73_000.0, "")
+        .replace(
+            "  - name: A\n    headroom: 0",
+            "  - name: A\n    kind: operator\n    headroom: 0",
+        )
+        .replace("    demand_h100e: {timeline: 1.0e7}\n", "")
+        .replace(
+            "vendors:\n  - name: V\n",
+            "vendors:\n  - name: V\n    shipping_days: 2\n",
+        )
+        + r#"sites:
+  - name: Slow
+    owner: A
+    megawatts: 1
+    pue: 1.0
+    server_overhead: 1.0
+    install_delay_days: 30
+  - name: Fast
+    owner: A
+    megawatts: 1
+    pue: 1.0
+    server_overhead: 1.0
+    install_delay_days: 0
+segments:
+  - name: s
+    growth: {timeline: 1.0e12}
+    queries_per_user_per_day: 1
+    tokens_per_query: 1000
+    h100_seconds_per_1k_tokens: 1
+"#;
+    let r = run(&text);
+    assert!(close(at(&r, "installed_units[P]", 14), 1_800.0));
+    assert!(close(at(&r, "installing_units", 14), 0.0));
+    assert!(close(at(&r, "installed_units[P]", 15), 2_000.0));
+    assert!(close(at(&r, "installing_units", 15), 400.0));
+    assert!(close(at(&r, "stranded_units", 15), 0.0));
+}
+
+#[test]
 fn launch_surge_decays_exponentially_and_adds_up() {
     // A launch of 1,000 extra sign-ups with a 10-day decay adds, on the d-th day after it,
     // 1000 × (1 − e^{-1/10}) × e^{-d/10}: 95.16 on the day, 95.16 × e^{-1} = 35.01 ten days
