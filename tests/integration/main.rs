@@ -8,6 +8,7 @@ mod cli;
 mod cli_conventions;
 mod common;
 mod conservation;
+mod crate_habits;
 mod fan_charts;
 mod hand;
 mod html;
