@@ -1,4 +1,4 @@
-//! The engine alone: the classic hold model, and the M/M/1 queue of `examples/mm1.rs`.
+//! The engine alone: the classic hold model, and the M/M/1 queue of `crates/capsim-engine/examples/mm1.rs`.
 //!
 //! Hold model (`benches/common/mod.rs`): `N` events pending (100, 10,000, 1,000,000), each
 //! popped and rescheduled after an exponential increment; a measured iteration handles 10,000

@@ -29,14 +29,18 @@
 //! assert_eq!(run.dates.len() as i64, run.summary.days);
 //! ```
 
+/// The discrete-event engine, its own crate (`crates/capsim-engine`): it cannot depend on the
+/// model.
+pub use capsim_engine as engine;
+/// The M/M/c queue on the engine (`crates/capsim-engine`).
+pub use capsim_engine::queueing;
+
 pub mod backtest;
 pub mod beergame;
 pub mod check;
 pub mod cli;
-pub mod engine;
 pub mod model;
 pub mod montecarlo;
-pub mod queueing;
 pub mod report;
 pub mod scenario;
 pub mod shard;

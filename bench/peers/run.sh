@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peer comparison: the same M/M/1 queue in capsim (examples/mm1.rs), SimPy and Ciw.
+# Peer comparison: the same M/M/1 queue in capsim (crates/capsim-engine/examples/mm1.rs), SimPy and Ciw.
 #
 #   bench/peers/run.sh                 # λ = 0.9, μ = 1.0, 1,000,000 customers each
 #   CIW_CUSTOMERS=200000 bench/peers/run.sh

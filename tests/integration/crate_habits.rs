@@ -46,7 +46,10 @@ fn declared_rust_version_covers_every_locked_dependency() {
     if let Ok(t) = toolchain {
         let text = String::from_utf8_lossy(&t.stdout);
         if let Some(v) = text.split_whitespace().nth(1) {
-            assert!(version(ours) <= version(v), "rust-version {ours} is above the toolchain {v}");
+            assert!(
+                version(ours) <= version(v),
+                "rust-version {ours} is above the toolchain {v}"
+            );
         }
     }
 }

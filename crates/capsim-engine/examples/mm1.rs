@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use capsim::queueing::{MmcConfig, MmcError, mmc_theory, simulate};
+use capsim_engine::queueing::{MmcConfig, MmcError, mmc_theory, simulate};
 use clap::Parser;
 use serde::Serialize;
 

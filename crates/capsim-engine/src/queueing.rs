@@ -1,4 +1,4 @@
-//! An M/M/c queue on the [`engine`](crate::engine), with its closed-form (Erlang C) results.
+//! An M/M/c queue on the [`engine`](crate), with its closed-form (Erlang C) results.
 //!
 //! It checks the engine against theory, serves as a worked example of a [`Model`], and gives
 //! benchmarks a fixed workload. Customers arrive in a Poisson process of rate λ
@@ -33,13 +33,13 @@
 //! - **Utilisation** is the total service time divided by `c ×` the time of the last departure.
 //!
 //! ```
-//! use capsim::queueing::{MmcConfig, mmc_theory, simulate};
+//! use capsim_engine::queueing::{MmcConfig, mmc_theory, simulate};
 //!
 //! let cfg = MmcConfig { servers: 2, arrival_rate: 1.0, service_rate: 1.0, customers: 20_000, seed: 7 };
 //! let sim = simulate(&cfg)?;
 //! let theory = mmc_theory(2, 1.0, 1.0)?; // ρ = 0.5, Wq = 1/3
 //! assert!((sim.mean_wait_in_queue - theory.wq).abs() < 0.2 * theory.wq);
-//! # Ok::<(), capsim::queueing::MmcError>(())
+//! # Ok::<(), capsim_engine::queueing::MmcError>(())
 //! ```
 
 use std::collections::VecDeque;
@@ -48,7 +48,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::Exp1;
 
-use crate::engine::{Context, EngineError, Model, Simulation, Time, random};
+use crate::{Context, EngineError, Model, Simulation, Time, random};
 
 /// Ticks spanned by the mean of the faster of the inter-arrival and service distributions.
 const TICKS_PER_FASTEST_MEAN: f64 = 1e6;

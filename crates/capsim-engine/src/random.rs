@@ -49,7 +49,7 @@ pub fn stream_key(seed: u64, replication: u64, name: &str) -> [u8; 32] {
 /// yields an unrelated sequence.
 ///
 /// ```
-/// use capsim::engine::random::stream;
+/// use capsim_engine::random::stream;
 /// use rand::RngExt;
 ///
 /// let mut arrivals = stream(42, 0, "arrivals");

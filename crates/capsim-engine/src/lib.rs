@@ -1,11 +1,13 @@
-//! A generic discrete-event engine. It knows nothing about chips, datacenters or queues: a
-//! [`Model`] owns its state and reacts to its own event type; the engine keeps the clock and
-//! the event queue.
+//! A generic discrete-event engine, capsim's and usable on its own. It knows nothing about
+//! chips or datacenters: a [`Model`] owns its state and reacts to its own event type; the
+//! engine keeps the clock and the event queue.
 //!
 //! - [`queue`]: integer [`Time`] and the deterministic future-event list [`EventQueue`].
 //! - [`sim`]: the [`Model`] trait, the [`Context`] a model acts through, and [`Simulation`].
 //! - [`calendar`]: ticks to dates (one tick = one day) and date parsing.
 //! - [`random`]: named, reproducible random streams.
+//! - [`queueing`]: an M/M/c queue on the engine with its Erlang C results, the worked example
+//!   (`cargo run --release --example mm1`).
 //!
 //! # Tutorial: build, then run
 //!
@@ -13,7 +15,7 @@
 //! 2 ticks later; it stops the run after its third repair.
 //!
 //! ```
-//! use capsim::engine::{Context, EngineError, Model, Simulation, Time};
+//! use capsim_engine::{Context, EngineError, Model, Simulation, Time};
 //!
 //! enum Event {
 //!     Fail,
@@ -78,6 +80,7 @@
 
 pub mod calendar;
 pub mod queue;
+pub mod queueing;
 pub mod random;
 pub mod sim;
 
