@@ -34,6 +34,7 @@ pub mod beergame;
 pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod format;
 pub mod model;
 pub mod montecarlo;
 pub mod queueing;

@@ -4,8 +4,9 @@
 use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row};
-use super::scale::{NumFormat, TimeAxis};
+use super::scale::TimeAxis;
 use crate::backtest::{Backtest, Row as Obs, unit_of};
+use crate::format::NumFormat;
 
 const INK: RGBColor = RGBColor(0, 0, 0);
 /// Blue: the model.

@@ -8,7 +8,8 @@ use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
 use super::run::{BAND_ALPHA, Run};
-use super::scale::{NumFormat, TimeAxis, entity_colour};
+use super::scale::{TimeAxis, entity_colour};
+use crate::format::NumFormat;
 use crate::report::data::ChartData;
 
 /// Names of the runs, made unique (` (2)` appended to a repeated name).

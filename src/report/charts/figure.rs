@@ -17,8 +17,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::scale::{NumFormat, Ticks, XAxis, is_light};
+use super::scale::{Ticks, XAxis, is_light};
 use super::{HEIGHT, WIDTH};
+use crate::format::NumFormat;
 
 /// Title text size [px].
 pub(super) const TITLE_PX: f64 = 34.0;

@@ -7,7 +7,8 @@ use plotters::style::{Color, RGBAColor, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, StripItem};
 use super::run::{ALARM, CAPACITY, GREY, INK, any_nonzero, day_points, plural};
-use super::scale::{NumFormat, TimeAxis, ValueAxis, XAxis, entity_colour};
+use super::scale::{TimeAxis, ValueAxis, XAxis, entity_colour};
+use crate::format::NumFormat;
 use crate::montecarlo::percentile;
 use crate::report::data::{ChartData, McData};
 

@@ -4,11 +4,12 @@ use chrono::NaiveDate;
 use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
-use super::scale::{NumFormat, TimeAxis, entity_colour};
+
+use super::scale::{TimeAxis, entity_colour};
 use crate::backtest::Backtest;
+use crate::format::{NumFormat, human, usd};
 use crate::model::record::SHORTAGE_THRESHOLD;
 use crate::report::data::ChartData;
-use crate::report::{human, usd};
 
 pub(super) const INK: RGBColor = RGBColor(0, 0, 0);
 /// Blue of the capacity line.

@@ -18,9 +18,10 @@ use super::figure::{
     bold, draw_legend_item, fit, font, grid_style,
 };
 use super::run::{BAND_ALPHA, INK};
-use super::scale::{NumFormat, PALETTE, entity_colour, is_light};
+use super::scale::{PALETTE, entity_colour, is_light};
 use super::{HEIGHT, WIDTH};
-use crate::report::compact;
+use crate::format::NumFormat;
+use crate::format::{compact, readout as precise};
 use crate::report::whatif::{Input, Sensitivity, Solve, Stat, Sweep};
 
 /// Most lines in a sweep chart (one colour each); further combinations are left out, and
@@ -271,23 +272,6 @@ fn input_short(i: &Input) -> String {
     } else {
         tail
     }
-}
-
-/// A value read off a chart (an answer): whole thousands written out (`9,141`), others as
-/// on the axes (`1.25M`, `0.7234`).
-fn precise(v: f64) -> String {
-    if !(1e3..1e6).contains(&v.abs()) {
-        return compact(v);
-    }
-    let digits = format!("{}", v.abs().round() as u64);
-    let mut out = String::new();
-    for (k, ch) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if v < 0.0 { format!("-{out}") } else { out }
 }
 
 /// How many runs make a point.
@@ -1280,14 +1264,6 @@ mod tests {
         let t = nice_ticks(0.0, 1.0, 5);
         assert_eq!(t.len(), 6);
         assert!((t[5] - 1.0).abs() < 1e-12, "{t:?}");
-    }
-
-    #[test]
-    fn answers_are_written_out() {
-        assert_eq!(precise(9140.625), "9,141");
-        assert_eq!(precise(1_250_000.0), "1.25M");
-        assert_eq!(precise(23.7004), "23.7");
-        assert_eq!(precise(-4500.0), "-4,500");
     }
 
     #[test]
