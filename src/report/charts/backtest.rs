@@ -176,6 +176,7 @@ pub(super) fn figure(bt: &Backtest, scenario: &str) -> Option<(&'static str, Fig
             "Backtest — {scenario}: {} of {} observations inside",
             s.inside, s.observations
         ),
+        subtitle: None,
         x: axis.into(),
         strip: Vec::new(),
         rows,

@@ -172,6 +172,7 @@ fn capacity_demand(
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", versus(names)),
+        subtitle: None,
         x: time.into(),
         strip,
         rows: vec![Row {
@@ -246,6 +247,7 @@ fn users(runs: &[Run], names: &[String], time: TimeAxis) -> (&'static str, Figur
     );
     let fig = Figure {
         title: format!("Users — {}", versus(names)),
+        subtitle: None,
         x: time.into(),
         strip: Vec::new(),
         rows,

@@ -418,6 +418,7 @@ fn histogram(mc: &McData, h: &Histogram, scenario: &str) -> (&'static str, Figur
         desc: h.desc.to_string(),
         min_step: if h.whole { 1.0 } else { 0.0 },
         fixed: single.then(|| (vec![(first + last) / 2.0], width)),
+        plain_zero: false,
     });
     let title = format!("{}, {} — {scenario}", h.title, replications(mc));
     let fig = Figure::single(title, x, strip, panel, legend);

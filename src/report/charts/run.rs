@@ -494,6 +494,7 @@ fn capacity_demand(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip,
         rows: vec![Row {
@@ -713,6 +714,7 @@ fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
 
     let fig = Figure {
         title: format!("Accelerator supply — {}", run.d.summary.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
@@ -802,6 +804,7 @@ fn fleet(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Fleet and power — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
@@ -1003,6 +1006,7 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Market: backlog, lead time and price — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows,
@@ -1097,6 +1101,7 @@ fn users(run: &Run) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Users and sign-ups — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows,
@@ -1151,6 +1156,7 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Money — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![

@@ -113,6 +113,7 @@ impl XAxis {
     pub fn label(&self, x: f64, ticks: &Ticks) -> String {
         match (self, ticks.label) {
             (XAxis::Time(t), TickLabel::Date(style)) => t.label(x, style),
+            (XAxis::Value(v), TickLabel::Value { .. }) if v.plain_zero && x == 0.0 => "0".into(),
             (_, TickLabel::Value { format, step, top }) => format.tick_step(x, step, top),
             (XAxis::Value(v), TickLabel::Date(_)) => v.format.tick(x),
         }
@@ -139,6 +140,8 @@ pub(super) struct ValueAxis {
     pub min_step: f64,
     /// Ticks to label instead of round numbers, `step` apart (for the decimals they need).
     pub fixed: Option<(Vec<f64>, f64)>,
+    /// A tick at zero reads `0`, not `0k` like its neighbours.
+    pub plain_zero: bool,
 }
 
 /// Width a value label needs, room around it included [px].
@@ -336,6 +339,7 @@ mod tests {
             desc: String::new(),
             min_step: 1.0,
             fixed: None,
+            plain_zero: false,
         };
         // 1100 px / 120 px = 9 labels at most over 3 days: steps of 0.5 would do, but whole
         // numbers need a step of at least 1.
@@ -347,6 +351,7 @@ mod tests {
             desc: String::new(),
             min_step: 0.0,
             fixed: None,
+            plain_zero: false,
         };
         // 2.4B / 9 = 267M a label at most: steps of 500M.
         assert_eq!(axis.ticks(1100).major.len(), 5);
