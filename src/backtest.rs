@@ -18,8 +18,9 @@ use std::fmt::Write as _;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::format::compact;
+use crate::report::ReportError;
 use crate::report::data::ChartData;
-use crate::report::{ReportError, compact};
 use crate::scenario::yaml::{Diagnostic, Loc, did_you_mean, unknown_name_hint};
 
 /// Largest observations file read [bytes]: 16 MiB.
@@ -848,7 +849,7 @@ impl Row {
             date_of(v).map_or_else(String::new, |d| d.to_string())
         } else {
             let mut buf = ryu::Buffer::new();
-            crate::report::fmt_num(&mut buf, v).to_string()
+            crate::format::fmt_num(&mut buf, v).to_string()
         }
     }
 
@@ -1199,7 +1200,7 @@ pub fn backtest_csv(bt: &Backtest) -> Result<Vec<u8>, ReportError> {
     let mut buf = ryu::Buffer::new();
     let mut num = |v: Option<f64>| {
         v.filter(|x| x.is_finite()).map_or_else(String::new, |x| {
-            crate::report::fmt_num(&mut buf, x).to_string()
+            crate::format::fmt_num(&mut buf, x).to_string()
         })
     };
     for r in &bt.rows {

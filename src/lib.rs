@@ -39,6 +39,7 @@ pub mod backtest;
 pub mod beergame;
 pub mod check;
 pub mod cli;
+pub mod format;
 pub mod model;
 pub mod montecarlo;
 pub mod report;

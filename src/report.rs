@@ -31,6 +31,10 @@ use crate::scenario::Loaded;
 use crate::scenario::types::Scenario;
 use data::{ChartData, McData};
 
+/// The people's number formats, where the CLI has always found them (they live in
+/// [`crate::format`]).
+pub use crate::format::{human, usd};
+
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -126,19 +130,6 @@ pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
         out.extend_from_slice(&b);
     }
     Ok(out)
-}
-
-/// Formats a number for CSV: integers without a fraction, others in shortest round-trip form.
-pub(crate) fn fmt_num(buf: &mut ryu::Buffer, v: f64) -> &str {
-    if v == 0.0 {
-        return "0";
-    }
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
-        // Whole numbers print as integers; ryu would add ".0".
-        let s = buf.format_finite(v);
-        return s.strip_suffix(".0").unwrap_or(s);
-    }
-    buf.format(v)
 }
 
 /// `summary.json`, pretty-printed with a trailing newline.
@@ -488,64 +479,4 @@ pub fn write_outputs(
     files: &[(String, Vec<u8>)],
 ) -> Result<outdir::Written, outdir::OutputError> {
     outdir::write(dir, files, "--out")
-}
-
-/// `v` scaled to thousands, millions, billions or trillions, with the suffix: `(1.2, "M")`.
-pub fn scaled(v: f64) -> (f64, &'static str) {
-    let a = v.abs();
-    if a >= 1e12 {
-        (v / 1e12, "T")
-    } else if a >= 1e9 {
-        (v / 1e9, "B")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e3 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    }
-}
-
-/// A number for people: 1.2k, 3.4M, 5.6B.
-pub fn human(v: f64) -> String {
-    match scaled(v) {
-        (x, "") => format!("{x:.0}"),
-        (x, suffix) => format!("{x:.1}{suffix}"),
-    }
-}
-
-/// Money for people: $4.5B.
-pub fn usd(v: f64) -> String {
-    if v < 0.0 {
-        format!("-${}", human(-v))
-    } else {
-        format!("${}", human(v))
-    }
-}
-
-/// A number to four significant digits at most, scaled like [`human`], trailing zeros
-/// dropped: 1.25M, 250k, 443.6, 0.005. Tick labels use it, and the Monte Carlo table, where
-/// a mean and its confidence interval must read apart.
-pub fn compact(v: f64) -> String {
-    if !v.is_finite() {
-        return "0".into();
-    }
-    let (x, suffix) = scaled(v);
-    format!("{}{suffix}", plain(x))
-}
-
-/// Four significant digits at most, trailing zeros dropped.
-fn plain(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into();
-    }
-    let mag = x.abs().log10().floor() as i32;
-    let decimals = (3 - mag).clamp(0, 8) as usize;
-    let s = format!("{x:.decimals$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" { "0".into() } else { s }
 }

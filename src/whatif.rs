@@ -13,6 +13,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use crate::format::set_value;
 use crate::scenario::yaml::path_segments;
 
 /// How a varied value applies to the field.
@@ -197,16 +198,6 @@ pub fn is_timeline(v: &Value) -> bool {
     }
 }
 
-/// A number written for a `--set`: integers stay integers where the field holds one.
-fn fmt_value(v: f64, integer: bool) -> String {
-    if integer {
-        format!("{}", v.round() as i64)
-    } else {
-        let mut b = ryu::Buffer::new();
-        b.format(v).to_string()
-    }
-}
-
 fn is_integer(v: &Value) -> bool {
     v.is_i64() || v.is_u64()
 }
@@ -262,9 +253,9 @@ pub fn override_for(
     }
     match (op, base) {
         (Op::Set, b) if b.is_number() || b.is_null() => {
-            Ok(format!("{path}={}", fmt_value(value, is_integer(b))))
+            Ok(format!("{path}={}", set_value(value, is_integer(b))))
         }
-        (Op::Set, b) if is_timeline(b) => Ok(format!("{path}={}", fmt_value(value, false))),
+        (Op::Set, b) if is_timeline(b) => Ok(format!("{path}={}", set_value(value, false))),
         (Op::Add, b) if b.is_number() || is_timeline(b) => {
             let shifted = map_numbers(b, &|x| x + value);
             Ok(format!("{path}={shifted}"))
@@ -379,7 +370,7 @@ impl Input {
     pub fn describe(&self) -> String {
         let mut nums = Vec::new();
         collect_numbers(&self.base, &mut nums);
-        let f = |x: f64| crate::report::fmt_num(&mut ryu::Buffer::new(), x).to_string();
+        let f = crate::format::num;
         match nums.as_slice() {
             [] => "-".into(),
             [x] => f(*x),

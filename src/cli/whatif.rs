@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::reps::{progress_bar, scenario_of};
 use super::shard;
 use super::ui::{Failure, Problem, Ui, load_problems};
+use crate::format::{duration_words, human, num_or_empty as num, precise};
 use crate::montecarlo::{self, Outcome, PERCENTILES, Plan};
 use crate::report;
 use crate::scenario::{self, Loaded, Source};
@@ -221,14 +222,6 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>], what: &str) -> Result<Vec<
     }
     w.into_inner()
         .map_err(|e| Failure::io(format!("cannot write {what}: {e}")))
-}
-
-/// A number for the CSV files and messages, as the run's CSVs write it; empty for no value.
-fn num(v: f64) -> String {
-    if v.is_nan() {
-        return String::new();
-    }
-    report::fmt_num(&mut ryu::Buffer::new(), v).to_string()
 }
 
 /// The charts of a command's CSV (drawn from its bytes, as `manifest.json` will record the
@@ -1110,7 +1103,7 @@ pub fn sensitivity(
         num(delta * 100.0),
         c.statistic(),
         b.seed,
-        report::human(base_value)
+        human(base_value)
     );
     for (k, e) in effects
         .iter()
@@ -1123,9 +1116,9 @@ pub fn sensitivity(
             "  {:>2}. {:<60} {} → {} (swing {})",
             k + 1,
             e.input,
-            e.low.map(report::human).unwrap_or_default(),
-            e.high.map(report::human).unwrap_or_default(),
-            report::human(e.swing)
+            e.low.map(human).unwrap_or_default(),
+            e.high.map(human).unwrap_or_default(),
+            human(e.swing)
         );
     }
     let _ = writeln!(
@@ -1304,7 +1297,7 @@ pub fn solve(
                 num(a),
                 num(tol),
                 target.metric,
-                report::human(v)
+                human(v)
             );
         }
         _ => {
@@ -1320,19 +1313,6 @@ pub fn solve(
         outputs(&dir, &files)
     );
     ui.say(&text)
-}
-
-/// Seconds in words: "40 s", "12 min", "3.5 h", "2.1 days".
-fn duration_words(secs: f64) -> String {
-    if secs < 120.0 {
-        format!("{secs:.0} s")
-    } else if secs < 7200.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else if secs < 172_800.0 {
-        format!("{:.1} h", secs / 3600.0)
-    } else {
-        format!("{:.1} days", secs / 86_400.0)
-    }
 }
 
 /// `x` rounded to the power of ten at or below the tolerance `tol`: up for the smallest value
@@ -1379,41 +1359,6 @@ mod rounding_tests {
     }
 }
 
-/// A number for a table a person reads: whole numbers in full with thousands separators
-/// (1,027, not 1.0k), others to four significant digits.
-fn precise(v: f64) -> String {
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let group = |int: &str| {
-        let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        format!("{sign}{out}")
-    };
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        return group(&format!("{v:.0}"));
-    }
-    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let text = format!("{v:.digits$}");
-    match text.split_once('.') {
-        Some((i, f)) => {
-            let f = f.trim_end_matches('0');
-            if f.is_empty() {
-                group(i)
-            } else {
-                format!("{}.{f}", group(i))
-            }
-        }
-        None => group(&text),
-    }
-}
-
 /// Rows under a header, each column as wide as its widest cell: text left-aligned (the
 /// header), numbers right-aligned, two spaces of indent and `  ` between columns.
 fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
@@ -1452,16 +1397,10 @@ fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
 
 #[cfg(test)]
 mod table_tests {
-    use super::{aligned, precise};
+    use super::aligned;
 
     #[test]
-    fn numbers_are_in_full_and_columns_line_up() {
-        assert_eq!(precise(1027.0), "1,027");
-        assert_eq!(precise(20000.0), "20,000");
-        assert_eq!(precise(-1234567.0), "-1,234,567");
-        assert_eq!(precise(1.5), "1.5");
-        assert_eq!(precise(0.012345), "0.01235");
-        assert_eq!(precise(12851.5625), "12,852");
+    fn columns_line_up() {
         let t = aligned(
             &["x".into(), "shortage_days".into()],
             &[

@@ -29,8 +29,7 @@
 //! | `compare_users` | users of each segment in several runs overlaid |
 //!
 //! The charts of `capsim sweep`, `sensitivity` and `solve` (numbers against numbers, a
-//! heatmap, a tornado) are drawn by `whatif.rs` in the same size, fonts and palette; see
-//! [`super::whatif`].
+//! heatmap, a tornado) are figures too, built by `whatif.rs`; see [`super::whatif`].
 
 mod backtest;
 mod compare;
@@ -42,13 +41,12 @@ mod whatif;
 
 use std::sync::OnceLock;
 
-use plotters::coord::Shift;
-use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::{FontStyle, register_font};
 
 use super::ReportError;
+use super::data::whatif::{Sensitivity, Solve, Sweep};
 use super::data::{ChartData, McData};
-use super::whatif::{Sensitivity, Solve, Sweep};
 use figure::Figure;
 
 /// Width charts are drawn at [pixels].
@@ -138,8 +136,8 @@ fn draw(figures: Vec<(&'static str, Figure, String)>) -> Result<Vec<Chart>, Repo
 pub fn draw_sweep(s: &Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     fonts()?;
     let mut out = Vec::new();
-    for (stem, chart) in whatif::sweep(s) {
-        out.extend(files(&stem, &chart)?);
+    for (stem, fig) in whatif::sweep(s) {
+        out.extend(files(&stem, &fig)?);
     }
     Ok(out)
 }
@@ -147,44 +145,27 @@ pub fn draw_sweep(s: &Sweep) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
 /// The tornado chart of a sensitivity analysis: `tornado_<metric>`.
 pub fn draw_tornado(s: &Sensitivity) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     fonts()?;
-    let (stem, chart) = whatif::tornado(s);
-    files(&stem, &chart)
+    let (stem, fig) = whatif::tornado(s);
+    files(&stem, &fig)
 }
 
 /// The chart of a solve's trials: `solve_<metric>`.
 pub fn draw_solve(s: &Solve) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     fonts()?;
-    let (stem, chart) = whatif::solve(s);
-    files(&stem, &chart)
+    let (stem, fig) = whatif::solve(s);
+    files(&stem, &fig)
 }
 
-/// `charts/<stem>.png` and `charts/<stem>.svg` of a drawing.
-fn files<D: Drawing>(stem: &str, d: &D) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+/// `charts/<stem>.png` and `charts/<stem>.svg` of a figure.
+fn files(stem: &str, fig: &Figure) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let fail = |message: String| ReportError::Serialise {
         what: "chart",
         message: format!("{stem}: {message}"),
     };
     Ok(vec![
-        (format!("charts/{stem}.png"), png(d).map_err(fail)?),
-        (format!("charts/{stem}.svg"), svg(d).map_err(fail)?),
+        (format!("charts/{stem}.png"), png(fig).map_err(fail)?),
+        (format!("charts/{stem}.svg"), svg(fig).map_err(fail)?),
     ])
-}
-
-/// What the two backends draw: a run's [`Figure`], or a what-if chart.
-trait Drawing {
-    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
-}
-
-impl Drawing for Figure {
-    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        figure::render(self, root).map_err(|e| e.to_string())
-    }
-}
-
-impl Drawing for whatif::Chart {
-    fn render<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        whatif::render(self, root).map_err(|e| e.to_string())
-    }
 }
 
 fn finish(name: &'static str, fig: &Figure, caption: String) -> Result<Chart, ReportError> {
@@ -202,9 +183,9 @@ fn finish(name: &'static str, fig: &Figure, caption: String) -> Result<Chart, Re
     })
 }
 
-fn draw_on<D: Drawing, DB: DrawingBackend>(fig: &D, backend: DB) -> Result<(), String> {
+fn draw_on<DB: DrawingBackend>(fig: &Figure, backend: DB) -> Result<(), String> {
     let root = backend.into_drawing_area();
-    fig.render(&root)?;
+    figure::render(fig, &root).map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
 }
 
@@ -219,7 +200,7 @@ const PNG_COMPRESSION: png::DeflateCompression = png::DeflateCompression::Level(
 ///
 /// The pixel buffer (4.3 MB) is kept per thread and reused, whitened before each chart:
 /// allocating it anew cost a page fault per 4 KiB and the kernel's zeroing for every chart.
-fn png<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
+fn png(fig: &Figure) -> Result<Vec<u8>, String> {
     thread_local! {
         static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -233,7 +214,7 @@ fn png<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
     })
 }
 
-fn png_with<D: Drawing>(fig: &D, pixels: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+fn png_with(fig: &Figure, pixels: &mut Vec<u8>) -> Result<Vec<u8>, String> {
     pixels.clear();
     pixels.resize(WIDTH as usize * HEIGHT as usize * 3, 255);
     draw_on(fig, BitMapBackend::with_buffer(pixels, (WIDTH, HEIGHT)))?;
@@ -250,7 +231,7 @@ fn png_with<D: Drawing>(fig: &D, pixels: &mut Vec<u8>) -> Result<Vec<u8>, String
     Ok(out)
 }
 
-fn svg<D: Drawing>(fig: &D) -> Result<Vec<u8>, String> {
+fn svg(fig: &Figure) -> Result<Vec<u8>, String> {
     let mut text = String::new();
     draw_on(fig, SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)))?;
     Ok(text.into_bytes())

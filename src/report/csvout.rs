@@ -22,8 +22,9 @@ pub(crate) fn field(out: &mut Vec<u8>, field: &str) {
     out.push(b'"');
 }
 
-/// Appends a number as [`super::fmt_num`] formats it: `0` for both zeros, whole numbers below
-/// 10¹⁵ in magnitude as integers, everything else in `ryu`'s shortest round-trip form.
+/// Appends a number as [`crate::format::fmt_num`] formats it: `0` for both zeros, whole
+/// numbers below 10¹⁵ in magnitude as integers, everything else in `ryu`'s shortest
+/// round-trip form.
 pub(crate) fn num(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
     if v == 0.0 {
         out.push(b'0');
@@ -75,7 +76,7 @@ mod tests {
             w.write_field(f).unwrap();
         }
         for &v in nums {
-            w.write_field(crate::report::fmt_num(&mut buf, v)).unwrap();
+            w.write_field(crate::format::fmt_num(&mut buf, v)).unwrap();
         }
         w.write_record(None::<&[u8]>).unwrap();
         let theirs = w.into_inner().unwrap();

@@ -14,6 +14,8 @@ use crate::model::Summary;
 
 use super::ReportError;
 
+pub mod whatif;
+
 /// One row of `events.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {

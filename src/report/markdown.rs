@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::model::Summary;
 
 use super::data::{ChartData, McData};
-use super::{compact, human, usd};
+use crate::format::{compact, human, share_pct, tenths, usd, usd_compact};
 
 /// What the report needs to know of a chart.
 #[derive(Debug, Clone)]
@@ -32,10 +32,6 @@ pub struct Uncertainty<'a> {
 /// Escapes text for a Markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
 }
 
 fn or_none(d: &Option<String>) -> String {
@@ -63,10 +59,13 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
                 "{} of {} ({})",
                 s.shortage_days,
                 s.days,
-                pct(s.shortage_days as f64 / s.days.max(1) as f64)
+                share_pct(s.shortage_days as f64 / s.days.max(1) as f64)
             ),
         ),
-        ("Worst unserved share of demand", pct(s.peak_unserved_share)),
+        (
+            "Worst unserved share of demand",
+            share_pct(s.peak_unserved_share),
+        ),
         (
             "Sign-up pauses",
             format!(
@@ -130,13 +129,9 @@ impl Unit {
         }
         match self {
             Unit::Count => compact(v),
-            Unit::Days => {
-                let s = format!("{v:.1}");
-                s.strip_suffix(".0").map_or(s.clone(), str::to_string)
-            }
-            Unit::Share => pct(v),
-            Unit::Usd if v < 0.0 => format!("-${}", compact(-v)),
-            Unit::Usd => format!("${}", compact(v)),
+            Unit::Days => tenths(v),
+            Unit::Share => share_pct(v),
+            Unit::Usd => usd_compact(v),
         }
     }
 }
@@ -229,7 +224,7 @@ fn uncertainty_md(out: &mut String, u: &Uncertainty) {
                 out,
                 "| {} | {} of replications | {median} | {range} |",
                 cell(seg),
-                pct(d.probability),
+                share_pct(d.probability),
             );
         }
         let _ = writeln!(out);
@@ -392,7 +387,7 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
             |s| s.shortage_days as f64,
             |v| format!("{v:.0}"),
         ),
-        ("Worst unserved share", |s| s.peak_unserved_share, pct),
+        ("Worst unserved share", |s| s.peak_unserved_share, share_pct),
         (
             "Paused segment-days",
             |s| s.pause_days as f64,

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::{ReportError, csv_err, fmt_num, into_bytes, json};
+use super::{ReportError, csv_err, into_bytes, json};
+use crate::format::fmt_num;
 use crate::model::{RunOutput, Summary};
 use crate::montecarlo::{DateStats, Outcome, Stats, Stop, UntilCi};
 

@@ -4,8 +4,9 @@
 use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row};
-use super::scale::{NumFormat, TimeAxis};
+use super::scale::TimeAxis;
 use crate::backtest::{Backtest, Row as Obs, unit_of};
+use crate::format::NumFormat;
 
 const INK: RGBColor = RGBColor(0, 0, 0);
 /// Blue: the model.
@@ -175,6 +176,7 @@ pub(super) fn figure(bt: &Backtest, scenario: &str) -> Option<(&'static str, Fig
             "Backtest — {scenario}: {} of {} observations inside",
             s.inside, s.observations
         ),
+        subtitle: None,
         x: axis.into(),
         strip: Vec::new(),
         rows,

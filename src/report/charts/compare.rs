@@ -8,7 +8,8 @@ use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
 use super::run::{BAND_ALPHA, Run};
-use super::scale::{NumFormat, TimeAxis, entity_colour};
+use super::scale::{TimeAxis, entity_colour};
+use crate::format::NumFormat;
 use crate::report::data::ChartData;
 
 /// Names of the runs, made unique (` (2)` appended to a repeated name).
@@ -171,6 +172,7 @@ fn capacity_demand(
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", versus(names)),
+        subtitle: None,
         x: time.into(),
         strip,
         rows: vec![Row {
@@ -245,6 +247,7 @@ fn users(runs: &[Run], names: &[String], time: TimeAxis) -> (&'static str, Figur
     );
     let fig = Figure {
         title: format!("Users — {}", versus(names)),
+        subtitle: None,
         x: time.into(),
         strip: Vec::new(),
         rows,

@@ -6,6 +6,9 @@
 //! sharing the x axis (time, or values for a histogram), each row with an optional heading,
 //! dates (or values and what they measure) under the last row only.
 //! Legends sit in a column right of the plots, each beside its row, so they never cover data.
+//! What-if charts use the same kit: a value x axis, points, a labelled rule, cells (a heatmap,
+//! a tornado's bars) and text labels, a subtitle under the title, and category labels on the
+//! value axis (a tornado's inputs).
 
 use std::ops::Range;
 
@@ -17,8 +20,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::scale::{NumFormat, Ticks, XAxis, is_light};
+use super::scale::{Ticks, XAxis, is_light};
 use super::{HEIGHT, WIDTH};
+use crate::format::NumFormat;
 
 /// Title text size [px].
 pub(super) const TITLE_PX: f64 = 34.0;
@@ -31,6 +35,10 @@ pub(super) const DESC_PX: f64 = 20.0;
 /// Legend and annotation text size [px].
 pub(super) const LEGEND_PX: f64 = 19.0;
 const STRIP_PX: f64 = 18.0;
+/// Text size of values written in a plot (cells, bar ends) [px].
+const VALUE_PX: f64 = 17.0;
+/// Height of the subtitle's line under the title [px].
+const SUBTITLE_H: i32 = 30;
 
 /// Height of the title row [px].
 pub(super) const TITLE_H: i32 = 64;
@@ -104,6 +112,34 @@ impl Dash {
     }
 }
 
+/// How a point is marked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Shape {
+    /// A small dot on a line.
+    Dot,
+    /// A circle with a white edge, so that overlapping points stay apart.
+    Circle,
+    /// A triangle with a white edge.
+    Triangle,
+}
+
+/// Which side of its point a [`Layer::Text`] is written on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Side {
+    Left,
+    Right,
+}
+
+/// A rectangle of a [`Layer::Cells`], in data coordinates, with a value written inside if it
+/// fits.
+#[derive(Debug, Clone)]
+pub(super) struct Cell {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub fill: RGBAColor,
+    pub label: Option<String>,
+}
+
 /// Something drawn in a panel, in data coordinates (x in days, y in the panel's unit).
 #[derive(Debug, Clone)]
 pub(super) enum Layer {
@@ -135,6 +171,26 @@ pub(super) enum Layer {
         width: u32,
         dash: Dash,
     },
+    /// Points, each marked.
+    Points {
+        points: Vec<(f64, f64)>,
+        colour: RGBColor,
+        shape: Shape,
+    },
+    /// A dashed horizontal line across the plot, labelled at its right end (a target).
+    Rule {
+        y: f64,
+        colour: RGBColor,
+        label: String,
+    },
+    /// Rectangles with a white edge (a heatmap's cells, a tornado's bars).
+    Cells(Vec<Cell>),
+    /// Text beside a point, 6 px off it.
+    Text {
+        at: (f64, f64),
+        text: String,
+        side: Side,
+    },
 }
 
 /// One plot: a value axis and layers.
@@ -154,6 +210,9 @@ pub(super) struct Panel {
     pub y_fixed: Option<Range<f64>>,
     /// Shown in the middle of the plot (e.g. "no backlog in this run").
     pub note: Option<String>,
+    /// Category labels at values of the value axis instead of numbers (a tornado's inputs),
+    /// shortened in the middle to fit; the label area widens for them.
+    pub y_labels: Option<Vec<(f64, String)>>,
 }
 
 impl Panel {
@@ -166,6 +225,7 @@ impl Panel {
             layers: Vec::new(),
             y_fixed: None,
             note: None,
+            y_labels: None,
         }
     }
 
@@ -175,7 +235,13 @@ impl Panel {
             Layer::Line { points, .. } => points.iter().any(|p| p.1 != 0.0),
             Layer::Area { upper, .. } => upper.iter().any(|p| p.1 != 0.0),
             Layer::Bars { bars, .. } => bars.iter().any(|b| b.2 != 0.0),
-            Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => false,
+            Layer::Points { points, .. } => points.iter().any(|p| p.1 != 0.0),
+            Layer::Band { .. }
+            | Layer::Blocks(_)
+            | Layer::Rug { .. }
+            | Layer::Rule { .. }
+            | Layer::Cells(_)
+            | Layer::Text { .. } => false,
         })
     }
 
@@ -199,7 +265,8 @@ impl Panel {
         };
         for l in &self.layers {
             match l {
-                Layer::Line { points, .. } => see(points),
+                Layer::Line { points, .. } | Layer::Points { points, .. } => see(points),
+                Layer::Rule { y, .. } => see(&[(0.0, *y)]),
                 Layer::Area { upper, lower, .. } => {
                     see(upper);
                     see(lower);
@@ -207,7 +274,11 @@ impl Panel {
                 Layer::Bars { bars, .. } => {
                     see(&bars.iter().map(|b| (b.0, b.2)).collect::<Vec<_>>());
                 }
-                Layer::Band { .. } | Layer::Blocks(_) | Layer::Rug { .. } => {}
+                Layer::Band { .. }
+                | Layer::Blocks(_)
+                | Layer::Rug { .. }
+                | Layer::Cells(_)
+                | Layer::Text { .. } => {}
             }
         }
         if hi - lo <= 0.0 {
@@ -228,6 +299,8 @@ pub(super) enum Mark {
     },
     /// A filled square.
     Fill(RGBAColor),
+    /// A point's marker.
+    Point { colour: RGBColor, shape: Shape },
     /// No mark: the entry is a heading, in bold.
     Heading,
 }
@@ -254,6 +327,12 @@ impl LegendItem {
         LegendItem {
             label: label.into(),
             mark: Mark::Fill(colour),
+        }
+    }
+    pub fn point(label: impl Into<String>, colour: RGBColor, shape: Shape) -> Self {
+        LegendItem {
+            label: label.into(),
+            mark: Mark::Point { colour, shape },
         }
     }
     pub fn heading(label: impl Into<String>) -> Self {
@@ -295,6 +374,8 @@ pub(super) enum StripItem {
 #[derive(Debug, Clone)]
 pub(super) struct Figure {
     pub title: String,
+    /// A muted line under the title (how the values were computed).
+    pub subtitle: Option<String>,
     pub x: XAxis,
     /// Labels above the plots (single-column figures only).
     pub strip: Vec<StripItem>,
@@ -317,6 +398,7 @@ impl Figure {
     ) -> Self {
         Figure {
             title,
+            subtitle: None,
             x,
             strip,
             rows: vec![Row {
@@ -358,6 +440,63 @@ pub(super) fn fit<DB: DrawingBackend>(
         }
     }
     Ok(String::new())
+}
+
+/// Shortens `text` by replacing its middle with an ellipsis until it fits `max_w` pixels,
+/// so both the start and the end of a path stay readable.
+pub(super) fn fit_middle<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+) -> Res<String, DB> {
+    let width = |s: &str| area.estimate_text_size(s, style).map(|(w, _)| w as i32);
+    if width(text)? <= max_w {
+        return Ok(text.to_string());
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for cut in 1..chars.len() {
+        let keep = chars.len() - cut;
+        let (head, tail) = (keep / 2, keep - keep / 2);
+        let s: String = chars[..head]
+            .iter()
+            .chain(['…'].iter())
+            .chain(chars[chars.len() - tail..].iter())
+            .collect();
+        if width(&s)? <= max_w {
+            return Ok(s);
+        }
+    }
+    Ok("…".into())
+}
+
+/// A point's marker at pixel `at` of `area`.
+fn draw_point<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    colour: RGBColor,
+    shape: Shape,
+) -> Res<(), DB> {
+    match shape {
+        Shape::Dot => area.draw(&Circle::new(at, 5, colour.filled()))?,
+        Shape::Circle => {
+            area.draw(&Circle::new(at, 8, WHITE.filled()))?;
+            area.draw(&Circle::new(at, 6, colour.filled()))?;
+        }
+        Shape::Triangle => {
+            area.draw(&TriangleMarker::new(at, 11, WHITE.filled()))?;
+            area.draw(&TriangleMarker::new(at, 8, colour.filled()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Text colour that reads on `fill` (over white): white on dark, ink on light.
+fn ink_on(fill: RGBAColor) -> RGBColor {
+    let over_white = |c: u8| c as f64 * fill.3 + 255.0 * (1.0 - fill.3);
+    let lum =
+        0.2126 * over_white(fill.0) + 0.7152 * over_white(fill.1) + 0.0722 * over_white(fill.2);
+    if lum < 140.0 { WHITE } else { TEXT }
 }
 
 /// A strip label, measured: its pixel extent and how it is drawn.
@@ -546,6 +685,19 @@ pub(super) fn render<DB: DrawingBackend>(
         &bold(TITLE_PX).pos(Pos::new(HPos::Left, VPos::Center)),
         (20, TITLE_H / 2),
     )?;
+    let head_h = match &fig.subtitle {
+        None => TITLE_H,
+        Some(sub) => {
+            let style = font(LEGEND_PX).color(&MUTED);
+            let sub = fit(root, sub, &style, w - 40)?;
+            root.draw_text(
+                &sub,
+                &style.pos(Pos::new(HPos::Left, VPos::Center)),
+                (20, TITLE_H + SUBTITLE_H / 2 - 6),
+            )?;
+            TITLE_H + SUBTITLE_H
+        }
+    };
 
     // Columns.
     let legend_w = if fig.rows.iter().any(|r| !r.legend.is_empty()) {
@@ -562,7 +714,21 @@ pub(super) fn render<DB: DrawingBackend>(
         .max(1) as i32;
     let content_w = w - legend_w;
     let col_w = content_w / ncols;
-    let y_area = if ncols > 1 { Y_AREA_GRID } else { Y_AREA };
+    let mut y_area = if ncols > 1 { Y_AREA_GRID } else { Y_AREA };
+    // Category labels widen the label area, to at most 45% of a column.
+    let labels_w = fig
+        .rows
+        .iter()
+        .flat_map(|r| &r.panels)
+        .flat_map(|p| p.y_labels.iter().flatten())
+        .map(|(_, t)| {
+            root.estimate_text_size(t, &font(TICK_PX))
+                .map(|(w, _)| w as i32)
+        })
+        .try_fold(0, |m, w| w.map(|w| m.max(w)))?;
+    if labels_w > 0 {
+        y_area = (labels_w + DESC_INSET + 24).clamp(y_area, col_w * 45 / 100);
+    }
     let xmap = |c: i32| XMap {
         range: fig.x.range(),
         px: (c * col_w + y_area)..((c + 1) * col_w - RIGHT_PAD),
@@ -578,7 +744,7 @@ pub(super) fn render<DB: DrawingBackend>(
     };
     let label_rows = pack(&labels);
     let strip_rows = label_rows.iter().map(|r| r + 1).max().unwrap_or(0) as i32;
-    let strip_bottom = TITLE_H
+    let strip_bottom = head_h
         + if strip_rows > 0 {
             strip_rows * STRIP_ROW_H + 6
         } else {
@@ -755,15 +921,22 @@ fn draw_panel<DB: DrawingBackend>(
             .y_label_formatter(&yfmt)
             .y_labels((plot_h / 38).clamp(3, 10) as usize);
         grid_style(&mut mesh);
-        if panel.categorical || (!panel.has_values() && panel.y_fixed.is_none()) {
-            // Nothing to read off a value axis (a flat zero says so in the panel's note).
+        if panel.categorical
+            || panel.y_labels.is_some()
+            || (!panel.has_values() && panel.y_fixed.is_none())
+        {
+            // Nothing to read off a value axis (a flat zero says so in the panel's note), or
+            // category labels drawn below instead of numbers.
             mesh.disable_y_mesh().y_labels(0);
         }
+        let desc_style = font(DESC_PX);
         if !panel.categorical && !panel.y_desc.is_empty() {
-            mesh.y_desc(panel.y_desc.as_str());
+            mesh.y_desc(fit_middle(area, &panel.y_desc, &desc_style, plot_h)?);
         }
         if let Some(desc) = fig.x.desc().filter(|_| last) {
-            mesh.x_desc(desc);
+            let (aw, _) = area.dim_in_pixel();
+            let room = aw as i32 - y_area - RIGHT_PAD;
+            mesh.x_desc(fit_middle(area, desc, &desc_style, room)?);
         }
         mesh.draw()?;
     }
@@ -781,10 +954,12 @@ fn draw_panel<DB: DrawingBackend>(
         |p: &[(f64, f64)]| -> Vec<(f64, f64)> { p.iter().map(|&(x, y)| (cx(x), cy(y))).collect() };
     let rank = |l: &Layer| match l {
         Layer::Band { .. } => 0,
-        Layer::Blocks(_) => 1,
+        Layer::Blocks(_) | Layer::Cells(_) => 1,
         Layer::Area { .. } | Layer::Bars { .. } => 2,
         Layer::Rug { .. } => 3,
-        Layer::Line { .. } => 4,
+        Layer::Line { .. } | Layer::Rule { .. } => 4,
+        Layer::Points { .. } => 5,
+        Layer::Text { .. } => 6,
     };
     let mut layers: Vec<&Layer> = panel.layers.iter().collect();
     layers.sort_by_key(|l| rank(l));
@@ -793,6 +968,13 @@ fn draw_panel<DB: DrawingBackend>(
     let (pw, ph) = pa.dim_in_pixel();
     let sx = pw as f64 / (xr.end - xr.start).max(f64::MIN_POSITIVE);
     let sy = ph as f64 / (yr.end - yr.start).max(f64::MIN_POSITIVE);
+    // Pixels in the plot's own coordinates, for markers and text.
+    let plot = pa.strip_coord_spec();
+    let base = plot.get_base_pixel();
+    let px = |x: f64, y: f64| {
+        let (a, b) = chart.backend_coord(&(x, y));
+        (a - base.0, b - base.1)
+    };
     for l in layers {
         match l {
             Layer::Band { x0, x1, .. } if *x1 < xr.start || *x0 > xr.end => {}
@@ -866,7 +1048,87 @@ fn draw_panel<DB: DrawingBackend>(
                     Some((d, g)) => pa.draw(&DashedPathElement::new(pts, d, g, style))?,
                 }
             }
+            Layer::Points {
+                points,
+                colour,
+                shape,
+            } => {
+                for &(x, y) in points {
+                    if x.is_finite() && y.is_finite() {
+                        draw_point(&plot, px(cx(x), cy(y)), *colour, *shape)?;
+                    }
+                }
+            }
+            Layer::Rule { y, colour, label } => {
+                let y = cy(*y);
+                pa.draw(&DashedPathElement::new(
+                    vec![(xr.start, y), (xr.end, y)],
+                    12,
+                    7,
+                    ShapeStyle::from(*colour).stroke_width(3),
+                ))?;
+                let (x1, yy) = px(xr.end, y);
+                // Above the line, or below it when it runs along the plot's top.
+                let (v, ty) = if yy > 26 {
+                    (VPos::Bottom, yy - 6)
+                } else {
+                    (VPos::Top, yy + 6)
+                };
+                plot.draw_text(
+                    label,
+                    &font(LEGEND_PX).color(colour).pos(Pos::new(HPos::Right, v)),
+                    (x1 - 10, ty),
+                )?;
+            }
+            Layer::Cells(cells) => {
+                let style = font(VALUE_PX);
+                for c in cells {
+                    let (x0, x1) = (cx(c.x.0), cx(c.x.1));
+                    let (y0, y1) = (cy(c.y.0), cy(c.y.1));
+                    pa.draw(&Rectangle::new([(x0, y0), (x1, y1)], c.fill.filled()))?;
+                    pa.draw(&Rectangle::new(
+                        [(x0, y0), (x1, y1)],
+                        ShapeStyle::from(WHITE).stroke_width(1),
+                    ))?;
+                    let Some(text) = &c.label else { continue };
+                    let ((a, b), (e, d)) = (px(x0, y0), px(x1, y1));
+                    let (tw, th) = plot.estimate_text_size(text, &style)?;
+                    if tw as i32 > (e - a).abs() - 8 || th as i32 > (d - b).abs() - 4 {
+                        continue;
+                    }
+                    plot.draw_text(
+                        text,
+                        &style
+                            .color(&ink_on(c.fill))
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                        ((a + e) / 2, (b + d) / 2),
+                    )?;
+                }
+            }
+            Layer::Text { at, text, side } => {
+                let (x, y) = px(cx(at.0), cy(at.1));
+                let (h, x) = match side {
+                    Side::Left => (HPos::Right, x - 6),
+                    Side::Right => (HPos::Left, x + 6),
+                };
+                plot.draw_text(text, &font(VALUE_PX).pos(Pos::new(h, VPos::Center)), (x, y))?;
+            }
         }
+    }
+    // Category labels left of the plot, each with a tick.
+    for (y, text) in panel.y_labels.iter().flatten() {
+        let (_, yy) = px(xr.start, cy(*y));
+        plot.draw(&PathElement::new(
+            vec![(-5, yy), (0, yy)],
+            ShapeStyle::from(BLACK.mix(0.55)),
+        ))?;
+        let style = font(TICK_PX);
+        let text = fit_middle(&plot, text, &style, y_area - 12)?;
+        plot.draw_text(
+            &text,
+            &style.pos(Pos::new(HPos::Right, VPos::Center)),
+            (-9, yy),
+        )?;
     }
     // Event markers run through every panel.
     for it in &fig.strip {
@@ -885,7 +1147,6 @@ fn draw_panel<DB: DrawingBackend>(
     }
 
     // A frame, and the note, in pixels of the plot.
-    let plot = pa.strip_coord_spec();
     let (pw, ph) = plot.dim_in_pixel();
     let (pw, ph) = (pw as i32, ph as i32);
     plot.draw(&Rectangle::new(
@@ -944,6 +1205,7 @@ pub(super) fn draw_legend_item<DB: DrawingBackend>(
             let edge = RGBColor(c.0, c.1, c.2).mix((c.3 * 2.5).min(1.0));
             root.draw(&Rectangle::new(r, ShapeStyle::from(edge).stroke_width(1)))?;
         }
+        Mark::Point { colour, shape } => draw_point(root, (x + 17, cy), colour, shape)?,
         Mark::Heading => {}
     }
     let text = fit(root, &item.label, &style, width - (text_x - x))?;

@@ -7,7 +7,8 @@ use plotters::style::{Color, RGBAColor, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, StripItem};
 use super::run::{ALARM, CAPACITY, GREY, INK, any_nonzero, day_points, plural};
-use super::scale::{NumFormat, TimeAxis, ValueAxis, XAxis, entity_colour};
+use super::scale::{TimeAxis, ValueAxis, XAxis, entity_colour};
+use crate::format::NumFormat;
 use crate::montecarlo::percentile;
 use crate::report::data::{ChartData, McData};
 
@@ -417,6 +418,7 @@ fn histogram(mc: &McData, h: &Histogram, scenario: &str) -> (&'static str, Figur
         desc: h.desc.to_string(),
         min_step: if h.whole { 1.0 } else { 0.0 },
         fixed: single.then(|| (vec![(first + last) / 2.0], width)),
+        plain_zero: false,
     });
     let title = format!("{}, {} — {scenario}", h.title, replications(mc));
     let fig = Figure::single(title, x, strip, panel, legend);

@@ -4,11 +4,12 @@ use chrono::NaiveDate;
 use plotters::style::{Color, RGBColor};
 
 use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
-use super::scale::{NumFormat, TimeAxis, entity_colour};
+
+use super::scale::{TimeAxis, entity_colour};
 use crate::backtest::Backtest;
+use crate::format::{NumFormat, human, usd};
 use crate::model::record::SHORTAGE_THRESHOLD;
 use crate::report::data::ChartData;
-use crate::report::{human, usd};
 
 pub(super) const INK: RGBColor = RGBColor(0, 0, 0);
 /// Blue of the capacity line.
@@ -493,6 +494,7 @@ fn capacity_demand(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Capacity vs demand — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip,
         rows: vec![Row {
@@ -712,6 +714,7 @@ fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
 
     let fig = Figure {
         title: format!("Accelerator supply — {}", run.d.summary.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
@@ -801,6 +804,7 @@ fn fleet(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Fleet and power — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![
@@ -1002,6 +1006,7 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Market: backlog, lead time and price — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows,
@@ -1096,6 +1101,7 @@ fn users(run: &Run) -> (&'static str, Figure, String) {
     };
     let fig = Figure {
         title: format!("Users and sign-ups — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows,
@@ -1150,6 +1156,7 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
     );
     let fig = Figure {
         title: format!("Money — {}", s.scenario),
+        subtitle: None,
         x: run.time().into(),
         strip: Vec::new(),
         rows: vec![

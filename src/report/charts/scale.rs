@@ -1,12 +1,12 @@
-//! Scales and formats: the x axis (dates, or values for a histogram), number formats of value
-//! axes, the palette.
+//! Scales: the x axis (dates, or values for a histogram) and the palette; how axis values are
+//! written is [`crate::format::NumFormat`].
 
 use std::ops::Range;
 
 use chrono::{Datelike, Days, NaiveDate};
 use plotters::style::RGBColor;
 
-use crate::report::compact;
+use crate::format::NumFormat;
 
 /// Okabe-Ito, the colour-blind-safe palette, in the order entities (products, segments,
 /// scenarios) take it by their index (yellow is eighth: it is hard to see as a thin line);
@@ -113,6 +113,7 @@ impl XAxis {
     pub fn label(&self, x: f64, ticks: &Ticks) -> String {
         match (self, ticks.label) {
             (XAxis::Time(t), TickLabel::Date(style)) => t.label(x, style),
+            (XAxis::Value(v), TickLabel::Value { .. }) if v.plain_zero && x == 0.0 => "0".into(),
             (_, TickLabel::Value { format, step, top }) => format.tick_step(x, step, top),
             (XAxis::Value(v), TickLabel::Date(_)) => v.format.tick(x),
         }
@@ -139,6 +140,8 @@ pub(super) struct ValueAxis {
     pub min_step: f64,
     /// Ticks to label instead of round numbers, `step` apart (for the decimals they need).
     pub fixed: Option<(Vec<f64>, f64)>,
+    /// A tick at zero reads `0`, not `0k` like its neighbours.
+    pub plain_zero: bool,
 }
 
 /// Width a value label needs, room around it included [px].
@@ -324,75 +327,9 @@ fn next_month(y: i32, m: u32) -> (i32, u32) {
     if m == 12 { (y + 1, 1) } else { (y, m + 1) }
 }
 
-/// How the values of a value axis are written.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum NumFormat {
-    /// 1.25M, 250k, 0.5
-    Count,
-    /// $1.25B
-    Usd,
-    /// 25% (values already in percent)
-    Percent,
-}
-
-impl NumFormat {
-    /// A tick label.
-    pub fn tick(self, v: f64) -> String {
-        match self {
-            NumFormat::Count => compact(v),
-            NumFormat::Usd if v < 0.0 => format!("-${}", compact(-v)),
-            NumFormat::Usd => format!("${}", compact(v)),
-            NumFormat::Percent => format!("{}%", compact(v)),
-        }
-    }
-
-    /// A tick of an axis whose ticks are `step` apart and reach `top` in magnitude: every
-    /// tick scaled alike (by the suffix of `top`), with as many decimals as the step needs,
-    /// so that close ticks (2.354B, 2.355B) read apart.
-    pub fn tick_step(self, v: f64, step: f64, top: f64) -> String {
-        let (t, suffix) = crate::report::scaled(top);
-        let unit = if t != 0.0 { top / t } else { 1.0 };
-        let decimals = (-(step / unit).log10() - 1e-9).ceil().clamp(0.0, 8.0) as usize;
-        let x = v / unit;
-        let x = if x.abs() < step / unit / 2.0 { 0.0 } else { x };
-        let body = format!("{:.decimals$}{suffix}", x.abs());
-        match (self, x < 0.0) {
-            (NumFormat::Usd, true) => format!("-${body}"),
-            (NumFormat::Usd, false) => format!("${body}"),
-            (NumFormat::Percent, neg) => format!("{}{body}%", if neg { "-" } else { "" }),
-            (NumFormat::Count, neg) => format!("{}{body}", if neg { "-" } else { "" }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compact_numbers_read_like_people_write_them() {
-        assert_eq!(compact(0.0), "0");
-        assert_eq!(compact(1_250_000.0), "1.25M");
-        assert_eq!(compact(250_000.0), "250k");
-        assert_eq!(compact(2_000_000_000.0), "2B");
-        assert_eq!(compact(0.005), "0.005");
-        assert_eq!(compact(0.30000000000000004), "0.3");
-        assert_eq!(compact(150.0), "150");
-        assert_eq!(NumFormat::Usd.tick(4.5e9), "$4.5B");
-        assert_eq!(NumFormat::Percent.tick(40.0), "40%");
-    }
-
-    #[test]
-    fn close_value_ticks_get_the_decimals_that_tell_them_apart() {
-        // Ticks 1M apart near 2.36B: three decimals of billions.
-        assert_eq!(NumFormat::Usd.tick_step(2.354e9, 1e6, 2.37e9), "$2.354B");
-        // 500k apart: four decimals.
-        assert_eq!(NumFormat::Usd.tick_step(2.3545e9, 5e5, 2.37e9), "$2.3545B");
-        // Whole days.
-        assert_eq!(NumFormat::Count.tick_step(442.0, 1.0, 445.0), "442");
-        // A tick at zero reads 0, not -0.
-        assert_eq!(NumFormat::Count.tick_step(-1e-12, 0.5, 3.0), "0.0");
-    }
 
     #[test]
     fn value_ticks_are_round_numbers_within_the_range() {
@@ -402,6 +339,7 @@ mod tests {
             desc: String::new(),
             min_step: 1.0,
             fixed: None,
+            plain_zero: false,
         };
         // 1100 px / 120 px = 9 labels at most over 3 days: steps of 0.5 would do, but whole
         // numbers need a step of at least 1.
@@ -413,6 +351,7 @@ mod tests {
             desc: String::new(),
             min_step: 0.0,
             fixed: None,
+            plain_zero: false,
         };
         // 2.4B / 9 = 267M a label at most: steps of 500M.
         assert_eq!(axis.ticks(1100).major.len(), 5);
