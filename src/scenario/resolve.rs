@@ -14,7 +14,6 @@ mod supply;
 use crate::engine::calendar::Calendar;
 
 use super::raw::*;
-use super::timeline::{Interpolation, Timeline};
 use super::types::*;
 use super::yaml::{Diagnostic, Node, Severity, child_path};
 use resolver::{Resolver, last_of_month, num, parse_or_push};

@@ -16,7 +16,8 @@
 //! index, so adding a buyer or a product leaves every other draw as it was, and two scenarios
 //! that share a parameter draw the same value for it with the same seed and replication.
 
-use super::dist::{self, Distribution};
+use super::dist;
+use super::types::Distribution;
 use super::yaml::{Diagnostic, Loc, Node, Severity, Value, child_path, item_path};
 use crate::engine::random;
 

@@ -2,7 +2,6 @@
 
 use crate::engine::Time;
 use crate::scenario::raw::*;
-use crate::scenario::timeline::{Interpolation, Timeline};
 use crate::scenario::types::*;
 use crate::scenario::yaml::child_path;
 

@@ -1,7 +1,6 @@
 //! Demand: user segments and launches.
 
 use crate::scenario::raw::*;
-use crate::scenario::timeline::{Interpolation, Timeline};
 use crate::scenario::types::*;
 
 use super::resolver::{Resolver, num};

@@ -6,9 +6,8 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::engine::Time;
 use crate::engine::calendar::{Calendar, parse_date};
-use crate::scenario::dist::Quantity;
 use crate::scenario::raw::*;
-use crate::scenario::timeline::{Interpolation, RawTimeline, Timeline};
+use crate::scenario::timeline::RawTimeline;
 use crate::scenario::types::*;
 use crate::scenario::yaml::{
     Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,

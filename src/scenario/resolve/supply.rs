@@ -2,7 +2,6 @@
 //! list, the lines no product uses and whether HBM can feed the lines at the start.
 
 use crate::scenario::raw::*;
-use crate::scenario::timeline::{Interpolation, Timeline};
 use crate::scenario::types::*;
 
 use super::Names;
@@ -12,7 +11,7 @@ use super::resolver::Resolver;
 pub(super) struct Supply {
     pub lines: Vec<Line>,
     pub hbm: Option<Timeline>,
-    pub hbm_expansion_slip_days: Option<crate::scenario::dist::Quantity>,
+    pub hbm_expansion_slip_days: Option<Quantity>,
     pub logic: Vec<Logic>,
 }
 
