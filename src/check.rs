@@ -422,8 +422,8 @@ mod tests {
 
     #[test]
     fn summary_keys_listed_for_assertions_exist() {
-        // The lists in scenario::resolve must name real keys of Summary.
-        use crate::scenario::resolve::{SUMMARY_DATES, SUMMARY_MAPS, SUMMARY_NUMBERS};
+        // The lists next to Summary must name real keys of it.
+        use crate::model::record::{SUMMARY_DATES, SUMMARY_MAPS, SUMMARY_NUMBERS};
         let s: Summary = serde_json::from_slice(
             b"{\"scenario\":\"x\",\"seed\":0,\"start\":\"2024-01-01\",\"end\":\"2024-01-02\",\"days\":2,\"first_shortage\":null,\"last_shortage\":null,\"shortage_days\":0,\"peak_unserved_share\":0,\"pause_episodes\":[],\"pause_days\":0,\"lost_signups\":0,\"lost_revenue_usd\":0,\"lost_revenue_pause_usd\":0,\"lost_revenue_churn_usd\":0,\"revenue_usd\":0,\"lead_time_peak_days\":0,\"lead_time_peak_date\":null,\"lead_time_peak_product\":null,\"capex_usd\":0,\"power_cost_usd\":0,\"production_by_year\":{},\"fleet_end\":{},\"fleet_end_h100e\":0,\"stranded_end\":0,\"binding_constraint_days\":{},\"users_end\":{},\"realised_lead_time_peak_days\":0,\"orders_placed_units\":0,\"orders_cancelled_units\":0,\"phantom_share_peak\":0,\"bullwhip_ratio\":{}}",
         )

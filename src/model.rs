@@ -39,8 +39,7 @@ use chrono::Datelike;
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::{Context, Model, Simulation, Time, random};
-use crate::scenario::timeline::Interpolation;
-use crate::scenario::types::{BuyerKind, Market, Scenario};
+use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
 pub use record::{EventRecord, LedgerRow, RunOutput, Summary};
 
@@ -1118,7 +1117,7 @@ pub fn simulate_observed(
 /// `(tick, (subject, detail, reduction))`.
 fn expansions(s: &Scenario) -> Vec<(Time, (String, String, bool))> {
     let mut out = Vec::new();
-    let mut push_tl = |subject: &str, unit: &str, tl: &crate::scenario::timeline::Timeline| {
+    let mut push_tl = |subject: &str, unit: &str, tl: &crate::scenario::types::Timeline| {
         let linear = tl.interpolation() == Interpolation::Linear;
         for w in tl.points().windows(2) {
             let ((t0, v0), (t1, v1)) = (w[0], w[1]);

@@ -26,9 +26,9 @@ use std::fmt;
 
 use rayon::prelude::*;
 
+use crate::model::record::{SUMMARY_DATES, SUMMARY_NUMBERS};
 use crate::model::{self, RunOutput, Summary};
 use crate::scenario::Scenario;
-use crate::scenario::resolve::{SUMMARY_DATES, SUMMARY_NUMBERS};
 use crate::scenario::yaml::did_you_mean;
 
 /// Replications per batch: run in parallel, then folded in order.

@@ -219,7 +219,7 @@ struct Manifest<'a> {
 struct DistributionDoc<'a> {
     path: &'a str,
     stream: &'a str,
-    distribution: &'a crate::scenario::dist::Distribution,
+    distribution: &'a crate::scenario::types::Distribution,
 }
 
 /// What `manifest.json` records of a Monte Carlo run.

@@ -699,7 +699,8 @@ pub fn read_bounded_bytes(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 }
 
 /// The top-level keys of a scenario: the shape check's known keys, and what tells a scenario
-/// from another file.
+/// from another file. In the order messages list them; a test checks them against
+/// `RawScenario`.
 const SCENARIO_KEYS: &[&str] = &[
     "name",
     "description",
@@ -723,6 +724,14 @@ const SCENARIO_KEYS: &[&str] = &[
     "extends",
     "observed",
 ];
+
+/// The keys a scenario must have (without `extends:`), in the order messages list them.
+const REQUIRED: &[&str] = &[
+    "name", "start", "end", "supply", "products", "vendors", "buyers",
+];
+
+/// The keys of `supply:`, for the shape check.
+const SUPPLY_KEYS: &[&str] = &["packaging_lines", "hbm", "logic"];
 
 /// True when `text` has a line that starts with a top-level key of a scenario (`name:`,
 /// `supply:`, ...): a file that does not is not shown in messages.
@@ -983,9 +992,6 @@ fn node_at_mut<'n>(root: &'n mut Node, path: &str) -> Option<&'n mut Node> {
 /// `capsim validate` reports every shape error, not only the first serde meets.
 fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     use raw::*;
-    const REQUIRED: &[&str] = &[
-        "name", "start", "end", "supply", "products", "vendors", "buyers",
-    ];
     let mut out = Vec::new();
     // `extends:` and `observed:` are taken out of the tree before this pass.
     unknown_keys(&mut out, root, SCENARIO_KEYS, "");
@@ -1052,12 +1058,7 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
     if let Some(supply) = root.get("supply") {
         match &supply.value {
             Value::Map(_) => {
-                unknown_keys(
-                    &mut out,
-                    supply,
-                    &["packaging_lines", "hbm", "logic"],
-                    "supply.",
-                );
+                unknown_keys(&mut out, supply, SUPPLY_KEYS, "supply.");
                 if supply.get("packaging_lines").is_none() && !misspelled(supply, "packaging_lines")
                 {
                     out.push(Diagnostic {
@@ -1117,5 +1118,43 @@ fn unknown_keys(out: &mut Vec<Diagnostic>, node: &Node, keys: &[&str], prefix: &
                 message: msg,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The property names of `T`'s JSON Schema: its serde field names.
+    fn fields<T: schemars::JsonSchema>() -> BTreeSet<String> {
+        let schema = schemars::schema_for!(T);
+        schema.as_value()["properties"]
+            .as_object()
+            .expect("a struct")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn set(keys: &[&str]) -> BTreeSet<String> {
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    /// The shape check's lists of keys are the raw types' fields.
+    #[test]
+    fn key_lists_match_the_raw_types() {
+        assert_eq!(
+            set(super::SCENARIO_KEYS),
+            fields::<super::raw::RawScenario>()
+        );
+        assert_eq!(set(super::SUPPLY_KEYS), fields::<super::raw::RawSupply>());
+        let schema = schemars::schema_for!(super::raw::RawScenario);
+        let required: BTreeSet<String> = schema.as_value()["required"]
+            .as_array()
+            .expect("required fields")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        assert_eq!(set(super::REQUIRED), required);
     }
 }

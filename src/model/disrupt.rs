@@ -11,9 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::Distribution as _;
 
 use crate::engine::{Time, random};
-use crate::scenario::dist::Quantity;
-use crate::scenario::timeline::Timeline;
-use crate::scenario::types::{Noise, Outages, Scenario};
+use crate::scenario::types::{Noise, Outages, Quantity, Scenario, Timeline};
 
 /// A mean-one multiplicative factor `m_t = exp(x_t − σ²/2)`, `x` a stationary AR(1) with
 /// standard deviation `σ = √ln(1 + sd²)` and lag-one correlation `φ = e^{−1/τ}`:

@@ -144,6 +144,49 @@ pub struct Summary {
     pub users_end: BTreeMap<String, f64>,
 }
 
+/// Keys of [`Summary`] an assertion (`expect:`) can test, by kind, in the order Monte Carlo
+/// outputs list them. With [`SUMMARY_OTHER`] they name every key of `summary.json` once: a
+/// test below compares them with the keys [`Summary`] serialises.
+pub const SUMMARY_NUMBERS: &[&str] = &[
+    "days",
+    "shortage_days",
+    "peak_unserved_share",
+    "pause_days",
+    "lost_signups",
+    "lost_revenue_usd",
+    "lost_revenue_pause_usd",
+    "lost_revenue_churn_usd",
+    "revenue_usd",
+    "lead_time_peak_days",
+    "capex_usd",
+    "power_cost_usd",
+    "fleet_end_h100e",
+    "stranded_end",
+    "realised_lead_time_peak_days",
+    "orders_placed_units",
+    "orders_cancelled_units",
+    "phantom_share_peak",
+];
+/// Date-valued keys (or null).
+pub const SUMMARY_DATES: &[&str] = &["first_shortage", "last_shortage", "lead_time_peak_date"];
+/// Map-valued keys, reached with dotted paths, and what their keys name.
+pub const SUMMARY_MAPS: &[(&str, &str)] = &[
+    ("fleet_end", "product"),
+    ("production_by_year", "product"),
+    ("binding_constraint_days", "constraint"),
+    ("users_end", "segment"),
+    ("bullwhip_ratio", "product"),
+];
+/// Keys of [`Summary`] that no assertion tests: what the run was, and details of the above.
+pub const SUMMARY_OTHER: &[&str] = &[
+    "scenario",
+    "seed",
+    "start",
+    "end",
+    "pause_episodes",
+    "lead_time_peak_product",
+];
+
 /// Everything one run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
@@ -883,7 +926,50 @@ impl World<'_> {
 mod tests {
     use chrono::NaiveDate;
 
+    use super::{SUMMARY_DATES, SUMMARY_MAPS, SUMMARY_NUMBERS, SUMMARY_OTHER, Summary};
     use super::{days_in_month, ymd, ymd_text};
+
+    /// The key lists name every key `Summary` serialises, once, each of the kind it says.
+    #[test]
+    fn summary_key_lists_cover_the_summary() {
+        let s: Summary = serde_json::from_slice(
+            b"{\"scenario\":\"x\",\"seed\":0,\"start\":\"2024-01-01\",\"end\":\"2024-01-02\",\"days\":2,\"first_shortage\":null,\"last_shortage\":null,\"shortage_days\":0,\"peak_unserved_share\":0,\"pause_episodes\":[],\"pause_days\":0,\"lost_signups\":0,\"lost_revenue_usd\":0,\"lost_revenue_pause_usd\":0,\"lost_revenue_churn_usd\":0,\"revenue_usd\":0,\"lead_time_peak_days\":0,\"lead_time_peak_date\":null,\"lead_time_peak_product\":null,\"capex_usd\":0,\"power_cost_usd\":0,\"production_by_year\":{},\"fleet_end\":{},\"fleet_end_h100e\":0,\"stranded_end\":0,\"binding_constraint_days\":{},\"users_end\":{}}",
+        )
+        .expect("a summary");
+        let v = serde_json::to_value(&s).expect("json");
+        let serialised: Vec<&str> = v
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut listed: Vec<&str> = SUMMARY_NUMBERS
+            .iter()
+            .chain(SUMMARY_DATES)
+            .chain(SUMMARY_OTHER)
+            .copied()
+            .chain(SUMMARY_MAPS.iter().map(|m| m.0))
+            .collect();
+        listed.sort_unstable();
+        let mut unique = listed.clone();
+        unique.dedup();
+        assert_eq!(listed, unique, "a key is listed twice");
+        let mut serialised = serialised;
+        serialised.sort_unstable();
+        assert_eq!(
+            listed, serialised,
+            "the SUMMARY_* lists are out of step with Summary"
+        );
+        for k in SUMMARY_NUMBERS {
+            assert!(v[*k].is_number(), "{k}");
+        }
+        for k in SUMMARY_DATES {
+            assert!(v[*k].is_null() || v[*k].is_string(), "{k}");
+        }
+        for (k, _) in SUMMARY_MAPS {
+            assert!(v[*k].is_object(), "{k}");
+        }
+    }
 
     /// The hand-made date text is chrono's `%Y-%m-%d`, day after day across leap years and
     /// centuries.

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::dist::Quantity;
 use super::timeline::RawTimeline;
+use super::types::Quantity;
 
 fn one() -> f64 {
     1.0

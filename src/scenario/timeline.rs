@@ -1,4 +1,5 @@
-//! Timelines: quantities that change over time.
+//! Timelines as written in a scenario, and read (the resolved [`Timeline`] the model uses is
+//! in [`super::types`]).
 //!
 //! In YAML a timeline is written in one of three forms:
 //!
@@ -21,16 +22,46 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
-use crate::engine::Time;
+use super::types::Interpolation;
+#[cfg(doc)]
+use super::types::Timeline;
 
+// The YAML names of `Interpolation` (`step`, `linear`): serde's `remote` derive, checked
+// against the plain type at compile time. Doc comments here are the schema's descriptions.
 /// How a timeline moves between two dated points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Interpolation {
+#[derive(Deserialize, serde::Serialize, JsonSchema)]
+#[serde(
+    remote = "Interpolation",
+    rename = "Interpolation",
+    rename_all = "snake_case"
+)]
+enum InterpolationDef {
     /// Holds each value until the next point.
     Step,
     /// Moves in a straight line from one point to the next.
     Linear,
+}
+
+impl<'de> Deserialize<'de> for Interpolation {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        InterpolationDef::deserialize(d)
+    }
+}
+
+impl serde::Serialize for Interpolation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        InterpolationDef::serialize(self, s)
+    }
+}
+
+impl JsonSchema for Interpolation {
+    fn schema_name() -> Cow<'static, str> {
+        "Interpolation".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        InterpolationDef::json_schema(generator)
+    }
 }
 
 /// A timeline as written in the scenario: dates still text.
@@ -223,118 +254,5 @@ impl serde::Serialize for PointsSer<'_> {
             m.serialize_entry(k, v)?;
         }
         m.end()
-    }
-}
-
-/// A resolved timeline: points on simulation ticks (days), sorted, no duplicates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Timeline {
-    interpolation: Interpolation,
-    /// `(tick, value)`, strictly increasing ticks, at least one point.
-    points: Vec<(Time, f64)>,
-}
-
-impl Timeline {
-    /// A timeline with one value throughout.
-    pub fn constant(v: f64) -> Self {
-        Timeline {
-            interpolation: Interpolation::Step,
-            points: vec![(0, v)],
-        }
-    }
-
-    /// Builds a timeline from points sorted by strictly increasing tick.
-    ///
-    /// Returns `None` when `points` is empty or not strictly increasing.
-    pub fn new(interpolation: Interpolation, points: Vec<(Time, f64)>) -> Option<Self> {
-        if points.is_empty() || points.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return None;
-        }
-        Some(Timeline {
-            interpolation,
-            points,
-        })
-    }
-
-    /// The value at tick `t`.
-    #[inline]
-    pub fn at(&self, t: Time) -> f64 {
-        let pts = &self.points;
-        // A constant (most timelines): the same value as the search below would give.
-        if let [(_, v)] = pts.as_slice() {
-            return *v;
-        }
-        // Index of the first point strictly after t.
-        let i = pts.partition_point(|p| p.0 <= t);
-        if i == 0 {
-            return pts[0].1;
-        }
-        if i == pts.len() {
-            return pts[i - 1].1;
-        }
-        let (t0, v0) = pts[i - 1];
-        match self.interpolation {
-            Interpolation::Step => v0,
-            Interpolation::Linear => {
-                let (t1, v1) = pts[i];
-                v0 + (v1 - v0) * (t - t0) as f64 / (t1 - t0) as f64
-            }
-        }
-    }
-
-    /// How the timeline moves between points.
-    pub fn interpolation(&self) -> Interpolation {
-        self.interpolation
-    }
-
-    /// The dated points `(tick, value)`.
-    pub fn points(&self) -> &[(Time, f64)] {
-        &self.points
-    }
-
-    /// Smallest and largest value of the timeline.
-    pub fn range(&self) -> (f64, f64) {
-        self.points
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
-                (lo.min(p.1), hi.max(p.1))
-            })
-    }
-
-    /// A copy with every value multiplied by `k`.
-    pub fn scaled(&self, k: f64) -> Self {
-        Timeline {
-            interpolation: self.interpolation,
-            points: self.points.iter().map(|&(t, v)| (t, v * k)).collect(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn step_holds_until_next_point() {
-        let tl = Timeline::new(Interpolation::Step, vec![(10, 1.0), (20, 3.0)]).unwrap();
-        assert_eq!(tl.at(0), 1.0);
-        assert_eq!(tl.at(19), 1.0);
-        assert_eq!(tl.at(20), 3.0);
-        assert_eq!(tl.at(1000), 3.0);
-    }
-
-    #[test]
-    fn linear_interpolates_between_points() {
-        let tl = Timeline::new(Interpolation::Linear, vec![(10, 1.0), (20, 3.0)]).unwrap();
-        assert_eq!(tl.at(5), 1.0);
-        // halfway: 1 + (3 - 1) * 5 / 10 = 2
-        assert!((tl.at(15) - 2.0).abs() < 1e-12);
-        assert_eq!(tl.at(25), 3.0);
-    }
-
-    #[test]
-    fn unsorted_points_are_refused() {
-        assert!(Timeline::new(Interpolation::Step, vec![(10, 1.0), (10, 3.0)]).is_none());
-        assert!(Timeline::new(Interpolation::Step, vec![]).is_none());
     }
 }

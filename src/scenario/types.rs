@@ -1,13 +1,17 @@
 //! The resolved scenario: typed, defaults applied, names turned into indices, dates into ticks.
 //!
-//! This is what the model runs on; it knows nothing of YAML. One tick is one day; tick 0 is
-//! the scenario's `start`.
+//! This is what the model runs on: plain data and pure methods (a timeline's value, a
+//! distribution's draw), no serde and no YAML. The loader (`raw`, `yaml`, `dist`, `timeline`,
+//! `resolve`) builds it. One tick is one day; tick 0 is the scenario's `start`.
+
+mod distribution;
+mod timeline;
+
+pub use distribution::{Distribution, Quantity};
+pub use timeline::{Interpolation, Timeline};
 
 use crate::engine::Time;
 use crate::engine::calendar::Calendar;
-
-use super::dist::Quantity;
-use super::timeline::Timeline;
 
 /// A resolved scenario.
 #[derive(Debug, Clone)]

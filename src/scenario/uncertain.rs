@@ -16,7 +16,8 @@
 //! index, so adding a buyer or a product leaves every other draw as it was, and two scenarios
 //! that share a parameter draw the same value for it with the same seed and replication.
 
-use super::dist::{self, Distribution};
+use super::dist;
+use super::types::Distribution;
 use super::yaml::{Diagnostic, Loc, Node, Severity, Value, child_path, item_path};
 use crate::engine::random;
 
@@ -42,7 +43,8 @@ pub const WHOLE_FIELDS: &[&str] = &[
     "switch_days",
 ];
 
-/// Fields that hold text, dates or choices: no distribution there.
+/// Fields that hold text, dates or choices: no distribution there. A test checks it against
+/// the text and boolean fields of the scenarios in `scenarios/`.
 const TEXT_FIELDS: &[&str] = &[
     "name",
     "description",
@@ -68,6 +70,9 @@ const TEXT_FIELDS: &[&str] = &[
     "interpolation",
     "enabled",
     "lead_time_substitution",
+    "market",
+    "warm_start",
+    "watch",
 ];
 
 /// True for fields whose distribution the model samples once per event (not per replication):
@@ -348,5 +353,51 @@ fn num(v: f64) -> String {
         format!("{v:e}")
     } else {
         format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEXT_FIELDS;
+    use crate::scenario::yaml::{Node, Value};
+
+    /// Every key holding text or a boolean, anywhere in a scenario of `scenarios/` (outside
+    /// `expect:`, which refuses distributions on its own), is in `TEXT_FIELDS`; it once lacked
+    /// `market`, `warm_start` and `watch`, so a distribution there got a type error instead.
+    #[test]
+    fn text_fields_cover_the_text_fields_of_the_scenarios() {
+        fn walk(node: &Node, key: Option<&str>, missing: &mut Vec<String>) {
+            match &node.value {
+                Value::Str(_) | Value::Bool(_) => {
+                    if let Some(k) = key
+                        && !TEXT_FIELDS.contains(&k)
+                        && !missing.iter().any(|m| m == k)
+                    {
+                        missing.push(k.to_string());
+                    }
+                }
+                Value::Map(entries) => {
+                    for (k, child) in entries {
+                        // Taken out (`extends:`, `observed:`) or checked on their own first.
+                        if !["expect", "extends", "observed"].contains(&k.name.as_str()) {
+                            walk(child, Some(&k.name), missing);
+                        }
+                    }
+                }
+                Value::Seq(items) => items.iter().for_each(|i| walk(i, None, missing)),
+                _ => {}
+            }
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("scenarios/") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let root = crate::scenario::yaml::parse(&text, 0).expect("parses");
+                walk(&root, None, &mut missing);
+            }
+        }
+        assert!(missing.is_empty(), "not in TEXT_FIELDS: {missing:?}");
     }
 }
