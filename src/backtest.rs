@@ -95,9 +95,7 @@ impl Period {
                 _ => None,
             }
         } else if t.len() == 10 {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .ok()
-                .map(|d| (d, d))
+            crate::engine::parse_date(t).ok().map(|d| (d, d))
         } else {
             None
         };
@@ -556,7 +554,7 @@ pub fn parse_metric(text: &str) -> Result<Metric, (usize, usize, String)> {
 /// A value: a number, or a date when the metric is a date.
 fn parse_value(text: &str, is_date: bool) -> Result<f64, String> {
     if is_date {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        crate::engine::parse_date(text)
             .map(day_number)
             .map_err(|_| format!("`{text}` is not a date; this metric is a date: write YYYY-MM-DD"))
     } else {

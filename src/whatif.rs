@@ -267,11 +267,11 @@ pub fn override_for(
     }
 }
 
-/// A timeline date: `YYYY-MM` (the first of the month) or `YYYY-MM-DD`.
+/// A timeline date: `YYYY-MM` (the first of the month) or `YYYY-MM-DD`, by the one grammar
+/// of scenario files ([`crate::engine::parse_date`]), so `--from 2024-1-5` is refused as
+/// `2024-1-5` is in YAML.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .or_else(|| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok())
+    crate::engine::parse_date(s).ok()
 }
 
 /// `base` with `v` added from `from` on: a number becomes a step timeline (its value, then
@@ -905,5 +905,18 @@ mod tests {
         let sol = solve(&s, &target, &mut v).unwrap();
         assert!(!sol.monotone);
         assert!(sol.note.contains("NOT monotone"), "{}", sol.note);
+    }
+
+    #[test]
+    fn dates_follow_the_scenario_grammar() {
+        assert_eq!(
+            parse_date("2024-01-05"),
+            NaiveDate::from_ymd_opt(2024, 1, 5)
+        );
+        assert_eq!(parse_date("2024-06"), NaiveDate::from_ymd_opt(2024, 6, 1));
+        for text in ["2024-1-5", "2024-1", "24-01-05", "2024-02-30", "2024/01/05"] {
+            assert_eq!(parse_date(text), None, "{text}");
+            assert!(crate::engine::parse_date(text).is_err(), "{text}");
+        }
     }
 }
