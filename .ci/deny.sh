@@ -8,7 +8,7 @@ if ! cargo deny --version >/dev/null 2>&1; then
     cargo install cargo-deny --locked --version 0.20.2 --quiet
 fi
 cargo deny --version
-cargo deny --locked check licenses bans sources
+cargo deny --locked check --hide-inclusion-graph licenses bans sources
 if timeout 20 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
     cargo deny --locked check advisories
 else
