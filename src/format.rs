@@ -41,6 +41,17 @@ pub fn set_value(v: f64, integer: bool) -> String {
     }
 }
 
+/// A number in a message about an input: Rust's plain form when ordinary (`0.85`, `120000`),
+/// scientific when huge or tiny (`1e15`, `2.5e-7`), so a mistyped magnitude shows as such.
+pub fn in_message(v: f64) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e9).contains(&a) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// `v` scaled to thousands, millions, billions or trillions, with the suffix: `(1.2, "M")`.
 pub fn scaled(v: f64) -> (f64, &'static str) {
     let a = v.abs();
@@ -113,6 +124,11 @@ fn plain(x: f64) -> String {
 /// A share as a percentage to a tenth: 0.547 is `54.7%`.
 pub fn share_pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// A share as a whole percentage: 0.547 is `55%`.
+pub fn whole_pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
 }
 
 /// To a tenth, a whole number without `.0`: `12.5`, `45`.

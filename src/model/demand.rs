@@ -429,7 +429,7 @@ fn watched(relievable: bool) -> &'static str {
 
 fn fmt_load(load: f64) -> String {
     if load.is_finite() {
-        format!("{:.0}%", load * 100.0)
+        crate::format::whole_pct(load)
     } else {
         "no capacity".to_string()
     }

@@ -20,6 +20,7 @@ use super::dist;
 use super::types::Distribution;
 use super::yaml::{Diagnostic, Loc, Node, Severity, Value, child_path, item_path};
 use crate::engine::random;
+use crate::format::in_message as num;
 
 /// Fields holding whole numbers: a draw for them is rounded to the nearest one. A test in
 /// `cli/schema.rs` checks this list against the integer fields of the raw types.
@@ -345,15 +346,6 @@ pub(super) fn explain_replication(
             d
         })
         .collect()
-}
-
-fn num(v: f64) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e9).contains(&a) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
 }
 
 #[cfg(test)]

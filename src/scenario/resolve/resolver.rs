@@ -14,6 +14,7 @@ use crate::scenario::yaml::{
 };
 
 use super::{MAX_DAYS_FIELD, MAX_ITEMS, name_problem};
+pub(super) use crate::format::in_message as num;
 
 /// Collects problems while resolving, each located in the merged YAML tree.
 pub(super) struct Resolver<'a> {
@@ -551,16 +552,6 @@ pub(super) fn percent_hint(v: f64) -> String {
 /// `v` rounded to 6 decimals, so sums of shares print as `1.1`, not `1.1000000000000001`.
 pub(super) fn round6(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
-}
-
-/// A number for messages: plain when ordinary, scientific when huge or tiny.
-pub(super) fn num(v: f64) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e9).contains(&a) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
 }
 
 /// The last day of `d`'s month.
