@@ -39,5 +39,6 @@ pub mod montecarlo;
 pub mod queueing;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod shard;
 pub mod whatif;

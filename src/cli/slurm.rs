@@ -15,14 +15,25 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::args::helps;
+use super::common::{load, write};
 use super::ui::{Failure, Problem, Ui};
-use super::{OutputArgs, WhatIfArgs};
+use super::{OutputArgs, ScenarioArgs, WhatIfArgs};
+
+pub const AFTER_HELP: &str = "Examples:
+  capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
+  capsim slurm sweep my.yaml --vary 'products.H100.power_w=600..800:10000' --shards 20 --submit
+
+Writes shards.sbatch (a job array, one task per shard), merge.sbatch (capsim merge) and
+submit.sh (the array, then the merge with --dependency=afterok); prints how to submit, or
+submits with --submit. See docs/scale.md.";
 
 /// What `capsim slurm` shards.
 #[derive(Debug, Subcommand)]
 pub enum Job {
     /// Shards of `capsim run --reps N`, then their merge.
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
   capsim slurm run my.yaml --reps 100000 --shards 50 --submit
 
@@ -30,19 +41,16 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
 (`capsim merge`) and submit.sh (sbatch the array, then the merge with
 --dependency=afterok) into --dir [default: slurm/run-<scenario>], and prints how to submit;
 --submit runs submit.sh. The merged outputs go to --out [default: output/<scenario>], as
-`capsim run --reps` writes them. See docs/scale.md.")]
+`capsim run --reps` writes them. See docs/scale.md.",
+        mut_args(|a| helps(a, &[
+            ("out", "Where the merge writes the outputs [default: output/<scenario name>]"),
+            ("sets", "Override a field, as for `run`"),
+            ("seed", "Seed of the random streams (default: the scenario's)"),
+        ])),
+    )]
     Run {
-        /// Scenario file (YAML); the built-in default scenario if absent.
-        scenario: Option<PathBuf>,
-        /// Where the merge writes the outputs [default: output/<scenario name>]
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Override a field, as for `run`.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Seed of the random streams (default: the scenario's).
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// Skip the charts and report.md.
         #[arg(long)]
         no_charts: bool,
@@ -226,16 +234,19 @@ struct SlurmDoc {
 pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
     let (what, path, args, out_default, total, slurm) = match job {
         Job::Run {
-            scenario,
-            out,
-            sets,
-            seed,
+            scenario:
+                ScenarioArgs {
+                    scenario,
+                    out,
+                    sets,
+                    seed,
+                },
             no_charts,
             reps,
             slurm,
             output: _,
         } => {
-            let (loaded, _) = super::load(ui, scenario.as_deref(), &sets)?;
+            let (loaded, _) = load(ui, scenario.as_deref(), &sets)?;
             let mut args = vec!["run".to_string()];
             args.extend(scenario.iter().map(|p| p.display().to_string()));
             args.extend(["--reps".into(), reps.to_string()]);
@@ -255,7 +266,8 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
             slurm,
             output: _,
         } => {
-            let (loaded, _) = super::load(ui, common.scenario.as_deref(), &common.sets)?;
+            let sc = &common.scenario;
+            let (loaded, _) = load(ui, sc.scenario.as_deref(), &sc.sets)?;
             let varies = vary
                 .iter()
                 .map(|v| {
@@ -268,19 +280,19 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
                 .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?
                 .len() as u64;
             let mut args = vec!["sweep".to_string()];
-            args.extend(common.scenario.iter().map(|p| p.display().to_string()));
+            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
             args.extend(vary.iter().map(|v| format!("--vary={v}")));
             args.push(format!("--metric={metric}"));
             args.push(format!("--reps={}", common.reps));
             args.extend(common.percentile.map(|p| format!("--percentile={p}")));
-            args.extend(common.seed.map(|s| format!("--seed={s}")));
-            args.extend(common.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(sc.seed.map(|s| format!("--seed={s}")));
+            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
             args.extend(from.map(|d| format!("--from={d}")));
             args.push(format!("--max-runs={}", common.max_runs));
             if common.no_charts {
                 args.push("--no-charts".into());
             }
-            let out = common.out.clone().unwrap_or_else(|| {
+            let out = sc.out.clone().unwrap_or_else(|| {
                 PathBuf::from("output").join(format!("sweep-{}", loaded.scenario.name))
             });
             (
@@ -331,7 +343,7 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
         ("merge.sbatch".to_string(), s.merge.into_bytes()),
         ("submit.sh".to_string(), s.submit.into_bytes()),
     ];
-    super::write(ui, &dir, &files)?;
+    write(ui, &dir, &files)?;
     let submit = format!(
         "bash {}",
         quote(&dir_abs.join("submit.sh").display().to_string())
