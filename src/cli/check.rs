@@ -245,8 +245,8 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let events = match report::chart_data(&files) {
-        Ok(d) => d.events,
+    let events = match report::read::get(&files, "events.csv").and_then(report::read::events) {
+        Ok(e) => e,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));
             return c;
