@@ -230,8 +230,55 @@ struct SlurmDoc {
     submitted: Option<String>,
 }
 
+/// The arguments of the command every shard runs, before its `--shard`: all of the job's
+/// but `--out` (the merge's) and the Slurm options. A test keeps it in step with `Job`.
+fn forwarded(job: &Job) -> Vec<String> {
+    match job {
+        Job::Run {
+            scenario: sc,
+            no_charts,
+            reps,
+            ..
+        } => {
+            let mut args = vec!["run".to_string()];
+            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
+            args.extend(["--reps".into(), reps.to_string()]);
+            args.extend(sc.seed.map(|s| format!("--seed={s}")));
+            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            if *no_charts {
+                args.push("--no-charts".into());
+            }
+            args
+        }
+        Job::Sweep {
+            common,
+            vary,
+            metric,
+            from,
+            ..
+        } => {
+            let sc = &common.scenario;
+            let mut args = vec!["sweep".to_string()];
+            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
+            args.extend(vary.iter().map(|v| format!("--vary={v}")));
+            args.push(format!("--metric={metric}"));
+            args.push(format!("--reps={}", common.reps));
+            args.extend(common.percentile.map(|p| format!("--percentile={p}")));
+            args.extend(sc.seed.map(|s| format!("--seed={s}")));
+            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(from.as_ref().map(|d| format!("--from={d}")));
+            args.push(format!("--max-runs={}", common.max_runs));
+            if common.no_charts {
+                args.push("--no-charts".into());
+            }
+            args
+        }
+    }
+}
+
 /// `capsim slurm run|sweep`.
 pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
+    let args = forwarded(&job);
     let (what, path, args, out_default, total, slurm) = match job {
         Job::Run {
             scenario:
@@ -239,32 +286,21 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
                     scenario,
                     out,
                     sets,
-                    seed,
+                    ..
                 },
-            no_charts,
             reps,
             slurm,
-            output: _,
+            ..
         } => {
             let (loaded, _) = load(ui, scenario.as_deref(), &sets)?;
-            let mut args = vec!["run".to_string()];
-            args.extend(scenario.iter().map(|p| p.display().to_string()));
-            args.extend(["--reps".into(), reps.to_string()]);
-            args.extend(seed.map(|s| format!("--seed={s}")));
-            args.extend(sets.iter().map(|s| format!("--set={s}")));
-            if no_charts {
-                args.push("--no-charts".into());
-            }
             let out = out.unwrap_or_else(|| PathBuf::from("output").join(&loaded.scenario.name));
             ("run", loaded.scenario.name.clone(), args, out, reps, slurm)
         }
         Job::Sweep {
             common,
             vary,
-            metric,
-            from,
             slurm,
-            output: _,
+            ..
         } => {
             let sc = &common.scenario;
             let (loaded, _) = load(ui, sc.scenario.as_deref(), &sc.sets)?;
@@ -279,19 +315,6 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
             let points = crate::whatif::grid(&varies)
                 .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?
                 .len() as u64;
-            let mut args = vec!["sweep".to_string()];
-            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
-            args.extend(vary.iter().map(|v| format!("--vary={v}")));
-            args.push(format!("--metric={metric}"));
-            args.push(format!("--reps={}", common.reps));
-            args.extend(common.percentile.map(|p| format!("--percentile={p}")));
-            args.extend(sc.seed.map(|s| format!("--seed={s}")));
-            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
-            args.extend(from.map(|d| format!("--from={d}")));
-            args.push(format!("--max-runs={}", common.max_runs));
-            if common.no_charts {
-                args.push("--no-charts".into());
-            }
             let out = sc.out.clone().unwrap_or_else(|| {
                 PathBuf::from("output").join(format!("sweep-{}", loaded.scenario.name))
             });
@@ -388,7 +411,116 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::{Job, forwarded, quote};
+    use crate::cli::{Cli, Command, command};
+    use clap::FromArgMatches;
+
+    /// Every option of `capsim slurm JOB` reaches the shards' `capsim JOB`, except these.
+    const NOT_FORWARDED: [&str; 10] = [
+        "out",
+        "shards",
+        "partition",
+        "time",
+        "dir",
+        "capsim",
+        "submit",
+        "quiet",
+        "json",
+        "help",
+    ];
+
+    /// A new flag of `run` or `sweep` that `slurm` has but does not pass on fails here.
+    #[test]
+    fn a_job_passes_on_every_option_of_its_command() {
+        let lines: [&[&str]; 2] = [
+            &[
+                "run",
+                "s.yaml",
+                "--reps",
+                "9",
+                "--seed",
+                "3",
+                "--set",
+                "end=2025-01",
+                "--no-charts",
+            ],
+            &[
+                "sweep",
+                "s.yaml",
+                "--vary",
+                "a=1,2",
+                "--metric",
+                "m",
+                "--from",
+                "2024-06",
+                "--reps",
+                "3",
+                "--percentile",
+                "50",
+                "--seed",
+                "3",
+                "--set",
+                "end=2025-01",
+                "--max-runs",
+                "9",
+                "--no-charts",
+            ],
+        ];
+        for line in lines {
+            let argv = [&["capsim", "slurm"], line, &["--shards", "2"]].concat();
+            let m = command().try_get_matches_from(&argv).expect("slurm parses");
+            let (_, sm) = m.subcommand().expect("slurm");
+            let (name, jm) = sm.subcommand().expect("a job");
+            let slurm = command();
+            let job = slurm
+                .find_subcommand("slurm")
+                .and_then(|c| c.find_subcommand(name))
+                .expect("job");
+            let options: Vec<&str> = job
+                .get_arguments()
+                .filter(|a| !a.is_global_set())
+                .map(|a| a.get_id().as_str())
+                .filter(|id| !NOT_FORWARDED.contains(id))
+                .collect();
+            // The test line sets every option the job has, so a new one must be added here.
+            for id in &options {
+                assert_eq!(
+                    jm.value_source(id),
+                    Some(clap::parser::ValueSource::CommandLine),
+                    "slurm {name}: the test does not set `{id}`"
+                );
+            }
+            let Ok(Cli {
+                command: Command::Slurm(job),
+                ..
+            }) = Cli::from_arg_matches(&m)
+            else {
+                panic!("slurm {name}");
+            };
+            assert!(matches!(
+                (&job, name),
+                (Job::Run { .. }, "run") | (Job::Sweep { .. }, "sweep")
+            ));
+            let shard_argv = [&["capsim".to_string()], forwarded(&job).as_slice()].concat();
+            let fm = command()
+                .try_get_matches_from(&shard_argv)
+                .expect("the shards' command parses");
+            let (fname, fm) = fm.subcommand().expect("a command");
+            assert_eq!(fname, name);
+            for id in &options {
+                assert_eq!(
+                    fm.value_source(id),
+                    jm.value_source(id),
+                    "slurm {name}: `{id}` is not passed on to the shards"
+                );
+                let raw = |m: &clap::ArgMatches| {
+                    m.get_raw(id)
+                        .map(|v| v.map(|s| s.to_os_string()).collect::<Vec<_>>())
+                };
+                assert_eq!(raw(fm), raw(jm), "slurm {name}: `{id}`");
+            }
+        }
+    }
 
     #[test]
     fn words_are_quoted_only_when_needed() {
