@@ -1,7 +1,8 @@
 //! Regression checks of scenarios: their `expect:` assertions, and their outputs against
 //! stored golden outputs (`summary.json` and `timeseries.csv`) within a tolerance.
 //!
-//! Everything here works on bytes and parsed values; `cli` reads and writes the files.
+//! Everything here works on bytes and parsed values (read by `report::read`, not through the
+//! charts' `report::data`); `cli` reads and writes the files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,7 +11,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::model::Summary;
-use crate::report::data::{EventRow, Table};
+use crate::report::read::{EventRow, Table};
 use crate::scenario::types::{Expect, ExpectTarget, ExpectTest};
 
 /// The outcome of one assertion.

@@ -44,5 +44,6 @@ pub mod model;
 pub mod montecarlo;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod shard;
 pub mod whatif;

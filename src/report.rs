@@ -18,6 +18,7 @@ pub mod html;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
+pub mod read;
 pub mod tidy;
 pub mod whatif;
 
@@ -30,6 +31,7 @@ use crate::model::RunOutput;
 use crate::scenario::Loaded;
 use crate::scenario::types::Scenario;
 use data::{ChartData, McData};
+use read::{find, get};
 
 /// The people's number formats, where the CLI has always found them (they live in
 /// [`crate::format`]).
@@ -319,22 +321,6 @@ pub fn render_all(
         ("ledger.csv".into(), ledger),
         ("manifest.json".into(), manifest),
     ])
-}
-
-/// Looks a file up in a list of rendered outputs.
-fn find<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
-    files
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, b)| b.as_slice())
-}
-
-/// A rendered output file, or an error saying it is missing.
-fn get<'a>(files: &'a [(String, Vec<u8>)], name: &'static str) -> Result<&'a [u8], ReportError> {
-    find(files, name).ok_or(ReportError::Parse {
-        what: name,
-        message: "missing".into(),
-    })
 }
 
 /// Parses a run's core files (as rendered or as read from disk) into [`ChartData`].

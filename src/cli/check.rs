@@ -3,14 +3,48 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use serde::Serialize;
 
-use super::exit;
 use super::ui::{Failure, Problem, Ui};
+use super::{OutputArgs, exit};
 use crate::check::{self, ExpectOutcome, Moved, Tolerance};
 use crate::model;
 use crate::report;
 use crate::scenario::{self, Source};
+
+pub const AFTER_HELP: &str = "Examples:
+  capsim check                          # every scenario under scenarios/
+  capsim check my-scenarios/ --golden my-scenarios/golden
+  capsim check scenarios/cowos-early.yaml --tolerance 1%
+  capsim check scenarios/ --bless       # show what moved, then record new golden outputs
+
+Prints one line per scenario (PASS or FAIL); for a failure, the assertions that did not hold
+and a table of the outputs that moved: from what, to what, by how much, and on which days.
+Golden outputs (summary.json and timeseries.csv) live in <golden>/<scenario name>/, where
+<golden> is --golden or a golden/ folder beside each scenario file. Exits with 1 if any
+scenario fails, 2 on bad input. See docs/check.md.";
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files or folders (searched for *.yaml) [default: scenarios]
+    pub paths: Vec<PathBuf>,
+    /// Folder of golden outputs [default: golden/ beside each scenario]
+    #[arg(long, value_name = "DIR")]
+    pub golden: Option<PathBuf>,
+    /// Record the current outputs as the new golden outputs (after showing what moved).
+    #[arg(long)]
+    pub bless: bool,
+    /// How far a number may move: a share (`0.01`, `1%`) or `abs:X` [default: 1e-9]
+    #[arg(long, value_name = "TOL")]
+    pub tolerance: Option<String>,
+    /// Also write the verdicts as JUnit XML to FILE, for CI systems (a new file, or one an
+    /// earlier --junit wrote)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 /// The golden files kept for each scenario.
 const GOLDEN_FILES: [&str; 2] = ["summary.json", "timeseries.csv"];
@@ -211,8 +245,8 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let events = match report::chart_data(&files) {
-        Ok(d) => d.events,
+    let events = match report::read::get(&files, "events.csv").and_then(report::read::events) {
+        Ok(e) => e,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));
             return c;
@@ -396,14 +430,9 @@ fn describe(c: &Checked) -> String {
 }
 
 /// `capsim check`.
-pub(super) fn run(
-    ui: &Ui,
-    paths: &[PathBuf],
-    golden: Option<&Path>,
-    bless: bool,
-    tolerance: Option<&str>,
-    junit: Option<&Path>,
-) -> Result<(), Failure> {
+pub fn run(ui: &Ui, a: CheckArgs) -> Result<(), Failure> {
+    let (paths, golden, bless) = (a.paths.as_slice(), a.golden.as_deref(), a.bless);
+    let (tolerance, junit) = (a.tolerance.as_deref(), a.junit.as_deref());
     let tol = match tolerance {
         Some(t) => Tolerance::parse(t).map_err(|e| Failure::bad_input(vec![Problem::error(e)]))?,
         None => Tolerance::default(),

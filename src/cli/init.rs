@@ -9,6 +9,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use clap::Args;
+
+use super::OutputArgs;
 use super::ui::{Failure, Problem, Ui};
 use crate::scenario::{self, BUILTIN_SCENARIOS, builtin_file};
 
@@ -18,14 +21,35 @@ const MODELINE: &str = "# yaml-language-server: $schema=./capsim.schema.json";
 /// Name of the schema file written beside the scenario.
 const SCHEMA_FILE: &str = "capsim.schema.json";
 
+pub const AFTER_HELP: &str = "Examples:
+  capsim init                          # my-scenario.yaml, a copy of the built-in default
+  capsim init chips --from baseline    # chips.yaml, a copy of the 2023-2026 baseline
+  capsim init faster --from scenarios/baseline.yaml --dir what-ifs
+
+From a built-in scenario (default, baseline) it writes a full copy, every field there to
+change; from a scenario FILE it writes a what-if that extends it. Beside it: capsim.schema.json
+(which the modeline names; kept if there is one) and, for the baseline, observed/2023.csv.
+Never replaces a file: a NAME that is taken is refused.";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Scenario name, and the file's name without .yaml
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// What to start from: `default`, `baseline` (built in) or a scenario file
+    #[arg(long, value_name = "default|baseline|FILE", default_value = "default")]
+    pub from: String,
+    /// Folder to write into [default: the current folder]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `capsim init [NAME] [--from default|baseline|FILE] [--dir DIR]`.
-pub(super) fn run(
-    ui: &Ui,
-    name: Option<&str>,
-    from: &str,
-    dir: Option<&Path>,
-    schema: &serde_json::Value,
-) -> Result<(), Failure> {
+pub fn run(ui: &Ui, a: InitArgs) -> Result<(), Failure> {
+    let (name, from, dir) = (a.name.as_deref(), a.from.as_str(), a.dir.as_deref());
+    let schema = &crate::schema::scenario_schema();
     let name = name.unwrap_or("my-scenario");
     check_name(name)?;
     let dir = dir.unwrap_or(Path::new("."));

@@ -15,14 +15,25 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::args::helps;
+use super::common::{load, write};
 use super::ui::{Failure, Problem, Ui};
-use super::{OutputArgs, WhatIfArgs};
+use super::{OutputArgs, ScenarioArgs, WhatIfArgs};
+
+pub const AFTER_HELP: &str = "Examples:
+  capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
+  capsim slurm sweep my.yaml --vary 'products.H100.power_w=600..800:10000' --shards 20 --submit
+
+Writes shards.sbatch (a job array, one task per shard), merge.sbatch (capsim merge) and
+submit.sh (the array, then the merge with --dependency=afterok); prints how to submit, or
+submits with --submit. See docs/scale.md.";
 
 /// What `capsim slurm` shards.
 #[derive(Debug, Subcommand)]
 pub enum Job {
     /// Shards of `capsim run --reps N`, then their merge.
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
   capsim slurm run my.yaml --reps 100000 --shards 50 --submit
 
@@ -30,19 +41,16 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
 (`capsim merge`) and submit.sh (sbatch the array, then the merge with
 --dependency=afterok) into --dir [default: slurm/run-<scenario>], and prints how to submit;
 --submit runs submit.sh. The merged outputs go to --out [default: output/<scenario>], as
-`capsim run --reps` writes them. See docs/scale.md.")]
+`capsim run --reps` writes them. See docs/scale.md.",
+        mut_args(|a| helps(a, &[
+            ("out", "Where the merge writes the outputs [default: output/<scenario name>]"),
+            ("sets", "Override a field, as for `run`"),
+            ("seed", "Seed of the random streams (default: the scenario's)"),
+        ])),
+    )]
     Run {
-        /// Scenario file (YAML); the built-in default scenario if absent.
-        scenario: Option<PathBuf>,
-        /// Where the merge writes the outputs [default: output/<scenario name>]
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Override a field, as for `run`.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Seed of the random streams (default: the scenario's).
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         /// Skip the charts and report.md.
         #[arg(long)]
         no_charts: bool,
@@ -222,40 +230,80 @@ struct SlurmDoc {
     submitted: Option<String>,
 }
 
-/// `capsim slurm run|sweep`.
-pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
-    let (what, path, args, out_default, total, slurm) = match job {
+/// The arguments of the command every shard runs, before its `--shard`: all of the job's
+/// but `--out` (the merge's) and the Slurm options. A test keeps it in step with `Job`.
+fn forwarded(job: &Job) -> Vec<String> {
+    match job {
         Job::Run {
-            scenario,
-            out,
-            sets,
-            seed,
+            scenario: sc,
             no_charts,
             reps,
-            slurm,
-            output: _,
+            ..
         } => {
-            let (loaded, _) = super::load(ui, scenario.as_deref(), &sets)?;
             let mut args = vec!["run".to_string()];
-            args.extend(scenario.iter().map(|p| p.display().to_string()));
+            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
             args.extend(["--reps".into(), reps.to_string()]);
-            args.extend(seed.map(|s| format!("--seed={s}")));
-            args.extend(sets.iter().map(|s| format!("--set={s}")));
-            if no_charts {
+            args.extend(sc.seed.map(|s| format!("--seed={s}")));
+            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            if *no_charts {
                 args.push("--no-charts".into());
             }
-            let out = out.unwrap_or_else(|| PathBuf::from("output").join(&loaded.scenario.name));
-            ("run", loaded.scenario.name.clone(), args, out, reps, slurm)
+            args
         }
         Job::Sweep {
             common,
             vary,
             metric,
             from,
-            slurm,
-            output: _,
+            ..
         } => {
-            let (loaded, _) = super::load(ui, common.scenario.as_deref(), &common.sets)?;
+            let sc = &common.scenario;
+            let mut args = vec!["sweep".to_string()];
+            args.extend(sc.scenario.iter().map(|p| p.display().to_string()));
+            args.extend(vary.iter().map(|v| format!("--vary={v}")));
+            args.push(format!("--metric={metric}"));
+            args.push(format!("--reps={}", common.reps));
+            args.extend(common.percentile.map(|p| format!("--percentile={p}")));
+            args.extend(sc.seed.map(|s| format!("--seed={s}")));
+            args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(from.as_ref().map(|d| format!("--from={d}")));
+            args.push(format!("--max-runs={}", common.max_runs));
+            if common.no_charts {
+                args.push("--no-charts".into());
+            }
+            args
+        }
+    }
+}
+
+/// `capsim slurm run|sweep`.
+pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
+    let args = forwarded(&job);
+    let (what, path, args, out_default, total, slurm) = match job {
+        Job::Run {
+            scenario:
+                ScenarioArgs {
+                    scenario,
+                    out,
+                    sets,
+                    ..
+                },
+            reps,
+            slurm,
+            ..
+        } => {
+            let (loaded, _) = load(ui, scenario.as_deref(), &sets)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("output").join(&loaded.scenario.name));
+            ("run", loaded.scenario.name.clone(), args, out, reps, slurm)
+        }
+        Job::Sweep {
+            common,
+            vary,
+            slurm,
+            ..
+        } => {
+            let sc = &common.scenario;
+            let (loaded, _) = load(ui, sc.scenario.as_deref(), &sc.sets)?;
             let varies = vary
                 .iter()
                 .map(|v| {
@@ -267,20 +315,7 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
             let points = crate::whatif::grid(&varies)
                 .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))?
                 .len() as u64;
-            let mut args = vec!["sweep".to_string()];
-            args.extend(common.scenario.iter().map(|p| p.display().to_string()));
-            args.extend(vary.iter().map(|v| format!("--vary={v}")));
-            args.push(format!("--metric={metric}"));
-            args.push(format!("--reps={}", common.reps));
-            args.extend(common.percentile.map(|p| format!("--percentile={p}")));
-            args.extend(common.seed.map(|s| format!("--seed={s}")));
-            args.extend(common.sets.iter().map(|s| format!("--set={s}")));
-            args.extend(from.map(|d| format!("--from={d}")));
-            args.push(format!("--max-runs={}", common.max_runs));
-            if common.no_charts {
-                args.push("--no-charts".into());
-            }
-            let out = common.out.clone().unwrap_or_else(|| {
+            let out = sc.out.clone().unwrap_or_else(|| {
                 PathBuf::from("output").join(format!("sweep-{}", loaded.scenario.name))
             });
             (
@@ -331,7 +366,7 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
         ("merge.sbatch".to_string(), s.merge.into_bytes()),
         ("submit.sh".to_string(), s.submit.into_bytes()),
     ];
-    super::write(ui, &dir, &files)?;
+    write(ui, &dir, &files)?;
     let submit = format!(
         "bash {}",
         quote(&dir_abs.join("submit.sh").display().to_string())
@@ -376,7 +411,116 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::{Job, forwarded, quote};
+    use crate::cli::{Cli, Command, command};
+    use clap::FromArgMatches;
+
+    /// Every option of `capsim slurm JOB` reaches the shards' `capsim JOB`, except these.
+    const NOT_FORWARDED: [&str; 10] = [
+        "out",
+        "shards",
+        "partition",
+        "time",
+        "dir",
+        "capsim",
+        "submit",
+        "quiet",
+        "json",
+        "help",
+    ];
+
+    /// A new flag of `run` or `sweep` that `slurm` has but does not pass on fails here.
+    #[test]
+    fn a_job_passes_on_every_option_of_its_command() {
+        let lines: [&[&str]; 2] = [
+            &[
+                "run",
+                "s.yaml",
+                "--reps",
+                "9",
+                "--seed",
+                "3",
+                "--set",
+                "end=2025-01",
+                "--no-charts",
+            ],
+            &[
+                "sweep",
+                "s.yaml",
+                "--vary",
+                "a=1,2",
+                "--metric",
+                "m",
+                "--from",
+                "2024-06",
+                "--reps",
+                "3",
+                "--percentile",
+                "50",
+                "--seed",
+                "3",
+                "--set",
+                "end=2025-01",
+                "--max-runs",
+                "9",
+                "--no-charts",
+            ],
+        ];
+        for line in lines {
+            let argv = [&["capsim", "slurm"], line, &["--shards", "2"]].concat();
+            let m = command().try_get_matches_from(&argv).expect("slurm parses");
+            let (_, sm) = m.subcommand().expect("slurm");
+            let (name, jm) = sm.subcommand().expect("a job");
+            let slurm = command();
+            let job = slurm
+                .find_subcommand("slurm")
+                .and_then(|c| c.find_subcommand(name))
+                .expect("job");
+            let options: Vec<&str> = job
+                .get_arguments()
+                .filter(|a| !a.is_global_set())
+                .map(|a| a.get_id().as_str())
+                .filter(|id| !NOT_FORWARDED.contains(id))
+                .collect();
+            // The test line sets every option the job has, so a new one must be added here.
+            for id in &options {
+                assert_eq!(
+                    jm.value_source(id),
+                    Some(clap::parser::ValueSource::CommandLine),
+                    "slurm {name}: the test does not set `{id}`"
+                );
+            }
+            let Ok(Cli {
+                command: Command::Slurm(job),
+                ..
+            }) = Cli::from_arg_matches(&m)
+            else {
+                panic!("slurm {name}");
+            };
+            assert!(matches!(
+                (&job, name),
+                (Job::Run { .. }, "run") | (Job::Sweep { .. }, "sweep")
+            ));
+            let shard_argv = [&["capsim".to_string()], forwarded(&job).as_slice()].concat();
+            let fm = command()
+                .try_get_matches_from(&shard_argv)
+                .expect("the shards' command parses");
+            let (fname, fm) = fm.subcommand().expect("a command");
+            assert_eq!(fname, name);
+            for id in &options {
+                assert_eq!(
+                    fm.value_source(id),
+                    jm.value_source(id),
+                    "slurm {name}: `{id}` is not passed on to the shards"
+                );
+                let raw = |m: &clap::ArgMatches| {
+                    m.get_raw(id)
+                        .map(|v| v.map(|s| s.to_os_string()).collect::<Vec<_>>())
+                };
+                assert_eq!(raw(fm), raw(jm), "slurm {name}: `{id}`");
+            }
+        }
+    }
 
     #[test]
     fn words_are_quoted_only_when_needed() {

@@ -1,0 +1,240 @@
+//! `capsim run`: one run, `--reps` replications, or a shard of them.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::common::{add_tidy, describe, load, names, render_failed, shard_done, write};
+use super::ui::{Failure, Problem, Ui};
+use super::{OutputArgs, ScenarioArgs, reps, shard};
+use crate::model;
+use crate::montecarlo;
+use crate::report;
+
+pub const AFTER_HELP: &str = "Examples:
+  capsim run                                  # the built-in default scenario
+  capsim run scenarios/default.yaml --out /tmp/base
+  capsim run my.yaml --set supply.packaging_lines.CoWoS-S.capacity_wafers_per_month=20000
+  capsim run my.yaml --seed 7 --quiet
+  capsim run my.yaml --json | jq .summary.shortage_days
+
+Outputs go to output/<scenario name>/ unless --out names a folder: timeseries.csv,
+summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and unless
+--no-charts, charts/*.png|svg and report.md. With --json, stdout is
+{scenario, out_dir, files, summary, warnings}.";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Skip the charts and report.md (data files only).
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Monte Carlo: run N replications in parallel and write percentile bands.
+    ///
+    /// Each replication samples the scenario's distributions and draws its noise from
+    /// streams of (seed, replication, name). Adds bands.csv and replications.csv; the
+    /// other files are those of the replication nearest the median, and summary.json
+    /// gains `replications` (percentiles, mean and 95% CI of every metric).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub reps: Option<u64>,
+    /// Add replications until the 95% CI of METRIC's mean is within ±HALF_WIDTH.
+    ///
+    /// Checked after every 64 replications (at least 30 run); stops at --reps (default
+    /// 10000) if never met. METRIC is a summary metric as in `expect:`, e.g.
+    /// pause_days, lost_revenue_usd, fleet_end.H100.
+    #[arg(long, value_name = "METRIC=HALF_WIDTH")]
+    pub until_ci: Option<montecarlo::UntilCi>,
+    /// With --reps: run only shard K of N (from 0), `auto/N` (K from SLURM_ARRAY_TASK_ID,
+    /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) or replications A..B.
+    ///
+    /// Writes a shard folder (partial results) for `capsim merge`; see docs/scale.md.
+    #[arg(
+        long,
+        value_name = "K/N|auto/N|A..B",
+        requires = "reps",
+        conflicts_with = "until_ci"
+    )]
+    pub shard: Option<crate::shard::Spec>,
+    /// Also write the daily series in long form, one row an observation
+    /// (timeseries_long.csv: date,metric,entity,value,unit), and units.csv.
+    #[arg(long)]
+    pub tidy: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `capsim run --json`.
+#[derive(Serialize)]
+struct RunDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    summary: &'a model::Summary,
+    warnings: &'a [Problem],
+}
+
+pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
+    if o.reps.is_some() || o.until_ci.is_some() {
+        return run_reps(ui, o);
+    }
+    let started = Instant::now();
+    let charts = !o.no_charts;
+    let s = &o.scenario;
+    let mut r =
+        super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, charts)?;
+    if o.tidy {
+        add_tidy(&mut r.files)?;
+    }
+    let dir = o
+        .scenario
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join(&r.name));
+    write(ui, &dir, &r.files)?;
+    ui.doc(&RunDoc {
+        scenario: &r.name,
+        out_dir: dir.display().to_string(),
+        files: names(&r.files),
+        summary: &r.summary,
+        warnings: &r.warnings,
+    })?;
+    let mut what = report::OUTPUT_FILES.join(", ");
+    if r.files.iter().any(|(n, _)| n == "backtest.csv") {
+        what.push_str(", backtest.csv");
+    }
+    if o.tidy {
+        what.push_str(", timeseries_long.csv, units.csv");
+    }
+    if charts {
+        what.push_str(", report.md, report.html, charts/");
+    }
+    ui.say(&format!(
+        "{}outputs: {}/ ({what})\nsimulated {} days in {:.1} ms ({:.1} ms in all)\n",
+        describe(&r.summary),
+        dir.display(),
+        r.summary.days,
+        r.sim_ms,
+        started.elapsed().as_secs_f64() * 1e3
+    ))
+}
+
+/// `capsim run --reps N --json`.
+#[derive(Serialize)]
+struct RunRepsDoc<'a> {
+    scenario: &'a str,
+    out_dir: String,
+    files: Vec<&'a str>,
+    replications: u64,
+    representative: u64,
+    /// The summary.json written: the representative's summary and `replications`.
+    summary: serde_json::Value,
+    warnings: &'a [Problem],
+}
+
+fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
+    if let Some(spec) = &o.shard {
+        return run_shard(ui, &o, spec);
+    }
+    let started = Instant::now();
+    let s = &o.scenario;
+    let (loaded, warnings) = load(ui, s.scenario.as_deref(), &s.sets)?;
+    let seed = s.seed.unwrap_or(loaded.scenario.seed);
+    let asked = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
+    let until_text = o
+        .until_ci
+        .as_ref()
+        .map(|u| format!("{}={}", u.metric, u.half_width));
+    let sim_start = Instant::now();
+    let outcome = reps::replicate(ui, &loaded, seed, asked, o.until_ci.clone(), "running")?;
+    let sim_s = sim_start.elapsed().as_secs_f64();
+    let mut files = reps::render(&loaded, &outcome, &s.sets, until_text.as_deref(), asked)
+        .map_err(render_failed)?;
+    if !o.no_charts {
+        files.extend(report::render_charts(&files).map_err(render_failed)?);
+    }
+    if o.tidy {
+        add_tidy(&mut files)?;
+    }
+    let name = loaded.scenario.name.clone();
+    let dir = s
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&name));
+    write(ui, &dir, &files)?;
+    let summary = files
+        .iter()
+        .find(|(n, _)| n == "summary.json")
+        .and_then(|(_, b)| serde_json::from_slice(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    ui.doc(&RunRepsDoc {
+        scenario: &name,
+        out_dir: dir.display().to_string(),
+        files: names(&files),
+        replications: outcome.reps,
+        representative: outcome.representative,
+        summary,
+        warnings: &warnings,
+    })?;
+    let mut what = report::OUTPUT_FILES.join(", ");
+    what.push_str(", bands.csv, replications.csv");
+    if !o.no_charts {
+        what.push_str(", report.md, report.html, charts/");
+    }
+    ui.say(&format!(
+        "scenario {name} ({} to {})\n{}outputs: {}/ ({what})\nsimulated {} replications in {:.2} s ({:.2} s in all)\n",
+        loaded.scenario.calendar.date(0).format("%Y-%m-%d"),
+        loaded.scenario.calendar.date(loaded.scenario.days - 1).format("%Y-%m-%d"),
+        reps::describe(&outcome),
+        dir.display(),
+        outcome.reps,
+        sim_s,
+        started.elapsed().as_secs_f64()
+    ))
+}
+
+/// `capsim run --reps N --shard SPEC`: the shard's replications, as a shard folder.
+fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Failure> {
+    let started = Instant::now();
+    let s = &o.scenario;
+    let (loaded, _warnings) = load(ui, s.scenario.as_deref(), &s.sets)?;
+    let seed = s.seed.unwrap_or(loaded.scenario.seed);
+    let total = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
+    let sh = shard::resolve(spec, total, "replications")?;
+    let outcome = reps::replicate_range(ui, &loaded, seed, total, sh.first..sh.end)?;
+    let invocation = serde_json::json!({
+        "scenario": s.scenario.as_ref().map(|p| p.display().to_string()),
+        "sets": s.sets,
+        "reps": total,
+        "charts": !o.no_charts,
+    });
+    let mut doc = shard::ShardDoc::new(
+        "run",
+        &loaded.scenario.name,
+        &loaded.hash,
+        seed,
+        sh,
+        invocation,
+    );
+    doc.layout = Some(outcome.layout.clone());
+    let files = vec![
+        ("shard.json".to_string(), doc.to_bytes()?),
+        ("replications.state".to_string(), outcome.metrics_state()),
+        ("bands.state".to_string(), outcome.bands_state()),
+        (
+            "replications.csv".to_string(),
+            report::montecarlo::replications_csv(&outcome).map_err(render_failed)?,
+        ),
+    ];
+    let dir = shard_dir(s.out.as_deref(), &loaded.scenario.name, &sh);
+    write(ui, &dir, &files)?;
+    shard_done(ui, &doc, &dir, &files, started)
+}
+
+/// The default folder of a shard: `output/<name>.shard-<first>-<end>`.
+fn shard_dir(out: Option<&Path>, name: &str, sh: &crate::shard::Shard) -> PathBuf {
+    out.map(Path::to_path_buf).unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("{name}.shard-{}-{}", sh.first, sh.end))
+    })
+}

@@ -1,0 +1,203 @@
+//! The data files of a run read back, without chart types: `timeseries.csv` as a [`Table`],
+//! `events.csv` as [`EventRow`]s, and the CSV helpers both `data` (charts) and `check` use.
+
+use chrono::NaiveDate;
+
+use super::ReportError;
+
+/// One row of `events.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    /// Day of the event.
+    pub date: NaiveDate,
+    /// `pause`, `resume`, `launch`, `expansion`, ...
+    pub kind: String,
+    /// What it concerns.
+    pub subject: String,
+    /// Why.
+    pub cause: String,
+}
+
+pub(crate) fn bad(what: &'static str, message: impl Into<String>) -> ReportError {
+    ReportError::Parse {
+        what,
+        message: message.into(),
+    }
+}
+
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The daily series of `timeseries.csv`, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// One date per day.
+    pub dates: Vec<NaiveDate>,
+    /// Numeric columns in file order: `(name, values per day)`.
+    pub columns: Vec<(String, Vec<f64>)>,
+    /// Text columns (the binding constraints) in file order.
+    pub text_columns: Vec<(String, Vec<String>)>,
+}
+
+/// The header and rows of a CSV file, as text.
+pub(crate) fn csv_records(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| bad(what, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| bad(what, e.to_string()))?;
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    Ok((header, rows))
+}
+
+/// The columns of a CSV file with a header, as text: `(header, one vector per column)`.
+pub(crate) fn csv_columns(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+    let (header, rows) = csv_records(what, bytes)?;
+    let mut raw: Vec<Vec<String>> = vec![Vec::with_capacity(rows.len()); header.len()];
+    for row in rows {
+        for (col, field) in raw.iter_mut().zip(row) {
+            col.push(field);
+        }
+    }
+    Ok((header, raw))
+}
+
+/// The values of column `name` of `what` as numbers, or an error naming the column and row.
+pub(crate) fn numbers(
+    what: &'static str,
+    name: &str,
+    values: &[String],
+) -> Result<Vec<f64>, ReportError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, v)| {
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                // capsim never writes `inf` or `NaN`: such a file was damaged or edited, and
+                // a chart would draw the value as 0.
+                Ok(_) => Err(bad(
+                    what,
+                    format!(
+                        "column `{name}`, row {}: `{v}` is not a finite number",
+                        row + 2
+                    ),
+                )),
+                Err(_) => Err(bad(
+                    what,
+                    format!("column `{name}`, row {}: `{v}` is not a number", row + 2),
+                )),
+            }
+        })
+        .collect()
+}
+
+impl Table {
+    /// Parses the bytes of `timeseries.csv`.
+    pub fn parse(timeseries: &[u8]) -> Result<Table, ReportError> {
+        Table::parse_file("timeseries.csv", timeseries)
+    }
+
+    /// Parses a daily table, `date` first (`timeseries.csv`, `bands.csv`); errors name `what`.
+    pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ReportError> {
+        let (header, mut raw) = csv_columns(what, bytes)?;
+        if header.first().map(String::as_str) != Some("date") {
+            return Err(bad(what, "the first column must be `date`"));
+        }
+        let mut dates = Vec::new();
+        for (i, d) in raw
+            .first()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            dates.push(parse_date(d).ok_or_else(|| bad(what, format!("row {}: bad date", i + 2)))?);
+        }
+        let mut columns = Vec::new();
+        let mut text_columns = Vec::new();
+        for (name, values) in header.into_iter().zip(raw.drain(..)).skip(1) {
+            // The binding-constraint columns hold words; every other column numbers.
+            if name.starts_with("binding") {
+                text_columns.push((name, values));
+                continue;
+            }
+            let nums = numbers(what, &name, &values)?;
+            columns.push((name, nums));
+        }
+        Ok(Table {
+            dates,
+            columns,
+            text_columns,
+        })
+    }
+
+    /// The values of a numeric column.
+    pub fn series(&self, name: &str) -> Option<&[f64]> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The values of a text column.
+    pub fn text_series(&self, name: &str) -> Option<&[String]> {
+        self.text_columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Looks a file up in a list of rendered outputs.
+pub fn find<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
+    files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, b)| b.as_slice())
+}
+
+/// A rendered output file, or an error saying it is missing.
+pub fn get<'a>(
+    files: &'a [(String, Vec<u8>)],
+    name: &'static str,
+) -> Result<&'a [u8], ReportError> {
+    find(files, name).ok_or(ReportError::Parse {
+        what: name,
+        message: "missing".into(),
+    })
+}
+
+/// Parses the bytes of `events.csv`.
+pub fn events(bytes: &[u8]) -> Result<Vec<EventRow>, ReportError> {
+    let mut er = csv::Reader::from_reader(bytes);
+    let mut evs = Vec::new();
+    for (i, rec) in er.records().enumerate() {
+        let rec = rec.map_err(|e| bad("events.csv", e.to_string()))?;
+        let field = |k: usize| rec.get(k).unwrap_or_default().to_string();
+        let date = rec
+            .get(0)
+            .and_then(parse_date)
+            .ok_or_else(|| bad("events.csv", format!("row {}: bad date", i + 2)))?;
+        evs.push(EventRow {
+            date,
+            kind: field(1),
+            subject: field(2),
+            cause: field(3),
+        });
+    }
+    Ok(evs)
+}

@@ -1,0 +1,377 @@
+//! A JSON Schema (draft-07) of the scenario format, for editors (`capsim schema`, `capsim init`).
+//!
+//! It is generated with schemars from the raw types in [`crate::scenario::raw`], so it cannot
+//! drift from what the loader accepts: doc comments become descriptions, serde defaults become
+//! `default`s, `deny_unknown_fields` becomes `additionalProperties: false`; the timeline
+//! schema is written by hand beside its deserialiser. Two changes are made to what schemars
+//! gives:
+//!
+//! - definition names lose their `Raw` prefix (`Product`, not `RawProduct`);
+//! - a scenario with `extends:` may leave out anything its base gives, so required fields are
+//!   checked only when there is no `extends:` key. Every definition that requires a field
+//!   gets a `Partial...` twin without `required`, used by the top-level properties; the
+//!   whole schema applies in the top level's `else` branch of `if: {required: [extends]}`.
+//!   An enum's tag (`growth: {bass: ...}`) stays required in both.
+//!
+//! - any number may be written as a distribution (`{normal: {mean: 1, sd: 0.1}}`): every
+//!   number schema becomes `anyOf: [number, Distribution]`, except in `expect:` and `seed`,
+//!   and inside the distributions themselves.
+//!
+//! Draft-07 rather than 2020-12 because it is what YAML language servers support best.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::scenario::raw::RawScenario;
+
+/// Where draft-07 keeps shared definitions, and how references name them.
+const DEFS: &str = "definitions";
+const REF_PREFIX: &str = "#/definitions/";
+/// Prefix of the twin of a definition that requires nothing.
+const PARTIAL: &str = "Partial";
+/// Definitions that are one value, never partial: a timeline or distribution replaces its
+/// base's whole.
+const NOT_PARTIAL: &[&str] = &["Timeline", "Distribution", "Quantity"];
+/// Definitions whose numbers stay numbers: the distributions themselves and assertions.
+const FIXED_NUMBERS: &[&str] = &[
+    "Distribution",
+    "Quantity",
+    "Expect",
+    "PartialExpect",
+    "Bound",
+    "EventMatch",
+    "PartialEventMatch",
+];
+
+/// The JSON Schema of a scenario file.
+pub fn scenario_schema() -> Value {
+    let generator = SchemaSettings::draft07().into_generator();
+    let mut root = generator.into_root_schema_for::<RawScenario>().to_value();
+    let Some(obj) = root.as_object_mut() else {
+        return root;
+    };
+    let mut defs = match obj.remove(DEFS) {
+        Some(Value::Object(d)) => d,
+        _ => Map::new(),
+    };
+
+    // Names without the `Raw` prefix, references rewritten to match.
+    let renames: BTreeMap<String, String> = defs
+        .keys()
+        .map(|k| (k.clone(), k.strip_prefix("Raw").unwrap_or(k).to_string()))
+        .collect();
+    let mut renamed = Map::new();
+    for (name, mut schema) in std::mem::take(&mut defs) {
+        rewrite_refs(&mut schema, &renames);
+        renamed.insert(renames[&name].clone(), schema);
+    }
+    let mut defs = renamed;
+    for v in obj.values_mut() {
+        rewrite_refs(v, &renames);
+    }
+
+    // Partial twins, for scenarios that extend another.
+    let needs = needs_partial(&defs);
+    let twins: BTreeMap<String, String> = needs
+        .iter()
+        .map(|n| (n.clone(), format!("{PARTIAL}{n}")))
+        .collect();
+    for name in &needs {
+        let mut twin = defs[name].clone();
+        strip_required(&mut twin);
+        rewrite_refs(&mut twin, &twins);
+        defs.insert(twins[name].clone(), twin);
+    }
+
+    let mut full_properties = obj.remove("properties").unwrap_or_else(|| json!({}));
+    // `extends` is taken off the tree before deserialising (hence schemars' `writeOnly`, from
+    // `skip_serializing`), and the loader wants a path there, not null.
+    if let Some(Value::Object(ext)) = full_properties.get_mut("extends") {
+        ext.remove("writeOnly");
+        ext.remove("default");
+        ext.insert("type".into(), json!("string"));
+    }
+    let required = obj.remove("required").unwrap_or_else(|| json!([]));
+    let mut partial_properties = full_properties.clone();
+    strip_required(&mut partial_properties);
+    rewrite_refs(&mut partial_properties, &twins);
+
+    for props in [&mut partial_properties, &mut full_properties] {
+        if let Value::Object(props) = props {
+            for (key, schema) in props.iter_mut() {
+                if key != "seed" && key != "expect" {
+                    numbers_may_be_distributions(schema);
+                }
+            }
+        }
+    }
+    let mut out = Map::new();
+    out.insert(
+        "$schema".into(),
+        obj.remove("$schema")
+            .unwrap_or_else(|| json!("http://json-schema.org/draft-07/schema#")),
+    );
+    out.insert("title".into(), json!("capsim scenario"));
+    out.insert(
+        "description".into(),
+        json!(
+            "A capsim scenario file (`capsim run FILE`). Generated by `capsim schema`; every \
+             field, its unit and default are in docs/scenario-reference.md. Required fields \
+             are checked only in a file without `extends:`, since a what-if may take them \
+             from its base."
+        ),
+    );
+    out.insert("type".into(), json!("object"));
+    out.insert("properties".into(), partial_properties);
+    out.insert("additionalProperties".into(), json!(false));
+    out.insert("if".into(), json!({ "required": ["extends"] }));
+    out.insert(
+        "else".into(),
+        json!({ "properties": full_properties, "required": required }),
+    );
+    for (name, schema) in defs.iter_mut() {
+        if !FIXED_NUMBERS.contains(&name.as_str()) {
+            numbers_may_be_distributions(schema);
+        }
+    }
+    out.insert(DEFS.into(), Value::Object(defs));
+    Value::Object(out)
+}
+
+/// True for a schema whose `type` is (or includes) a number or an integer.
+fn is_number(map: &Map<String, Value>) -> bool {
+    let numeric = |t: &Value| t == "number" || t == "integer";
+    match map.get("type") {
+        Some(Value::Array(types)) => types.iter().any(numeric),
+        Some(t) => numeric(t),
+        None => false,
+    }
+}
+
+/// Rewrites every number schema in `v` to `anyOf: [that number, Distribution]`, keeping its
+/// description and default outside.
+fn numbers_may_be_distributions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if is_number(map) {
+                let mut number = Map::new();
+                for key in ["type", "format", "minimum", "maximum"] {
+                    if let Some(x) = map.remove(key) {
+                        number.insert(key.into(), x);
+                    }
+                }
+                map.insert(
+                    "anyOf".into(),
+                    json!([number, { "$ref": format!("{REF_PREFIX}Distribution") }]),
+                );
+                return;
+            }
+            for child in map.values_mut() {
+                numbers_may_be_distributions(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(numbers_may_be_distributions),
+        _ => {}
+    }
+}
+
+/// Rewrites `$ref`s to definitions named in `names` (old name to new name).
+fn rewrite_refs(v: &mut Value, names: &BTreeMap<String, String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if k == "$ref" {
+                    if let Some(new) = child
+                        .as_str()
+                        .and_then(|r| r.strip_prefix(REF_PREFIX))
+                        .and_then(|name| names.get(name))
+                    {
+                        *child = json!(format!("{REF_PREFIX}{new}"));
+                    }
+                } else {
+                    rewrite_refs(child, names);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| rewrite_refs(i, names)),
+        _ => {}
+    }
+}
+
+/// True for `{"properties": {tag: ...}, "required": [tag]}`: one variant of an externally
+/// tagged enum, whose single key is what picks the variant.
+fn is_enum_tag(map: &Map<String, Value>) -> bool {
+    let props = map.get("properties").and_then(Value::as_object);
+    let req = map.get("required").and_then(Value::as_array);
+    match (props, req) {
+        (Some(p), Some(r)) => {
+            p.len() == 1 && r.len() == 1 && p.contains_key(r[0].as_str().unwrap_or(""))
+        }
+        _ => false,
+    }
+}
+
+/// Removes every `required` but enum tags; keeps `required` inside the hand-written
+/// timeline, which is never partial (a timeline replaces its base's whole).
+fn strip_required(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.get("required").is_some() && !is_enum_tag(map) {
+                map.remove("required");
+            }
+            for child in map.values_mut() {
+                strip_required(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_required),
+        _ => {}
+    }
+}
+
+/// True when `v` holds a `required` that [`strip_required`] would remove.
+fn has_strippable_required(v: &Value) -> bool {
+    match v {
+        Value::Object(map) => {
+            (map.get("required").is_some() && !is_enum_tag(map))
+                || map.values().any(has_strippable_required)
+        }
+        Value::Array(items) => items.iter().any(has_strippable_required),
+        _ => false,
+    }
+}
+
+/// Definitions referred to by `v`.
+fn refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match child.as_str().and_then(|r| r.strip_prefix(REF_PREFIX)) {
+                    Some(name) if k == "$ref" => {
+                        out.insert(name.to_string());
+                    }
+                    _ => refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+        _ => {}
+    }
+}
+
+/// Definitions (other than `Timeline`) that require a field, or refer to one that does.
+fn needs_partial(defs: &Map<String, Value>) -> BTreeSet<String> {
+    let eligible = |name: &str| !NOT_PARTIAL.contains(&name);
+    let mut needs: BTreeSet<String> = defs
+        .iter()
+        .filter(|(n, s)| eligible(n) && has_strippable_required(s))
+        .map(|(n, _)| n.clone())
+        .collect();
+    loop {
+        let before = needs.len();
+        for (name, schema) in defs {
+            let mut used = BTreeSet::new();
+            refs(schema, &mut used);
+            if eligible(name) && used.iter().any(|u| needs.contains(u)) {
+                needs.insert(name.clone());
+            }
+        }
+        if needs.len() == before {
+            return needs;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of the properties whose schema is (or may be) a whole number.
+    fn integer_fields(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for (name, schema) in props {
+                        let first = &schema["anyOf"][0];
+                        if [&schema["type"], &first["type"]].iter().any(|t| {
+                            *t == "integer"
+                                || t.as_array().is_some_and(|a| a.contains(&json!("integer")))
+                        }) {
+                            out.insert(name.clone());
+                        }
+                    }
+                }
+                map.values().for_each(|c| integer_fields(c, out));
+            }
+            Value::Array(items) => items.iter().for_each(|i| integer_fields(i, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn draws_are_rounded_exactly_for_the_whole_number_fields() {
+        let mut found = BTreeSet::new();
+        integer_fields(&scenario_schema(), &mut found);
+        found.remove("seed");
+        let listed: BTreeSet<String> = crate::scenario::uncertain::WHOLE_FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            found, listed,
+            "uncertain::WHOLE_FIELDS is out of step with raw.rs"
+        );
+    }
+
+    #[test]
+    fn numbers_may_be_distributions_but_not_in_assertions() {
+        let schema = scenario_schema();
+        let power = &schema[DEFS]["Product"]["properties"]["power_w"];
+        assert_eq!(power["anyOf"][1]["$ref"], "#/definitions/Distribution");
+        assert_eq!(power["description"], "Chip power (TDP) [W].");
+        assert_eq!(
+            schema[DEFS]["Expect"]["properties"]["below"]["type"][0],
+            "number"
+        );
+        assert!(schema[DEFS].get("PartialDistribution").is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_everywhere_a_struct_is() {
+        let schema = scenario_schema();
+        assert_eq!(schema["additionalProperties"], false);
+        for name in ["Supply", "Product", "Buyer", "Segment", "PartialProduct"] {
+            assert_eq!(
+                schema[DEFS][name]["additionalProperties"], false,
+                "{name} refuses unknown keys"
+            );
+        }
+    }
+
+    #[test]
+    fn required_fields_apply_only_without_extends() {
+        let schema = scenario_schema();
+        assert!(schema.get("required").is_none());
+        let required = schema["else"]["required"].as_array().expect("a list");
+        assert!(required.contains(&json!("name")) && required.contains(&json!("products")));
+        assert!(schema[DEFS]["Product"]["required"].is_array());
+        assert!(schema[DEFS]["PartialProduct"].get("required").is_none());
+        // No reference points at a definition that does not exist.
+        let mut used = BTreeSet::new();
+        refs(&schema, &mut used);
+        for name in used {
+            assert!(schema[DEFS].get(&name).is_some(), "dangling $ref to {name}");
+        }
+    }
+
+    #[test]
+    fn doc_comments_become_descriptions_with_their_units() {
+        let schema = scenario_schema();
+        let power = &schema[DEFS]["Product"]["properties"]["power_w"];
+        assert_eq!(power["description"], "Chip power (TDP) [W].");
+        let cycle = &schema[DEFS]["Product"]["properties"]["cycle_time_days"];
+        assert_eq!(cycle["default"], 90);
+        assert_eq!(schema["properties"]["extends"]["type"], "string");
+    }
+}
