@@ -224,51 +224,51 @@ pub struct Order {
     pub units: u64,
     /// Price agreed [USD per unit].
     pub price_usd: f64,
-    /// Day placed [tick].
+    /// Day placed \[tick\].
     pub day: Time,
-    /// Day the vendor quoted for it (placement + quote) [tick].
+    /// Day the vendor quoted for it (placement + quote) \[tick\].
     pub due: Time,
     /// Units of it that are phantom (beyond the buyer's firm need), the last to be delivered
-    /// and the first cancelled [units].
+    /// and the first cancelled \[units\].
     pub phantom: u64,
 }
 
 /// Per-product unit accounts, for conservation checks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Accounts {
-    /// Wafer starts turned into units (entered production) [units].
+    /// Wafer starts turned into units (entered production) \[units\].
     pub started: u64,
-    /// Units in production at the start (`warm_start`), started before the run [units].
+    /// Units in production at the start (`warm_start`), started before the run \[units\].
     pub initial_wip: u64,
-    /// Units in production [units].
+    /// Units in production \[units\].
     pub in_production: u64,
-    /// Units finished [units].
+    /// Units finished \[units\].
     pub produced: u64,
-    /// Finished units at the vendor [units].
+    /// Finished units at the vendor \[units\].
     pub inventory: u64,
-    /// Units shipped to buyers [units].
+    /// Units shipped to buyers \[units\].
     pub shipped: u64,
-    /// Units on their way [units].
+    /// Units on their way \[units\].
     pub in_transit: u64,
-    /// Units delivered [units].
+    /// Units delivered \[units\].
     pub delivered: u64,
-    /// Units installed at the start [units].
+    /// Units installed at the start \[units\].
     pub initial: u64,
-    /// Delivered units waiting for power [units].
+    /// Delivered units waiting for power \[units\].
     pub stranded: u64,
-    /// Units being installed [units].
+    /// Units being installed \[units\].
     pub installing: u64,
-    /// Units serving [units].
+    /// Units serving \[units\].
     pub installed: u64,
-    /// Units failed [units].
+    /// Units failed \[units\].
     pub failed: u64,
-    /// Units retired [units].
+    /// Units retired \[units\].
     pub retired: u64,
-    /// Units ordered (booked) [units].
+    /// Units ordered (booked) \[units\].
     pub ordered: u64,
-    /// Units of open orders cancelled, by buyers or export rules [units].
+    /// Units of open orders cancelled, by buyers or export rules \[units\].
     pub cancelled: u64,
-    /// Units on order when the run ended [units].
+    /// Units on order when the run ended \[units\].
     pub open: u64,
 }
 
@@ -345,9 +345,9 @@ pub(crate) struct SegmentState {
 pub struct PauseEpisode {
     /// Segment name.
     pub segment: String,
-    /// First paused day [tick].
+    /// First paused day \[tick\].
     pub start: Time,
-    /// Last paused day [tick].
+    /// Last paused day \[tick\].
     pub end: Time,
     /// Why it started.
     pub cause: String,

@@ -839,7 +839,7 @@ impl Outcome {
 
 impl Outcome {
     /// The daily bands' aggregate state as bytes, for a shard's partial results; read back by
-    /// [`Outcome::with_bands_state`].
+    /// [`Outcome::from_parts`].
     pub fn bands_state(&self) -> Vec<u8> {
         let mut out = BANDS_MAGIC.to_vec();
         out.extend((self.bands.cells.len() as u64).to_le_bytes());

@@ -587,7 +587,7 @@ impl Loader {
     }
 }
 
-/// Largest scenario file read, the one given and each `extends:` target [bytes]: 4 MiB.
+/// Largest scenario file read, the one given and each `extends:` target \[bytes\]: 4 MiB.
 pub const MAX_SCENARIO_BYTES: u64 = 4 << 20;
 
 /// Reads a text file of at most `max` bytes: the one way capsim reads an input file

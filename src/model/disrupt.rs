@@ -67,9 +67,9 @@ pub(crate) type LogEntry = (&'static str, String, String);
 /// One outage.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outage {
-    /// First day [tick].
+    /// First day \[tick\].
     pub start: Time,
-    /// Length [days], at least 1.
+    /// Length \[days\], at least 1.
     pub days: Time,
 }
 
@@ -171,7 +171,7 @@ pub(crate) fn disruptions(s: &Scenario, seed: u64, replication: u64) -> Disrupti
     }
 }
 
-/// The delay [days] of an expansion of `kind`/`name` planned for day `t`, from the stream
+/// The delay \[days\] of an expansion of `kind`/`name` planned for day `t`, from the stream
 /// `slip/<kind>/<name>/<date>`: a draw rounded to whole days, 0 if negative.
 pub fn slip_days(
     s: &Scenario,

@@ -1,7 +1,7 @@
 //! What a run records: the daily series, the event log, the allocation ledger, the summary.
 //!
-//! Columns are declared and filled by one function, [`World::emit_row`], through a
-//! [`Sink`]: at the start it collects the names, each day it collects the values, so the
+//! Columns are declared and filled by one function, `World::emit_row`, through a
+//! `Sink`: at the start it collects the names, each day it collects the values, so the
 //! header and the rows cannot drift apart. Recording a day allocates nothing once the series
 //! buffer has its capacity.
 
@@ -16,13 +16,13 @@ use crate::scenario::types::Scenario;
 
 use super::{Accounts, Constraint, PauseEpisode, World};
 
-/// A share of demand unserved above which a day counts as a shortage day [1].
+/// A share of demand unserved above which a day counts as a shortage day \[1\].
 pub const SHORTAGE_THRESHOLD: f64 = 0.001;
 
 /// An entry of the event log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
-    /// Day [tick].
+    /// Day \[tick\].
     pub day: Time,
     /// `pause`, `resume`, `launch`, `expansion`, `export_rule`, `export_rule_end`,
     /// `reservation_start`, `reservation_end`.
@@ -36,7 +36,7 @@ pub struct EventRecord {
 /// One allocation of finished units to a buyer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerRow {
-    /// Day [tick].
+    /// Day \[tick\].
     pub day: Time,
     /// Vendor index.
     pub vendor: usize,
@@ -62,7 +62,7 @@ pub struct EpisodeSummary {
     pub start: String,
     /// Last paused day (YYYY-MM-DD); the run's end if still paused.
     pub end: String,
-    /// Paused days, inclusive [days].
+    /// Paused days, inclusive \[days\].
     pub days: i64,
     /// Why the pause started.
     pub cause: String,
@@ -79,13 +79,13 @@ pub struct Summary {
     pub start: String,
     /// Last day.
     pub end: String,
-    /// Days simulated [days].
+    /// Days simulated \[days\].
     pub days: i64,
     /// First day with unserved demand above 0.1%, or null.
     pub first_shortage: Option<String>,
     /// Last such day, or null.
     pub last_shortage: Option<String>,
-    /// Number of such days [days].
+    /// Number of such days \[days\].
     pub shortage_days: i64,
     /// Largest unserved share of demand on any day [0..1].
     pub peak_unserved_share: f64,
@@ -93,54 +93,54 @@ pub struct Summary {
     pub pause_episodes: Vec<EpisodeSummary>,
     /// Sum of paused days over segments [segment-days].
     pub pause_days: i64,
-    /// Sign-ups lost to pauses (not waitlisted, or dropped from a waitlist) [users].
+    /// Sign-ups lost to pauses (not waitlisted, or dropped from a waitlist) \[users\].
     pub lost_signups: f64,
-    /// Revenue lost to pauses and to shortage churn [USD].
+    /// Revenue lost to pauses and to shortage churn \[USD\].
     pub lost_revenue_usd: f64,
-    /// ... of which to pauses (lost sign-ups and waiting users) [USD].
+    /// ... of which to pauses (lost sign-ups and waiting users) \[USD\].
     pub lost_revenue_pause_usd: f64,
-    /// ... of which to shortage churn [USD].
+    /// ... of which to shortage churn \[USD\].
     pub lost_revenue_churn_usd: f64,
-    /// Revenue earned [USD].
+    /// Revenue earned \[USD\].
     pub revenue_usd: f64,
-    /// Longest emergent lead time of any product [days].
+    /// Longest emergent lead time of any product \[days\].
     pub lead_time_peak_days: f64,
     /// Day of that peak, or null if lead time stayed 0.
     pub lead_time_peak_date: Option<String>,
     /// Product of that peak, or null.
     pub lead_time_peak_product: Option<String>,
-    /// Longest realised lead time (order to delivery) of any shipment [days]. This and the
+    /// Longest realised lead time (order to delivery) of any shipment \[days\]. This and the
     /// four keys below default when absent, so that outputs of earlier versions still read.
     #[serde(default)]
     pub realised_lead_time_peak_days: f64,
-    /// Units ordered (booked by vendors) [units].
+    /// Units ordered (booked by vendors) \[units\].
     #[serde(default)]
     pub orders_placed_units: u64,
-    /// Units of open orders cancelled [units].
+    /// Units of open orders cancelled \[units\].
     #[serde(default)]
     pub orders_cancelled_units: u64,
-    /// Largest share of the open orders that was phantom [share].
+    /// Largest share of the open orders that was phantom \[share\].
     #[serde(default)]
     pub phantom_share_peak: f64,
     /// Variance of weekly orders over variance of weekly shipments, by product; products
-    /// whose shipments never varied are left out [1].
+    /// whose shipments never varied are left out \[1\].
     #[serde(default)]
     pub bullwhip_ratio: BTreeMap<String, f64>,
-    /// Operator capital spent on accelerators and buildings [USD].
+    /// Operator capital spent on accelerators and buildings \[USD\].
     pub capex_usd: f64,
-    /// Operator electricity cost [USD].
+    /// Operator electricity cost \[USD\].
     pub power_cost_usd: f64,
-    /// Units finished per product and calendar year [units].
+    /// Units finished per product and calendar year \[units\].
     pub production_by_year: BTreeMap<String, BTreeMap<String, u64>>,
-    /// The fleet's installed units at the end, by product [units].
+    /// The fleet's installed units at the end, by product \[units\].
     pub fleet_end: BTreeMap<String, u64>,
-    /// The fleet's capacity at the end [H100e].
+    /// The fleet's capacity at the end \[H100e\].
     pub fleet_end_h100e: f64,
-    /// Units delivered to the fleet's owner but waiting for power at the end [units].
+    /// Units delivered to the fleet's owner but waiting for power at the end \[units\].
     pub stranded_end: u64,
-    /// Days on which each constraint held back the most output [days].
+    /// Days on which each constraint held back the most output \[days\].
     pub binding_constraint_days: BTreeMap<String, i64>,
-    /// Users at the end by segment [users].
+    /// Users at the end by segment \[users\].
     pub users_end: BTreeMap<String, f64>,
 }
 

@@ -12,7 +12,7 @@ use super::yaml::{Diagnostic, Key, Loc, Node, Value};
 /// The keys a CSV timeline may have.
 pub const KEYS: [&str; 5] = ["csv", "date", "value", "interpolation", "source"];
 
-/// Largest CSV file a timeline reads [bytes]: 16 MiB, as for observations.
+/// Largest CSV file a timeline reads \[bytes\]: 16 MiB, as for observations.
 pub const MAX_CSV_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A CSV timeline found in the tree: where its map is, and what it names.

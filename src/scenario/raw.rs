@@ -272,14 +272,14 @@ pub struct RawLine {
     /// Random outages; absent means none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outages: Option<RawOutages>,
-    /// Delay of each dated capacity increase [days]; a distribution is drawn per increase.
+    /// Delay of each dated capacity increase \[days\]; a distribution is drawn per increase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expansion_slip_days: Option<Quantity>,
-    /// Share of the line's wafers taken by products outside the scenario [share].
+    /// Share of the line's wafers taken by products outside the scenario \[share\].
     #[serde(default)]
     pub reserved_share: f64,
     /// Time for wafers a product leaves unused to move to the line's other products: the
-    /// idle wafers others may take follow a first-order delay of this length [days].
+    /// idle wafers others may take follow a first-order delay of this length \[days\].
     #[serde(default = "default_reallocation_lag")]
     pub reallocation_lag_days: f64,
 }
@@ -295,7 +295,7 @@ fn default_reallocation_lag() -> f64 {
 pub struct RawOutages {
     /// Mean number of outages per year [1/year].
     pub rate_per_year: f64,
-    /// Length of each outage [days]; a distribution is drawn per outage.
+    /// Length of each outage \[days\]; a distribution is drawn per outage.
     pub duration_days: Quantity,
     /// Share of capacity lost during an outage [0..1].
     #[serde(default = "one")]
@@ -306,9 +306,9 @@ pub struct RawOutages {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNoise {
-    /// Standard deviation of the factor [1] (0.05: about ±5%).
+    /// Standard deviation of the factor \[1\] (0.05: about ±5%).
     pub sd: f64,
-    /// How long a deviation lasts: the correlation time of the noise [days]; 0 draws each
+    /// How long a deviation lasts: the correlation time of the noise \[days\]; 0 draws each
     /// day afresh.
     #[serde(default)]
     pub correlation_days: f64,
@@ -320,7 +320,7 @@ pub struct RawNoise {
 pub struct RawHbm {
     /// Supply available to accelerators [stacks per month].
     pub stacks_per_month: RawTimeline,
-    /// Delay of each dated supply increase [days]; a distribution is drawn per increase.
+    /// Delay of each dated supply increase \[days\]; a distribution is drawn per increase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expansion_slip_days: Option<Quantity>,
 }
@@ -336,7 +336,7 @@ pub struct RawLogic {
     /// Random outages; absent means none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outages: Option<RawOutages>,
-    /// Delay of each dated capacity increase [days]; a distribution is drawn per increase.
+    /// Delay of each dated capacity increase \[days\]; a distribution is drawn per increase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expansion_slip_days: Option<Quantity>,
 }
@@ -347,7 +347,7 @@ pub struct RawLogic {
 pub struct RawProductLogic {
     /// Name of the logic process.
     pub process: String,
-    /// Candidate dies per wafer [dies].
+    /// Candidate dies per wafer \[dies\].
     pub dies_per_wafer: f64,
     /// Share of dies that work [0..1].
     #[serde(rename = "yield", default = "one")]
@@ -365,13 +365,13 @@ pub struct RawProduct {
     /// Packaging line it is packaged on; absent for parts that need no advanced packaging.
     #[serde(default)]
     pub packaging_line: Option<String>,
-    /// Packages per packaging wafer [packages].
+    /// Packages per packaging wafer \[packages\].
     #[serde(default)]
     pub packages_per_wafer: Option<f64>,
     /// Share of packages that pass [0..1]; may be a timeline.
     #[serde(default = "one_timeline")]
     pub packaging_yield: RawTimeline,
-    /// HBM stacks per package [stacks].
+    /// HBM stacks per package \[stacks\].
     #[serde(default)]
     pub hbm_stacks: f64,
     /// Logic die supply, optional.
@@ -382,14 +382,14 @@ pub struct RawProduct {
     pub units_per_month: Option<RawTimeline>,
     /// Performance relative to one H100 [H100-equivalents].
     pub h100_equivalents: f64,
-    /// Chip power (TDP) [W].
+    /// Chip power (TDP) \[W\].
     pub power_w: f64,
     /// List price [USD per unit].
     pub price_usd: RawTimeline,
     /// First day it can be produced; default the scenario start.
     #[serde(default)]
     pub available: Option<String>,
-    /// Days from packaging start to a finished unit [days].
+    /// Days from packaging start to a finished unit \[days\].
     #[serde(default = "default_cycle_time")]
     pub cycle_time_days: u32,
     /// Share of its line's wafers (split: shares) [0..1].
@@ -398,7 +398,7 @@ pub struct RawProduct {
     /// Units that fail per installed unit per year [1/year].
     #[serde(default)]
     pub annual_failure_rate: f64,
-    /// Years in service before retirement [years].
+    /// Years in service before retirement \[years\].
     #[serde(default = "default_lifetime")]
     pub lifetime_years: f64,
     /// Daily noise on the packaging yield; absent means none.
@@ -439,24 +439,24 @@ pub struct RawVendor {
     /// Allocation rule.
     #[serde(default)]
     pub allocation: RawAllocation,
-    /// Days from shipment to delivery [days].
+    /// Days from shipment to delivery \[days\].
     #[serde(default = "default_shipping")]
     pub shipping_days: u32,
-    /// Lead time buyers consider normal [days]; prices rise above it.
+    /// Lead time buyers consider normal \[days\]; prices rise above it.
     #[serde(default = "default_normal_lead")]
     pub normal_lead_time_days: f64,
-    /// Price rise per unit of relative excess lead time [1].
+    /// Price rise per unit of relative excess lead time \[1\].
     #[serde(default)]
     pub price_elasticity: f64,
-    /// Highest price as a multiple of list [1].
+    /// Highest price as a multiple of list \[1\].
     #[serde(default = "default_max_price_multiple")]
     pub max_price_multiple: f64,
     /// Orders that cannot be delivered within this many days are refused; quoted lead times
-    /// never exceed it [days].
+    /// never exceed it \[days\].
     #[serde(default = "default_booking_window")]
     pub booking_window_days: u32,
     /// Window of the purchase history that `allocation: turn_and_earn` weighs (the time
-    /// constant of the smoothed deliveries) [days].
+    /// constant of the smoothed deliveries) \[days\].
     #[serde(default = "default_history")]
     pub history_days: f64,
     /// The vendor's production plan.
@@ -476,18 +476,18 @@ fn default_history() -> f64 {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPlan {
-    /// Time constant of the smoothed order rate the plan builds to [days].
+    /// Time constant of the smoothed order rate the plan builds to \[days\].
     #[serde(default = "default_order_smoothing")]
     pub order_smoothing_days: f64,
-    /// Finished-goods inventory the plan aims to hold, in days of smoothed orders [days].
+    /// Finished-goods inventory the plan aims to hold, in days of smoothed orders \[days\].
     #[serde(default = "default_inventory_cover")]
     pub inventory_cover_days: f64,
     /// Time to close the gap between the inventory and pipeline targets and their levels
-    /// (open orders count against inventory) [days].
+    /// (open orders count against inventory) \[days\].
     #[serde(default = "default_plan_adjust")]
     pub adjust_days: f64,
     /// Least share of a product's committed capacity started each day while it is on sale
-    /// (prepaid foundry and packaging capacity) [share].
+    /// (prepaid foundry and packaging capacity) \[share\].
     #[serde(default = "default_min_capacity_use")]
     pub min_capacity_use: f64,
 }
@@ -533,10 +533,10 @@ pub struct RawOverOrder {
     /// Switch.
     #[serde(default)]
     pub enabled: bool,
-    /// Multiplier on the order when the perceived lead time is long [1].
+    /// Multiplier on the order when the perceived lead time is long \[1\].
     #[serde(default = "default_over_factor")]
     pub factor: f64,
-    /// Lead time above which the buyer over-orders [days].
+    /// Lead time above which the buyer over-orders \[days\].
     #[serde(default = "default_over_threshold")]
     pub above_lead_time_days: f64,
 }
@@ -584,24 +584,24 @@ pub struct RawBuyer {
     /// Priority tier for `allocation: priority` (1 first).
     #[serde(default = "default_priority")]
     pub priority: u32,
-    /// Days between order reviews [days].
+    /// Days between order reviews \[days\].
     #[serde(default = "default_review")]
     pub review_every_days: u32,
-    /// Product mix of new orders, by H100-equivalents [shares]; each share may be a timeline.
+    /// Product mix of new orders, by H100-equivalents \[shares\]; each share may be a timeline.
     pub products: BTreeMap<String, RawTimeline>,
     /// Spending limit per calendar year [USD per year]; absent means unlimited.
     #[serde(default)]
     pub budget_usd_per_year: Option<RawTimeline>,
-    /// Capacity bought above the forecast [share].
+    /// Capacity bought above the forecast \[share\].
     #[serde(default = "default_headroom")]
     pub headroom: f64,
-    /// Trailing window the operator's forecast uses [days].
+    /// Trailing window the operator's forecast uses \[days\].
     #[serde(default = "default_forecast_window")]
     pub forecast_window_days: u32,
     /// Whether new orders shift away from products whose lead time is longer than normal.
     #[serde(default = "yes")]
     pub lead_time_substitution: bool,
-    /// Longest lead time the buyer plans over; beyond it, it orders for this far ahead [days].
+    /// Longest lead time the buyer plans over; beyond it, it orders for this far ahead \[days\].
     #[serde(default = "default_max_horizon")]
     pub max_planning_horizon_days: u32,
     /// Over-ordering in a shortage.
@@ -613,7 +613,7 @@ pub struct RawBuyer {
     /// Fleet a competitor wants [H100-equivalents].
     #[serde(default)]
     pub demand_h100e: Option<RawGrowth>,
-    /// Units installed at the start, by product [units].
+    /// Units installed at the start, by product \[units\].
     #[serde(default)]
     pub initial_fleet: BTreeMap<String, f64>,
     /// The ordering rule: adjustment times, phantom orders, cancellation.
@@ -626,21 +626,21 @@ pub struct RawBuyer {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOrdering {
-    /// Time to close a gap between the wanted and the installed fleet, `τ_S` [days].
+    /// Time to close a gap between the wanted and the installed fleet, `τ_S` \[days\].
     #[serde(default = "default_stock_adjust")]
     pub stock_adjust_days: f64,
     /// Time to close a gap in the supply line (open orders and units in transit), `τ_SL`;
-    /// equal to `stock_adjust_days` gives the supply line full weight [days].
+    /// equal to `stock_adjust_days` gives the supply line full weight \[days\].
     #[serde(default = "default_stock_adjust")]
     pub supply_line_adjust_days: f64,
-    /// Time constant of the perceived lead time, smoothed from vendors' quotes [days].
+    /// Time constant of the perceived lead time, smoothed from vendors' quotes \[days\].
     #[serde(default = "default_lead_smoothing")]
     pub lead_time_smoothing_days: f64,
-    /// How far past delivery and installation the wanted fleet is planned [days].
+    /// How far past delivery and installation the wanted fleet is planned \[days\].
     #[serde(default = "default_deploy_horizon")]
     pub deploy_horizon_days: u32,
     /// Day of the first review, counted from the start; absent spreads the buyers' reviews
-    /// evenly over one review period, in file order [days].
+    /// evenly over one review period, in file order \[days\].
     #[serde(default)]
     pub review_offset_days: Option<u32>,
     /// Extra (phantom) orders placed when lead times are long.
@@ -680,9 +680,9 @@ fn default_deploy_horizon() -> u32 {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPhantom {
-    /// Extra orders per unit of relative excess perceived lead time [1].
+    /// Extra orders per unit of relative excess perceived lead time \[1\].
     pub slope: f64,
-    /// Largest multiple of firm orders placed [1].
+    /// Largest multiple of firm orders placed \[1\].
     #[serde(default = "default_phantom_max")]
     pub max_multiple: f64,
 }
@@ -699,7 +699,7 @@ pub struct RawCancel {
     /// Switch.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Orders due within this many days cannot be cancelled (NCNR) [days].
+    /// Orders due within this many days cannot be cancelled (NCNR) \[days\].
     #[serde(default = "default_ncnr")]
     pub non_cancellable_days: u32,
 }
@@ -740,9 +740,9 @@ fn default_forecast_window() -> u32 {
 pub struct RawBuild {
     /// Construction start.
     pub start: String,
-    /// Months from start to power on [months].
+    /// Months from start to power on \[months\].
     pub months: u32,
-    /// Power that comes online [MW].
+    /// Power that comes online \[MW\].
     pub megawatts: f64,
 }
 
@@ -754,25 +754,25 @@ pub struct RawSite {
     pub name: String,
     /// Buyer that owns it.
     pub owner: String,
-    /// IT+facility power online by date [MW].
+    /// IT+facility power online by date \[MW\].
     #[serde(default)]
     pub megawatts: Option<RawTimeline>,
     /// Builds that add power after a build time.
     #[serde(default)]
     pub builds: Vec<RawBuild>,
-    /// Power usage effectiveness [1].
+    /// Power usage effectiveness \[1\].
     #[serde(default = "default_pue")]
     pub pue: f64,
-    /// Server, network and storage power per watt of chip power [1].
+    /// Server, network and storage power per watt of chip power \[1\].
     #[serde(default = "default_overhead")]
     pub server_overhead: f64,
-    /// Days from delivery (with power) to serving [days].
+    /// Days from delivery (with power) to serving \[days\].
     #[serde(default = "default_install")]
     pub install_delay_days: u32,
     /// Building cost [USD per MW], charged when power comes online.
     #[serde(default)]
     pub capex_usd_per_mw: f64,
-    /// Delay of each build and each dated power increase [days]; a distribution is drawn per
+    /// Delay of each build and each dated power increase \[days\]; a distribution is drawn per
     /// expansion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expansion_slip_days: Option<Quantity>,
@@ -794,7 +794,7 @@ fn default_install() -> u32 {
 pub enum RawGrowth {
     /// Bass diffusion of a market.
     Bass {
-        /// Market size [users].
+        /// Market size \[users\].
         market_size: f64,
         /// Innovation coefficient [1/year].
         p: f64,
@@ -806,7 +806,7 @@ pub enum RawGrowth {
     },
     /// Logistic curve.
     Logistic {
-        /// Saturation level [users].
+        /// Saturation level \[users\].
         capacity: f64,
         /// Growth rate [1/year].
         rate_per_year: f64,
@@ -815,9 +815,9 @@ pub enum RawGrowth {
     },
     /// Exponential growth.
     Exponential {
-        /// Level at `since` [users].
+        /// Level at `since` \[users\].
         initial: f64,
-        /// Multiple per year (2.0 doubles every year) [1].
+        /// Multiple per year (2.0 doubles every year) \[1\].
         growth_per_year: f64,
         /// Date of `initial`; default the scenario start.
         #[serde(default)]
@@ -831,19 +831,19 @@ pub enum RawGrowth {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPause {
-    /// Load ratio (demand / capacity) above which a day counts toward a pause [1].
+    /// Load ratio (demand / capacity) above which a day counts toward a pause \[1\].
     #[serde(default = "one")]
     pub pause_above: f64,
-    /// Consecutive days above before pausing [days].
+    /// Consecutive days above before pausing \[days\].
     #[serde(default = "default_pause_after")]
     pub pause_after_days: u32,
-    /// Load ratio below which a day counts toward resuming [1].
+    /// Load ratio below which a day counts toward resuming \[1\].
     #[serde(default = "default_resume_below")]
     pub resume_below: f64,
-    /// Consecutive days below before resuming [days].
+    /// Consecutive days below before resuming \[days\].
     #[serde(default = "default_resume_after")]
     pub resume_after_days: u32,
-    /// Shortest pause [days].
+    /// Shortest pause \[days\].
     #[serde(default = "default_min_pause")]
     pub min_pause_days: u32,
     /// Waitlist for sign-ups during a pause; absent means they are lost.
@@ -908,14 +908,14 @@ pub struct RawRateLimit {
     pub max_queries_per_user_per_day: f64,
     /// Switched on once the segment's relievable load (its demand before the limit and that
     /// of segments served before it, over capacity) has been above this for `switch_days`
-    /// days [1]; absent means always on.
+    /// days \[1\]; absent means always on.
     #[serde(default)]
     pub active_above: Option<f64>,
     /// Switched off once that load has been below this for `switch_days` days; defaults to
-    /// 0.9 × `active_above` [1].
+    /// 0.9 × `active_above` \[1\].
     #[serde(default)]
     pub inactive_below: Option<f64>,
-    /// Consecutive days beyond a threshold before the limit switches [days].
+    /// Consecutive days beyond a threshold before the limit switches \[days\].
     #[serde(default = "default_switch_days")]
     pub switch_days: u32,
 }
@@ -930,7 +930,7 @@ fn default_switch_days() -> u32 {
 pub struct RawShortageChurn {
     /// Extra churn when the segment is wholly unserved [1/month].
     pub extra_churn_per_month: f64,
-    /// Trailing window over which the unserved share is averaged [days].
+    /// Trailing window over which the unserved share is averaged \[days\].
     #[serde(default = "default_shortage_window")]
     pub window_days: u32,
 }
@@ -945,18 +945,18 @@ fn default_shortage_window() -> u32 {
 pub struct RawSegment {
     /// Segment name.
     pub name: String,
-    /// How many users it would have with no pauses [users].
+    /// How many users it would have with no pauses \[users\].
     pub growth: RawGrowth,
     /// Users who leave each month [1/month].
     #[serde(default)]
     pub churn_per_month: f64,
-    /// Queries per user per day [queries].
+    /// Queries per user per day \[queries\].
     pub queries_per_user_per_day: RawTimeline,
-    /// Tokens per query [tokens].
+    /// Tokens per query \[tokens\].
     pub tokens_per_query: RawTimeline,
     /// Compute per thousand tokens [H100-seconds].
     pub h100_seconds_per_1k_tokens: RawTimeline,
-    /// Peak-to-average ratio of load [1].
+    /// Peak-to-average ratio of load \[1\].
     #[serde(default = "one")]
     pub peak_factor: f64,
     /// Revenue [USD per user per month]; may be a timeline.
@@ -990,18 +990,18 @@ pub struct RawLaunch {
     /// Segments affected; empty means all.
     #[serde(default)]
     pub segments: Vec<String>,
-    /// Extra sign-ups over the surge, per segment [users].
+    /// Extra sign-ups over the surge, per segment \[users\].
     #[serde(default)]
     pub extra_signups: f64,
-    /// Extra queries per user at the peak, decaying [share].
+    /// Extra queries per user at the peak, decaying \[share\].
     #[serde(default)]
     pub usage_uplift: f64,
-    /// Decay time constant of the surge [days].
+    /// Decay time constant of the surge \[days\].
     #[serde(default = "default_decay")]
     pub decay_days: f64,
     /// Time constant of the surge's build-up: the surge's intensity follows
     /// `(1 − e^{−age/ramp}) e^{−age/decay}`, scaled so its days add up to `extra_signups`;
-    /// 0 starts at its peak [days].
+    /// 0 starts at its peak \[days\].
     #[serde(default)]
     pub ramp_days: f64,
 }

@@ -18,14 +18,14 @@ use super::types::*;
 use super::yaml::{Diagnostic, Node, Severity, child_path};
 use resolver::{Resolver, last_of_month, num, parse_or_push};
 
-/// Longest duration a days field may hold: 30 years [days].
+/// Longest duration a days field may hold: 30 years \[days\].
 pub const MAX_DAYS_FIELD: u32 = 10_950;
 /// Most items in one list of a scenario (packaging lines, logic processes, products,
 /// vendors, buyers, sites, segments): the model's per-day buffers grow with their product.
 pub const MAX_ITEMS: usize = 1_000;
-/// Longest lifetime of a chip [years]: 100.
+/// Longest lifetime of a chip \[years\]: 100.
 pub const MAX_LIFETIME_YEARS: f64 = 100.0;
-/// Longest build of a site, from construction start to power on [months]: 30 years.
+/// Longest build of a site, from construction start to power on \[months\]: 30 years.
 pub const MAX_BUILD_MONTHS: u32 = 360;
 
 /// The names of each list of the scenario, in file order: what references resolve against.

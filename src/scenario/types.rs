@@ -22,7 +22,7 @@ pub struct Scenario {
     pub description: String,
     /// Maps ticks to dates; tick 0 is the start.
     pub calendar: Calendar,
-    /// Number of simulated days (start and end inclusive) [days].
+    /// Number of simulated days (start and end inclusive) \[days\].
     pub days: Time,
     /// Seed of the random streams.
     pub seed: u64,
@@ -54,11 +54,11 @@ pub struct Scenario {
     pub power_price_usd_per_mwh: Timeline,
     /// Assertions on the outcome, for `capsim check`.
     pub expect: Vec<Expect>,
-    /// Delay of each dated HBM supply increase [days].
+    /// Delay of each dated HBM supply increase \[days\].
     pub hbm_expansion_slip_days: Option<Quantity>,
     /// Whether production pipelines start full (stock-management market only).
     pub warm_start: bool,
-    /// Share of planned capacity the warm-started pipelines hold [share].
+    /// Share of planned capacity the warm-started pipelines hold \[share\].
     pub warm_start_utilisation: f64,
     /// Which market runs.
     pub market: Market,
@@ -102,9 +102,9 @@ impl Scenario {
 /// Multiplicative noise around a quantity: see `docs/model.md`, "Randomness".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Noise {
-    /// Standard deviation of the mean-one factor [1].
+    /// Standard deviation of the mean-one factor \[1\].
     pub sd: f64,
-    /// Correlation time [days]; 0 is independent from day to day.
+    /// Correlation time \[days\]; 0 is independent from day to day.
     pub correlation_days: f64,
 }
 
@@ -113,7 +113,7 @@ pub struct Noise {
 pub struct Outages {
     /// Mean events per year [1/year].
     pub rate_per_year: f64,
-    /// Length of each [days], drawn per event.
+    /// Length of each \[days\], drawn per event.
     pub duration_days: Quantity,
     /// Share of capacity lost while it lasts [0..1].
     pub capacity_lost: f64,
@@ -194,11 +194,11 @@ pub struct Line {
     pub products: Vec<usize>,
     /// Random outages.
     pub outages: Option<Outages>,
-    /// Delay of each dated capacity increase [days].
+    /// Delay of each dated capacity increase \[days\].
     pub expansion_slip_days: Option<Quantity>,
-    /// Share of the wafers taken by products outside the scenario [share].
+    /// Share of the wafers taken by products outside the scenario \[share\].
     pub reserved_share: f64,
-    /// Time constant of the delay before idle wafers move to other products [days].
+    /// Time constant of the delay before idle wafers move to other products \[days\].
     pub reallocation_lag_days: f64,
 }
 
@@ -211,7 +211,7 @@ pub struct Logic {
     pub wafers_per_month: Timeline,
     /// Random outages.
     pub outages: Option<Outages>,
-    /// Delay of each dated capacity increase [days].
+    /// Delay of each dated capacity increase \[days\].
     pub expansion_slip_days: Option<Quantity>,
 }
 
@@ -220,7 +220,7 @@ pub struct Logic {
 pub struct ProductLogic {
     /// Index into `Scenario::logic`.
     pub process: usize,
-    /// Good dies per logic wafer (candidates × yield) [dies].
+    /// Good dies per logic wafer (candidates × yield) \[dies\].
     pub good_dies_per_wafer: f64,
 }
 
@@ -233,11 +233,11 @@ pub struct Product {
     pub vendor: usize,
     /// Index of its packaging line; `None` for parts made without advanced packaging.
     pub line: Option<usize>,
-    /// Packages per packaging wafer [packages].
+    /// Packages per packaging wafer \[packages\].
     pub packages_per_wafer: f64,
     /// Share of packages that pass [0..1].
     pub packaging_yield: Timeline,
-    /// HBM stacks per unit [stacks].
+    /// HBM stacks per unit \[stacks\].
     pub hbm_stacks: f64,
     /// Logic die supply, if modelled.
     pub logic: Option<ProductLogic>,
@@ -245,26 +245,26 @@ pub struct Product {
     pub units_per_month: Option<Timeline>,
     /// Performance [H100-equivalents per unit].
     pub h100e: f64,
-    /// Chip power [W].
+    /// Chip power \[W\].
     pub power_w: f64,
-    /// List price [USD].
+    /// List price \[USD\].
     pub price_usd: Timeline,
-    /// First day of production [tick].
+    /// First day of production \[tick\].
     pub available: Time,
-    /// Packaging start to finished unit [days].
+    /// Packaging start to finished unit \[days\].
     pub cycle_time_days: Time,
     /// Share of its line [0..1].
     pub line_share: Timeline,
     /// Failures [1/day] (annual rate / 365).
     pub failure_rate_per_day: f64,
-    /// Service life [days].
+    /// Service life \[days\].
     pub lifetime_days: Time,
     /// Noise on the packaging yield.
     pub yield_noise: Option<Noise>,
 }
 
 impl Product {
-    /// Good units per packaging wafer at tick `t` (packages per wafer × yield) [units].
+    /// Good units per packaging wafer at tick `t` (packages per wafer × yield) \[units\].
     pub fn units_per_wafer(&self, t: Time) -> f64 {
         self.packages_per_wafer * self.packaging_yield.at(t)
     }
@@ -302,17 +302,17 @@ pub struct Vendor {
     pub name: String,
     /// Allocation rule.
     pub allocation: Allocation,
-    /// Shipment to delivery [days].
+    /// Shipment to delivery \[days\].
     pub shipping_days: Time,
-    /// Lead time considered normal [days].
+    /// Lead time considered normal \[days\].
     pub normal_lead_time_days: f64,
-    /// Price rise per relative excess lead time [1].
+    /// Price rise per relative excess lead time \[1\].
     pub price_elasticity: f64,
-    /// Price cap as a multiple of list [1].
+    /// Price cap as a multiple of list \[1\].
     pub max_price_multiple: f64,
-    /// Longest lead time the vendor books [days].
+    /// Longest lead time the vendor books \[days\].
     pub booking_window_days: Time,
-    /// Time constant of the purchase history of `turn_and_earn` [days].
+    /// Time constant of the purchase history of `turn_and_earn` \[days\].
     pub history_days: f64,
     /// Production plan.
     pub plan: Plan,
@@ -321,41 +321,41 @@ pub struct Vendor {
 /// A vendor's production plan.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
-    /// Time constant of the smoothed order rate [days].
+    /// Time constant of the smoothed order rate \[days\].
     pub order_smoothing_days: f64,
-    /// Inventory target in days of smoothed orders [days].
+    /// Inventory target in days of smoothed orders \[days\].
     pub inventory_cover_days: f64,
-    /// Time to close the inventory and pipeline gaps [days].
+    /// Time to close the inventory and pipeline gaps \[days\].
     pub adjust_days: f64,
-    /// Least share of committed capacity started while on sale [share].
+    /// Least share of committed capacity started while on sale \[share\].
     pub min_capacity_use: f64,
 }
 
 /// A buyer's ordering rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Ordering {
-    /// Time to close a stock gap, `τ_S` [days].
+    /// Time to close a stock gap, `τ_S` \[days\].
     pub stock_adjust_days: f64,
-    /// Time to close a supply-line gap, `τ_SL` [days].
+    /// Time to close a supply-line gap, `τ_SL` \[days\].
     pub supply_line_adjust_days: f64,
-    /// Time constant of the perceived lead time [days].
+    /// Time constant of the perceived lead time \[days\].
     pub lead_time_smoothing_days: f64,
-    /// Planning horizon past delivery and installation [days].
+    /// Planning horizon past delivery and installation \[days\].
     pub deploy_horizon_days: Time,
-    /// Day of the first review [tick].
+    /// Day of the first review \[tick\].
     pub review_offset_days: Time,
     /// Phantom orders `(slope, max multiple)`.
     pub phantom: Option<(f64, f64)>,
-    /// Non-cancellable window, or `None` if the buyer never cancels [days].
+    /// Non-cancellable window, or `None` if the buyer never cancels \[days\].
     pub cancel_outside_days: Option<Time>,
 }
 
 /// Over-ordering behaviour.
 #[derive(Debug, Clone, Copy)]
 pub struct OverOrder {
-    /// Order multiplier [1].
+    /// Order multiplier \[1\].
     pub factor: f64,
-    /// Lead time above which it applies [days].
+    /// Lead time above which it applies \[days\].
     pub above_lead_time_days: f64,
 }
 
@@ -379,20 +379,20 @@ pub struct Buyer {
     pub region: Option<String>,
     /// Priority tier (1 first).
     pub priority: u32,
-    /// Review cadence [days].
+    /// Review cadence \[days\].
     pub review_every_days: Time,
     /// Product mix by H100-equivalents: `(product, share)`; renormalised over the products
     /// a buyer can get on the day it orders.
     pub mix: Vec<(usize, Timeline)>,
     /// Budget [USD per calendar year]; `None` means unlimited.
     pub budget_usd_per_year: Option<Timeline>,
-    /// Headroom above forecast [share].
+    /// Headroom above forecast \[share\].
     pub headroom: f64,
-    /// Forecast window [days].
+    /// Forecast window \[days\].
     pub forecast_window_days: Time,
     /// Whether new orders shift away from products with long lead times.
     pub lead_time_substitution: bool,
-    /// Longest lead time planned over [days].
+    /// Longest lead time planned over \[days\].
     pub max_planning_horizon_days: Time,
     /// Over-ordering, if switched on.
     pub over_order: Option<OverOrder>,
@@ -411,22 +411,22 @@ pub struct Site {
     pub name: String,
     /// Owning buyer.
     pub owner: usize,
-    /// Power online by date [MW].
+    /// Power online by date \[MW\].
     pub megawatts: Option<Timeline>,
     /// Builds `(tick online, MW)`.
     pub builds: Vec<(Time, f64)>,
-    /// All-in watts per chip watt: server overhead × PUE [1].
+    /// All-in watts per chip watt: server overhead × PUE \[1\].
     pub watts_per_chip_watt: f64,
-    /// Delivery to serving [days].
+    /// Delivery to serving \[days\].
     pub install_delay_days: Time,
     /// Building cost [USD per MW].
     pub capex_usd_per_mw: f64,
-    /// Delay of each build and dated power increase [days].
+    /// Delay of each build and dated power increase \[days\].
     pub expansion_slip_days: Option<Quantity>,
 }
 
 impl Site {
-    /// Power online at tick `t` [MW].
+    /// Power online at tick `t` \[MW\].
     pub fn megawatts_at(&self, t: Time) -> f64 {
         let base = self.megawatts.as_ref().map_or(0.0, |tl| tl.at(t));
         base + self
@@ -449,7 +449,7 @@ pub enum Growth {
         p: f64,
         /// Imitation [1/year].
         q: f64,
-        /// Start [tick].
+        /// Start \[tick\].
         since: Time,
     },
     /// Logistic: `K / (1 + e^{-r (t - mid)})`, t in years.
@@ -458,7 +458,7 @@ pub enum Growth {
         capacity: f64,
         /// Rate [1/year].
         rate_per_year: f64,
-        /// Midpoint [tick].
+        /// Midpoint \[tick\].
         midpoint: Time,
     },
     /// Exponential: `initial × growth^{(t - since)/365}`.
@@ -467,7 +467,7 @@ pub enum Growth {
         initial: f64,
         /// Multiple per year.
         growth_per_year: f64,
-        /// Reference [tick].
+        /// Reference \[tick\].
         since: Time,
     },
     /// Dated values.
@@ -512,15 +512,15 @@ impl Growth {
 /// Sign-up pause policy.
 #[derive(Debug, Clone)]
 pub struct Pause {
-    /// Load ratio threshold to pause [1].
+    /// Load ratio threshold to pause \[1\].
     pub pause_above: f64,
-    /// Consecutive days above [days].
+    /// Consecutive days above \[days\].
     pub pause_after_days: u32,
-    /// Load ratio threshold to resume [1].
+    /// Load ratio threshold to resume \[1\].
     pub resume_below: f64,
-    /// Consecutive days below [days].
+    /// Consecutive days below \[days\].
     pub resume_after_days: u32,
-    /// Shortest pause [days].
+    /// Shortest pause \[days\].
     pub min_pause_days: u32,
     /// Waitlist `(conversion per day, dropout per day)`; `None` means sign-ups are lost.
     pub waitlist: Option<(f64, f64)>,
@@ -535,9 +535,9 @@ pub struct RateLimit {
     pub max_queries_per_user_per_day: f64,
     /// Relievable load above which it switches on; `None` = always on.
     pub active_above: Option<f64>,
-    /// Relievable load below which it switches off [1].
+    /// Relievable load below which it switches off \[1\].
     pub inactive_below: f64,
-    /// Days beyond a threshold before it switches [days].
+    /// Days beyond a threshold before it switches \[days\].
     pub switch_days: u32,
 }
 
@@ -546,7 +546,7 @@ pub struct RateLimit {
 pub struct ShortageChurn {
     /// Extra churn at full shortage [1/day].
     pub extra_churn_per_day: f64,
-    /// Averaging window [days].
+    /// Averaging window \[days\].
     pub window_days: usize,
 }
 
@@ -565,7 +565,7 @@ pub struct Segment {
     pub tokens_per_query: Timeline,
     /// Compute [H100-seconds per 1k tokens].
     pub h100_seconds_per_1k_tokens: Timeline,
-    /// Peak-to-average [1].
+    /// Peak-to-average \[1\].
     pub peak_factor: f64,
     /// Revenue [USD per user per month].
     pub revenue_per_user_per_month: Timeline,
@@ -586,17 +586,17 @@ pub struct Segment {
 pub struct Launch {
     /// Name.
     pub name: String,
-    /// Day [tick].
+    /// Day \[tick\].
     pub day: Time,
     /// Segments affected.
     pub segments: Vec<usize>,
-    /// Extra sign-ups over the surge per segment [users].
+    /// Extra sign-ups over the surge per segment \[users\].
     pub extra_signups: f64,
-    /// Peak usage uplift [share].
+    /// Peak usage uplift \[share\].
     pub usage_uplift: f64,
-    /// Decay constant [days].
+    /// Decay constant \[days\].
     pub decay_days: f64,
-    /// Build-up constant [days]; 0 for none.
+    /// Build-up constant \[days\]; 0 for none.
     pub ramp_days: f64,
 }
 
@@ -609,9 +609,9 @@ pub struct ExportRule {
     pub products: Vec<usize>,
     /// Region.
     pub region: String,
-    /// First day [tick].
+    /// First day \[tick\].
     pub from: Time,
-    /// Last day [tick], if any.
+    /// Last day \[tick\], if any.
     pub until: Option<Time>,
 }
 
@@ -629,9 +629,9 @@ pub struct Reservation {
     pub name: String,
     /// Buyer whose fleet is reserved.
     pub buyer: usize,
-    /// First day [tick].
+    /// First day \[tick\].
     pub start: Time,
-    /// Last day [tick].
+    /// Last day \[tick\].
     pub end: Time,
     /// Capacity [H100-equivalents].
     pub h100e: f64,
