@@ -1,64 +1,8 @@
 //! Sterman's four-stage beer game on the [`engine`](crate::engine), ordered by the
-//! stock-management rule of [`model::ordering`](crate::model::ordering).
-//!
-//! It checks that the ordering rule every buyer in the capacity model uses reproduces the
-//! published pattern when run alone: with the weights Sterman fitted to players, orders
-//! oscillate and amplify upstream (the bullwhip); with full weight on the supply line, stocks
-//! settle without overshoot.
-//!
-//! Source: John D. Sterman, "Modeling Managerial Behavior: Misperceptions of Feedback in a
-//! Dynamic Decision Making Experiment", *Management Science* 35(3):321–339, The Institute of
-//! Management Sciences (now INFORMS), March 1989. Set-up from its section 2, weights from its
-//! Table 2 (averages over the fitted players): θ ≈ 0.36, α_S ≈ 0.26, β ≈ 0.34, S' ≈ 17.
-//!
-//! # The game
-//!
-//! Four echelons in a line: customer → retailer → wholesaler → distributor → factory. Time is
-//! whole weeks (one engine tick = one week). Customers order 4 cases a week, 8 from week 5 on.
-//! Orders travel upstream through a 2-week order (mailing) delay; cases travel downstream
-//! through a 2-week shipping delay; the factory's orders become production starts at once and
-//! finish after a 2-week production delay. Unfilled orders are backlogged and shipped as soon as
-//! stock allows. Every echelon starts in equilibrium: 12 cases in stock, no backlog, 4 cases in
-//! each shipping (or production) slot, 4 in each order slot, expected demand 4.
-//!
-//! Each week every echelon, in order from retailer to factory:
-//!
-//! 1. receives the shipments and orders due this week (`Event::Shipment`, `Event::Order`);
-//! 2. ships what it can of its backlog plus this week's incoming order (the retailer's
-//!    incoming order is the customers' demand);
-//! 3. updates its expected demand `Ê ← Ê + θ (incoming − Ê)` ([`smooth`] with `Δt = 1`,
-//!    `τ = 1/θ`), seeing this week's incoming order as a player does before deciding;
-//! 4. orders `O = max(0, Ê + α_S (S* − S) + α_S β (SL* − SL))`
-//!    ([`StockRule::order_rate`]), where `S` = stock − backlog is the effective stock and
-//!    `SL` the supply line, everything ordered and not yet received (in the mail, in the
-//!    supplier's backlog, in transit or in production).
-//!
-//! # Mapping Sterman's rule onto [`StockRule`]
-//!
-//! Sterman's fitted rule is `O = max(0, Ê + α_S (S' − S − β SL))`. [`StockRule`] is
-//! `max(0, Ê + (S* − S)/τ_S + (SL* − SL)/τ_SL)`, so `τ_S = 1/α_S`, `τ_SL = τ_S/β` and the two
-//! agree whenever `S* + β SL* = S'`. The supply-line goal is `SL* = Ê₀ (L − 1)`, with `Ê₀` the
-//! initial expected demand and `L` the lead time from placing an order to receiving it (order
-//! delay + shipping delay, or the production delay for the factory): when an echelon decides,
-//! this week's receipt has left its supply line and this week's order has not joined it, so in
-//! equilibrium the line holds `L − 1` weeks of orders (12 cases at 4 a week with `L = 4`). Both
-//! goals are constant, so `S'` is, exactly Sterman's form; his single `S'` becomes
-//! `S* + β Ê₀ (L − 1)` per echelon so that the factory, with its shorter lead time, starts in
-//! equilibrium too. The stock goal `S*` ([`BeerGameConfig::stock_goal`]) is the parameter, not
-//! `S'`, so that changing β alone changes only the weight on the supply line;
-//! [`BeerGameConfig::sterman_1989`] sets `S* = 17 − 0.34 × 4 × 3 = 12.92` cases so that
-//! `S' = 17` ([`BeerGameConfig::desired_total`]), his figure. With a constant `S'` the
-//! effective stock settles, at a higher demand `D`, below `S*`, at `S* − β (D − Ê₀)(L − 1)`
-//! ([`BeerGameConfig::equilibrium_effective_stock`]).
-//!
-//! [`SupplyLineGoal::Scaled`] instead lets the goal follow expected demand,
-//! `SL* = Ê (L − 1)` (*Business Dynamics*, ch. 17): the effective stock then settles at `S*`
-//! at any demand, but every rise in `Ê` is ordered `1 + α_S β (L − 1)` times over, an
-//! order-up-to policy's own amplification, so the chain amplifies even at `β = 1`
-//! (`tests/integration/beergame.rs` has the figures).
-//!
-//! Orders are real numbers of cases, as in Sterman's fitted rule (players wrote whole cases;
-//! rounding would add a dead band of ±0.5 case that the fit does not have).
+//! stock-management rule of [`model::ordering`](crate::model::ordering), to check that the rule
+//! every buyer uses reproduces the published bullwhip when run alone (Sterman, "Modeling
+//! Managerial Behavior", *Management Science* 35(3), March 1989). The game, the mapping of
+//! Sterman's fitted rule onto [`StockRule`] and the supply-line goals: docs/beergame.md.
 //!
 //! ```
 //! use capsim::beergame::{BeerGameConfig, Echelon, simulate};
