@@ -33,10 +33,6 @@ use crate::scenario::types::Scenario;
 use data::{ChartData, McData};
 use read::{find, get};
 
-/// The people's number formats, where the CLI has always found them (they live in
-/// [`crate::format`]).
-pub use crate::format::{human, usd};
-
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::shard;
 use super::ui::{Failure, Problem, Ui};
+use crate::format::{human, usd};
 use crate::model;
-use crate::report::{self, human, usd};
+use crate::report;
 use crate::scenario::{self, Loaded, Source};
 
 /// Loads a scenario, shows its warnings on stderr and returns them for `--json`.

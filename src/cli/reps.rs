@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::ui::{Failure, Problem, Ui, load_problems};
+use crate::format::{human, signed, usd};
 use crate::model;
 use crate::montecarlo::{self, Outcome, Plan, UntilCi};
 use crate::report::{self, ManifestReps};
@@ -140,11 +141,7 @@ pub fn describe(o: &Outcome) -> String {
     ] {
         if let Some(s) = get(name) {
             let f = |v: f64| {
-                if money {
-                    report::usd(v)
-                } else {
-                    report::human(v)
-                }
+                if money { usd(v) } else { human(v) }
             };
             out.push_str(&format!(
                 "  {label}: median {}, P5–P95 {} – {}, mean {} (95% CI {} – {})\n",
@@ -229,23 +226,6 @@ impl PairedDoc {
     }
 }
 
-fn fmt_diff(v: f64, money: bool) -> String {
-    let sign = if v > 0.0 {
-        "+"
-    } else if v < 0.0 {
-        "−"
-    } else {
-        ""
-    };
-    let a = v.abs();
-    let body = if money {
-        report::usd(a)
-    } else {
-        report::human(a)
-    };
-    format!("{sign}{body}")
-}
-
 /// Whether a confidence interval excludes 0.
 fn verdict(s: &montecarlo::Stats) -> &'static str {
     if s.ci95_low > 0.0 || s.ci95_high < 0.0 {
@@ -277,9 +257,9 @@ pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
                 let _ = writeln!(
                     out,
                     "| {label} | {} | {} to {} | {} |",
-                    fmt_diff(s.mean, money),
-                    fmt_diff(s.ci95_low, money),
-                    fmt_diff(s.ci95_high, money),
+                    signed(s.mean, money),
+                    signed(s.ci95_low, money),
+                    signed(s.ci95_high, money),
                     verdict(s)
                 );
             }
@@ -300,9 +280,9 @@ pub fn paired_text(paired: &[PairedDoc]) -> String {
             if let Some(s) = p.differences.get(key) {
                 out.push_str(&format!(
                     "  {label}: {} ({} to {}){}\n",
-                    fmt_diff(s.mean, money),
-                    fmt_diff(s.ci95_low, money),
-                    fmt_diff(s.ci95_high, money),
+                    signed(s.mean, money),
+                    signed(s.ci95_low, money),
+                    signed(s.ci95_high, money),
                     if verdict(s) == "yes" {
                         ""
                     } else {
