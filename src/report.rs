@@ -70,6 +70,31 @@ pub enum ReportError {
     },
 }
 
+impl From<read::ParseError> for ReportError {
+    fn from(e: read::ParseError) -> Self {
+        ReportError::Parse {
+            what: e.what,
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::backtest::CsvError> for ReportError {
+    fn from(e: crate::backtest::CsvError) -> Self {
+        use crate::backtest::{CSV_FILE, CsvError};
+        match e {
+            CsvError::Write(message) => ReportError::Serialise {
+                what: CSV_FILE,
+                message,
+            },
+            CsvError::Read(message) => ReportError::Parse {
+                what: CSV_FILE,
+                message,
+            },
+        }
+    }
+}
+
 fn csv_err(what: &'static str) -> impl Fn(csv::Error) -> ReportError {
     move |e| ReportError::Serialise {
         what,

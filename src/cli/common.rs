@@ -89,12 +89,13 @@ pub fn render_loaded(
     let mut files = report::render_all(loaded, &result, sets).map_err(render_failed)?;
     let mut bt = None;
     if !loaded.observed.is_empty() {
-        let data = report::chart_data(&files).map_err(render_failed)?;
-        match crate::backtest::evaluate(&loaded.observed, &data) {
+        let (table, events) =
+            report::read::series_and_events(&files).map_err(|e| render_failed(e.into()))?;
+        match crate::backtest::evaluate(&loaded.observed, &table, &events) {
             Ok(b) => {
                 files.push((
                     crate::backtest::CSV_FILE.into(),
-                    crate::backtest::backtest_csv(&b).map_err(render_failed)?,
+                    crate::backtest::backtest_csv(&b).map_err(|e| render_failed(e.into()))?,
                 ));
                 bt = Some(b);
             }
