@@ -4,6 +4,7 @@
 //! - [`charts`]: the charts, as PNG and SVG bytes;
 //! - [`markdown`]: `report.md` and `compare.md`;
 //! - [`montecarlo`]: `bands.csv`, `replications.csv`;
+//! - [`shard`]: shard folders read and checked for `capsim merge`;
 //! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
 //!
 //! - [`outdir`]: the one rule for writing an output folder (marker, refusal, atomic swap).
@@ -19,6 +20,7 @@ pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
 pub mod read;
+pub mod shard;
 pub mod tidy;
 pub mod whatif;
 

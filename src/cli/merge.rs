@@ -88,7 +88,9 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
         "sweep" => whatif::sweep_merge(ui, &parts)?,
         "sensitivity" => whatif::sensitivity_merge(ui, &parts)?,
         other => {
-            return Err(parts[0].error(format!("`{other}` is not a command capsim can merge")));
+            return Err(parts[0]
+                .error(format!("`{other}` is not a command capsim can merge"))
+                .into());
         }
     };
     write(ui, out, &files)?;

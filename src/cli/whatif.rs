@@ -682,10 +682,12 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
             header = h.to_vec();
             csv.extend_from_slice(&bytes);
         } else if h != header.as_slice() {
-            return Err(p.error(format!(
-                "sweep.csv has other columns than shard {}'s",
-                parts[0].dir.display()
-            )));
+            return Err(p
+                .error(format!(
+                    "sweep.csv has other columns than shard {}'s",
+                    parts[0].dir.display()
+                ))
+                .into());
         } else {
             csv.extend_from_slice(rows);
         }
@@ -1013,7 +1015,7 @@ fn runs_csv(first: usize, results: &[RunResult]) -> Result<Vec<u8>, Failure> {
     csv_bytes(&header, &rows, "runs.csv")
 }
 
-fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, Failure> {
+fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, shard::ShardError> {
     let (header, rows) =
         report::data::csv_records("runs.csv", &p.file("runs.csv")?).map_err(|e| p.error(e))?;
     if header != ["run", "value", "bits", "error"] {
@@ -1139,7 +1141,9 @@ pub fn sensitivity_merge(
 ) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let (inv, c) = Invocation::read(parts)?;
     let (Some(delta), Some(params)) = (inv.delta, inv.params.clone()) else {
-        return Err(parts[0].error("shard.json has no `invocation.delta` or `params`"));
+        return Err(parts[0]
+            .error("shard.json has no `invocation.delta` or `params`")
+            .into());
     };
     let b = c.base(ui)?;
     shard::check_scenario(parts, &b.loaded)?;
@@ -1149,11 +1153,13 @@ pub fn sensitivity_merge(
         results.extend(read_runs_csv(p)?);
     }
     if results.len() != plan.jobs.len() + 1 {
-        return Err(parts[0].error(format!(
-            "the shards hold {} runs, but the analysis has {}",
-            results.len(),
-            plan.jobs.len() + 1
-        )));
+        return Err(parts[0]
+            .error(format!(
+                "the shards hold {} runs, but the analysis has {}",
+                results.len(),
+                plan.jobs.len() + 1
+            ))
+            .into());
     }
     let (files, _, _) = sensitivity_files(&c, &b, &plan, &results, &inv.metric, delta, &params)?;
     Ok(files)
