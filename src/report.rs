@@ -5,6 +5,8 @@
 //! - [`markdown`]: `report.md` and `compare.md`;
 //! - [`montecarlo`]: `bands.csv`, `replications.csv`;
 //! - [`shard`]: shard folders read and checked for `capsim merge`;
+//! - [`run_files`], [`mc_files`], [`compare_files`], [`redraw`]: the sets of files the
+//!   commands write;
 //! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
 //!
 //! - [`outdir`]: the one rule for writing an output folder (marker, refusal, atomic swap).
@@ -15,6 +17,7 @@
 pub mod charts;
 mod csvout;
 pub mod data;
+mod files;
 pub mod html;
 pub mod markdown;
 pub mod montecarlo;
@@ -34,6 +37,10 @@ use crate::scenario::Loaded;
 use crate::scenario::types::Scenario;
 use data::{ChartData, McData};
 use read::{find, get};
+
+pub use files::{
+    Comparison, Extras, Files, Redrawn, RunFiles, compare_files, mc_files, redraw, run_files,
+};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +68,17 @@ pub enum ReportError {
     NotOutput {
         /// The folder.
         path: PathBuf,
+    },
+    /// A folder that is none of the output folders `capsim chart` redraws.
+    #[error(
+        "{source}\n{} does not look like the output folder of `capsim run`, `compare`, `sweep`, `sensitivity` or `solve`",
+        path.display()
+    )]
+    Unrecognised {
+        /// The folder.
+        path: PathBuf,
+        /// Why its files do not draw as a run's.
+        source: Box<ReportError>,
     },
     /// Serialisation failed (a bug, not bad input).
     #[error("cannot serialise {what}: {message}")]

@@ -76,14 +76,13 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
         "run" => {
             let (loaded, sets) = load_for_merge(ui, &parts)?;
             let merged = shard::merge_run(&parts)?;
-            let mut files =
-                reps::render(&loaded, &merged, &sets, None, total).map_err(render_failed)?;
             let charts =
                 parts[0].doc.invocation.get("charts") == Some(&serde_json::Value::Bool(true));
-            if charts {
-                files.extend(report::render_charts(&files).map_err(render_failed)?);
-            }
-            files
+            let extras = report::Extras {
+                charts,
+                tidy: false,
+            };
+            reps::render(&loaded, &merged, &sets, None, total, extras).map_err(render_failed)?
         }
         "sweep" => whatif::sweep_merge(ui, &parts)?,
         "sensitivity" => whatif::sensitivity_merge(ui, &parts)?,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::common::{add_tidy, describe, load, names, render_failed, shard_done, write};
+use super::common::{describe, load, names, render_failed, shard_done, write};
 use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, ScenarioArgs, reps, shard};
 use crate::model;
@@ -83,11 +83,11 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let charts = !o.no_charts;
     let s = &o.scenario;
-    let mut r =
-        super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, charts)?;
-    if o.tidy {
-        add_tidy(&mut r.files)?;
-    }
+    let extras = report::Extras {
+        charts,
+        tidy: o.tidy,
+    };
+    let r = super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, extras)?;
     let dir = o
         .scenario
         .out
@@ -149,14 +149,19 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let sim_start = Instant::now();
     let outcome = reps::replicate(ui, &loaded, seed, asked, o.until_ci.clone(), "running")?;
     let sim_s = sim_start.elapsed().as_secs_f64();
-    let mut files = reps::render(&loaded, &outcome, &s.sets, until_text.as_deref(), asked)
-        .map_err(render_failed)?;
-    if !o.no_charts {
-        files.extend(report::render_charts(&files).map_err(render_failed)?);
-    }
-    if o.tidy {
-        add_tidy(&mut files)?;
-    }
+    let extras = report::Extras {
+        charts: !o.no_charts,
+        tidy: o.tidy,
+    };
+    let files = reps::render(
+        &loaded,
+        &outcome,
+        &s.sets,
+        until_text.as_deref(),
+        asked,
+        extras,
+    )
+    .map_err(render_failed)?;
     let name = loaded.scenario.name.clone();
     let dir = s
         .out
