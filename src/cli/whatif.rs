@@ -1420,3 +1420,60 @@ mod table_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Options of `sweep` and `sensitivity` that do not change what a shard computes, so
+    /// `shard.json` does not record them; every other option must be in [`Invocation`].
+    const NOT_RECORDED: [&str; 8] = [
+        "out", "shard", "quiet", "json", "color", "jobs", "help", "version",
+    ];
+
+    /// Each option's key in `Invocation` where its name differs.
+    fn key(arg: &str) -> &str {
+        match arg {
+            "no_charts" => "charts",
+            other => other,
+        }
+    }
+
+    #[test]
+    fn invocation_records_every_option_of_the_sharded_commands() {
+        let c = Common {
+            path: Some(PathBuf::from("s.yaml")),
+            out: None,
+            sets: Vec::new(),
+            seed: Some(1),
+            reps: 1,
+            percentile: Some(50.0),
+            from: None,
+            charts: true,
+            max_runs: 1,
+        };
+        let inv = Invocation {
+            vary: Some(Value::Null),
+            delta: Some(0.2),
+            params: Some(Vec::new()),
+            ..Invocation::of(&c, "pause_days")
+        };
+        let recorded = serde_json::to_value(&inv).expect("serialises");
+        let cmd = crate::cli::command();
+        for name in ["sweep", "sensitivity"] {
+            let sub = cmd.find_subcommand(name).expect("subcommand");
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if NOT_RECORDED.contains(&id) {
+                    continue;
+                }
+                assert!(
+                    recorded.get(key(id)).is_some(),
+                    "`capsim {name} {}` is not recorded in shard.json's invocation \
+                     (cli::whatif::Invocation), so `capsim merge` would not redo it",
+                    arg.get_long().map_or(id.to_string(), |l| format!("--{l}"))
+                );
+            }
+        }
+    }
+}
