@@ -76,11 +76,10 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
         "run" => {
             let (loaded, sets) = load_for_merge(ui, &parts)?;
             let merged = shard::merge_run(&parts)?;
-            let charts =
-                parts[0].doc.invocation.get("charts") == Some(&serde_json::Value::Bool(true));
+            let flag = |k| parts[0].doc.invocation.get(k) == Some(&serde_json::Value::Bool(true));
             let extras = report::Extras {
-                charts,
-                tidy: false,
+                charts: flag("charts"),
+                tidy: flag("tidy"),
             };
             reps::render(&loaded, &merged, &sets, None, total, extras).map_err(render_failed)?
         }
