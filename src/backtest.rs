@@ -4,8 +4,8 @@
 //! - [`parse_csv`] reads one observations file (at load, by `scenario::load`, which reads the
 //!   file): periods, numbers, dates and metric expressions are checked there, with problems
 //!   located in the CSV file (line and column);
-//! - [`evaluate`] computes each metric from a run's parsed outputs ([`ChartData`]: the bytes
-//!   of `timeseries.csv` and `events.csv`) and scores the run; column names are checked here,
+//! - [`evaluate`] computes each metric from a run's parsed outputs (`report::read`'s
+//!   [`Table`] and [`EventRow`]s: the bytes of `timeseries.csv` and `events.csv`) and scores the run; column names are checked here,
 //!   since only a run's header says which exist;
 //! - [`backtest_csv`], [`parse_backtest_csv`], [`table`] and [`markdown`]: the writers (bytes
 //!   and text; the CLI writes them through `report::write_outputs`) and the reader the charts
@@ -19,8 +19,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::format::compact;
-use crate::report::ReportError;
-use crate::report::data::ChartData;
+use crate::report::read::{EventRow, Table};
 use crate::scenario::yaml::{Diagnostic, Loc, did_you_mean, unknown_name_hint};
 
 /// Largest observations file read [bytes]: 16 MiB.
@@ -978,6 +977,17 @@ impl Score {
     }
 }
 
+/// Errors of `backtest.csv`'s writer and reader (`report` makes them its own).
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// Serialisation failed (a bug, not bad input).
+    #[error("cannot serialise backtest.csv: {0}")]
+    Write(String),
+    /// The file cannot be read back.
+    #[error("cannot read backtest.csv: {0}")]
+    Read(String),
+}
+
 /// A run set beside its observations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backtest {
@@ -990,7 +1000,7 @@ pub struct Backtest {
 /// The value of `agg` over days `a..=b` of the run (indices into its series).
 fn aggregate_value(
     a: &Aggregate,
-    data: &ChartData,
+    data: &Table,
     range: (usize, usize),
     obs: &Observation,
     problems: &mut Vec<Diagnostic>,
@@ -1069,13 +1079,17 @@ fn similar_columns(name: &str, names: &[&str]) -> String {
 ///
 /// Every metric naming a column the run does not have, a segment it does not have, or a
 /// period outside the run, located in its observations file.
-pub fn evaluate(files: &[ObservedFile], data: &ChartData) -> Result<Backtest, Vec<Diagnostic>> {
+pub fn evaluate(
+    files: &[ObservedFile],
+    data: &Table,
+    events: &[EventRow],
+) -> Result<Backtest, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let (Some(&start), Some(&end)) = (data.dates.first(), data.dates.last()) else {
         return Err(vec![Diagnostic::error("the run has no days to compare")]);
     };
-    let segments = data.segments();
+    let segments = data.entities("users");
     for file in files {
         for obs in &file.observations {
             let p = &obs.period;
@@ -1126,7 +1140,7 @@ pub fn evaluate(files: &[ObservedFile], data: &ChartData) -> Result<Backtest, Ve
                         );
                         continue;
                     }
-                    data.events
+                    events
                         .iter()
                         .find(|e| {
                             &e.kind == kind
@@ -1188,11 +1202,8 @@ pub const CSV_COLUMNS: [&str; 15] = [
 /// `backtest.csv`: one row per observation (columns in [`CSV_COLUMNS`]; dates as
 /// `YYYY-MM-DD`; an open bound, a missing model value or an error that does not apply is
 /// empty).
-pub fn backtest_csv(bt: &Backtest) -> Result<Vec<u8>, ReportError> {
-    let err = |e: csv::Error| ReportError::Serialise {
-        what: "backtest.csv",
-        message: e.to_string(),
-    };
+pub fn backtest_csv(bt: &Backtest) -> Result<Vec<u8>, CsvError> {
+    let err = |e: csv::Error| CsvError::Write(e.to_string());
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS).map_err(err)?;
     let mut buf = ryu::Buffer::new();
@@ -1222,18 +1233,12 @@ pub fn backtest_csv(bt: &Backtest) -> Result<Vec<u8>, ReportError> {
         ])
         .map_err(err)?;
     }
-    w.into_inner().map_err(|e| ReportError::Serialise {
-        what: "backtest.csv",
-        message: e.to_string(),
-    })
+    w.into_inner().map_err(|e| CsvError::Write(e.to_string()))
 }
 
 /// Parses `backtest.csv` back (for the charts and `report.md`, and `capsim chart`).
-pub fn parse_backtest_csv(bytes: &[u8]) -> Result<Backtest, ReportError> {
-    let bad = |message: String| ReportError::Parse {
-        what: "backtest.csv",
-        message,
-    };
+pub fn parse_backtest_csv(bytes: &[u8]) -> Result<Backtest, CsvError> {
+    let bad = CsvError::Read;
     let mut r = csv::Reader::from_reader(bytes);
     let header: Vec<String> = r
         .headers()
@@ -1252,7 +1257,7 @@ pub fn parse_backtest_csv(bytes: &[u8]) -> Result<Backtest, ReportError> {
         let date = |k: usize| NaiveDate::parse_from_str(f(k), "%Y-%m-%d");
         // A date in `observed` makes the row's values dates.
         let is_date = date(6).is_ok();
-        let value = |k: usize, open: f64| -> Result<Option<f64>, ReportError> {
+        let value = |k: usize, open: f64| -> Result<Option<f64>, CsvError> {
             let t = f(k);
             if t.is_empty() {
                 return Ok(Some(open).filter(|x| !x.is_nan()));
@@ -1571,16 +1576,18 @@ mod tests {
         assert_eq!(e[0].loc.map(|l| (l.line, l.column)), Some((2, 14)));
     }
 
-    fn data(days: usize) -> ChartData {
+    fn data(days: usize) -> (Table, Vec<EventRow>) {
         let mut ts = String::from("date,a[X],b[X],users[paid]\n");
         let start = d("2023-01-01");
         for i in 0..days {
             let day = start + chrono::Days::new(i as u64);
             let _ = writeln!(ts, "{day},{},{},1", i + 1, 2);
         }
-        let summary = br#"{"scenario":"x","seed":0,"start":"2023-01-01","end":"2023-12-31","days":365,"first_shortage":null,"last_shortage":null,"shortage_days":0,"peak_unserved_share":0,"pause_episodes":[],"pause_days":0,"lost_signups":0,"lost_revenue_usd":0,"lost_revenue_pause_usd":0,"lost_revenue_churn_usd":0,"revenue_usd":0,"lead_time_peak_days":0,"lead_time_peak_date":null,"lead_time_peak_product":null,"capex_usd":0,"power_cost_usd":0,"production_by_year":{},"fleet_end":{},"fleet_end_h100e":0,"stranded_end":0,"binding_constraint_days":{},"users_end":{}}"#;
         let events = b"date,kind,subject,cause\n2023-03-05,pause,paid,x\n2023-11-10,pause,paid,y\n";
-        ChartData::from_bytes(ts.as_bytes(), summary, events).expect("data")
+        (
+            Table::parse(ts.as_bytes()).expect("series"),
+            crate::report::read::events(events).expect("events"),
+        )
     }
 
     #[test]
@@ -1594,7 +1601,8 @@ mod tests {
                     2023Q2,sum(a[X] - 2*b[X]),1\n2023Q2,sum(a[X])/sum(b[X]),68\n\
                     2023H2,first_pause_date[paid],2023-11-14\n2023Q2,event_date(pause),2023-05-01\n";
         let f = parse_csv("obs.csv", text, 0).expect("parses");
-        let bt = evaluate(&[f], &data(365)).expect("evaluates");
+        let (table, events) = data(365);
+        let bt = evaluate(&[f], &table, &events).expect("evaluates");
         let m: Vec<Option<f64>> = bt.rows.iter().map(|r| r.model).collect();
         let first_pause = day_number(d("2023-11-10"));
         assert_eq!(
@@ -1631,7 +1639,8 @@ mod tests {
         let text = "period,metric,value\n2023Q2,sum(a[X] + b[Y]),1\n2024,sum(a[X]),1\n\
                     2023,first_pause_date[piad],2023-01-01\n";
         let f = parse_csv("obs.csv", text, 0).expect("parses");
-        let e = evaluate(&[f], &data(365)).expect_err("unknown column");
+        let (table, events) = data(365);
+        let e = evaluate(&[f], &table, &events).expect_err("unknown column");
         assert_eq!(e.len(), 3, "{e:?}");
         assert!(
             e[0].message.contains("did you mean `b[X]`"),

@@ -10,6 +10,7 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use crate::format::fixed;
 use crate::model::Summary;
 use crate::report::read::{EventRow, Table};
 use crate::scenario::types::{Expect, ExpectTarget, ExpectTest};
@@ -25,16 +26,6 @@ pub struct ExpectOutcome {
     pub passed: bool,
     /// The scenario's reason, if it gave one.
     pub because: Option<String>,
-}
-
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1e3 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 fn fmt_window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
@@ -68,27 +59,27 @@ pub fn evaluate(expect: &[Expect], summary: &Summary, events: &[EventRow]) -> Ve
                         None => "absent".to_string(),
                         Some(Value::Null) => "null (never)".to_string(),
                         Some(Value::String(s)) => s.clone(),
-                        Some(x) => x.as_f64().map_or_else(|| x.to_string(), fmt_num),
+                        Some(x) => x.as_f64().map_or_else(|| x.to_string(), fixed),
                     };
                     let (what, passed) = match test {
                         ExpectTest::Below(x) => (
-                            format!("{m} below {}", fmt_num(*x)),
+                            format!("{m} below {}", fixed(*x)),
                             num.is_some_and(|n| n < *x),
                         ),
                         ExpectTest::Above(x) => (
-                            format!("{m} above {}", fmt_num(*x)),
+                            format!("{m} above {}", fixed(*x)),
                             num.is_some_and(|n| n > *x),
                         ),
                         ExpectTest::AtMost(x) => (
-                            format!("{m} at most {}", fmt_num(*x)),
+                            format!("{m} at most {}", fixed(*x)),
                             num.is_some_and(|n| n <= *x),
                         ),
                         ExpectTest::AtLeast(x) => (
-                            format!("{m} at least {}", fmt_num(*x)),
+                            format!("{m} at least {}", fixed(*x)),
                             num.is_some_and(|n| n >= *x),
                         ),
                         ExpectTest::Between(a, b) => (
-                            format!("{m} between {} and {}", fmt_num(*a), fmt_num(*b)),
+                            format!("{m} between {} and {}", fixed(*a), fixed(*b)),
                             num.is_some_and(|n| *a <= n && n <= *b),
                         ),
                         ExpectTest::DateIn(from, to) => (
@@ -252,7 +243,7 @@ fn change(golden: f64, now: f64) -> String {
     } else {
         String::new()
     };
-    format!("{}{}{rel}", if d >= 0.0 { "+" } else { "" }, fmt_num(d))
+    format!("{}{}{rel}", if d >= 0.0 { "+" } else { "" }, fixed(d))
 }
 
 /// Compares two `summary.json` documents key by key.
@@ -275,7 +266,7 @@ pub fn compare_summaries(golden: &[u8], now: &[u8], tol: Tolerance) -> Result<Ve
             let show = |v: Option<&Value>| match v {
                 None => "absent".to_string(),
                 Some(Value::String(s)) => s.clone(),
-                Some(x) => x.as_f64().map_or_else(|| x.to_string(), fmt_num),
+                Some(x) => x.as_f64().map_or_else(|| x.to_string(), fixed),
             };
             out.push(Moved {
                 what: format!("summary: {k}"),
@@ -328,8 +319,8 @@ pub fn compare_series(golden: &[u8], now: &[u8], tol: Tolerance) -> Result<Vec<M
             .unwrap_or(first);
         out.push(Moved {
             what: format!("series: {name}"),
-            from: fmt_num(gv[worst]),
-            to: fmt_num(nv[worst]),
+            from: fixed(gv[worst]),
+            to: fixed(nv[worst]),
             by: format!(
                 "{} (largest, on {})",
                 change(gv[worst], nv[worst]),

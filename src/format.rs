@@ -85,6 +85,32 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A difference for people, signed: `+1.2k`, `−$3.4M` (a minus sign, U+2212), `0` (as
+/// [`human`] or, for money, [`usd`], of its size).
+pub fn signed(v: f64, money: bool) -> String {
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        ""
+    };
+    let body = if money { usd(v.abs()) } else { human(v.abs()) };
+    format!("{sign}{body}")
+}
+
+/// A number to fixed places, as `capsim check` words an assertion: whole numbers below 10¹⁵
+/// as integers, from 1000 up to a tenth, others to four decimals (`442`, `1234.5`, `0.8500`).
+pub fn fixed(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1e3 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// A number to four significant digits at most, scaled like [`human`], trailing zeros
 /// dropped: 1.25M, 250k, 443.6, 0.005. Tick labels use it, and the Monte Carlo table, where
 /// a mean and its confidence interval must read apart.
@@ -274,6 +300,16 @@ mod tests {
         assert_eq!(precise(1.5), "1.5");
         assert_eq!(precise(0.012345), "0.01235");
         assert_eq!(precise(12851.5625), "12,852");
+    }
+
+    #[test]
+    fn differences_and_fixed_places() {
+        assert_eq!(signed(1234.0, false), "+1.2k");
+        assert_eq!(signed(-3.4e6, true), "−$3.4M");
+        assert_eq!(signed(0.0, true), "$0");
+        assert_eq!(fixed(442.0), "442");
+        assert_eq!(fixed(1234.56), "1234.6");
+        assert_eq!(fixed(0.85), "0.8500");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! - [`charts`]: the charts, as PNG and SVG bytes;
 //! - [`markdown`]: `report.md` and `compare.md`;
 //! - [`montecarlo`]: `bands.csv`, `replications.csv`;
+//! - [`shard`]: shard folders read and checked for `capsim merge`;
+//! - [`run_files`], [`mc_files`], [`compare_files`], [`redraw`]: the sets of files the
+//!   commands write;
 //! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
 //!
 //! - [`outdir`]: the one rule for writing an output folder (marker, refusal, atomic swap).
@@ -14,11 +17,13 @@
 pub mod charts;
 mod csvout;
 pub mod data;
+mod files;
 pub mod html;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
 pub mod read;
+pub mod shard;
 pub mod tidy;
 pub mod whatif;
 
@@ -33,9 +38,9 @@ use crate::scenario::types::Scenario;
 use data::{ChartData, McData};
 use read::{find, get};
 
-/// The people's number formats, where the CLI has always found them (they live in
-/// [`crate::format`]).
-pub use crate::format::{human, usd};
+pub use files::{
+    Comparison, Extras, Files, Redrawn, RunFiles, compare_files, mc_files, redraw, run_files,
+};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +69,17 @@ pub enum ReportError {
         /// The folder.
         path: PathBuf,
     },
+    /// A folder that is none of the output folders `capsim chart` redraws.
+    #[error(
+        "{source}\n{} does not look like the output folder of `capsim run`, `compare`, `sweep`, `sensitivity` or `solve`",
+        path.display()
+    )]
+    Unrecognised {
+        /// The folder.
+        path: PathBuf,
+        /// Why its files do not draw as a run's.
+        source: Box<ReportError>,
+    },
     /// Serialisation failed (a bug, not bad input).
     #[error("cannot serialise {what}: {message}")]
     Serialise {
@@ -72,6 +88,31 @@ pub enum ReportError {
         /// The serialiser's message.
         message: String,
     },
+}
+
+impl From<read::ParseError> for ReportError {
+    fn from(e: read::ParseError) -> Self {
+        ReportError::Parse {
+            what: e.what,
+            message: e.message,
+        }
+    }
+}
+
+impl From<crate::backtest::CsvError> for ReportError {
+    fn from(e: crate::backtest::CsvError) -> Self {
+        use crate::backtest::{CSV_FILE, CsvError};
+        match e {
+            CsvError::Write(message) => ReportError::Serialise {
+                what: CSV_FILE,
+                message,
+            },
+            CsvError::Read(message) => ReportError::Parse {
+                what: CSV_FILE,
+                message,
+            },
+        }
+    }
 }
 
 fn csv_err(what: &'static str) -> impl Fn(csv::Error) -> ReportError {

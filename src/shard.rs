@@ -1,6 +1,6 @@
 //! Splitting a Monte Carlo run or a what-if command into shards: which replications (or
 //! points) shard K of N computes. Nothing here touches files; the shard folders are written
-//! and merged by `cli::shard`.
+//! and merged by `report::shard`.
 //!
 //! Shard K of N (0-based) takes the global numbers `K·T/N .. (K+1)·T/N` of the T in all
 //! (integer division), so the N shards tile `0..T` exactly, in order, with sizes differing

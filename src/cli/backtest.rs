@@ -68,8 +68,15 @@ pub fn run(ui: &Ui, a: BacktestArgs) -> Result<(), Failure> {
             loaded.scenario.name
         ))]));
     }
-    let (r, bt) = render_loaded(ui, &loaded, warnings, &sets, seed, charts, true)?;
-    let bt = bt.ok_or_else(|| Failure::io("the backtest was not evaluated"))?;
+    let extras = report::Extras {
+        charts,
+        tidy: false,
+    };
+    let mut r = render_loaded(ui, &loaded, warnings, &sets, seed, extras, true)?;
+    let bt = r
+        .backtest
+        .take()
+        .ok_or_else(|| Failure::io("the backtest was not evaluated"))?;
     let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&r.name));
     write(ui, &dir, &r.files)?;
     ui.doc(&BacktestDoc {

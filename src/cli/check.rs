@@ -245,26 +245,19 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let events = match report::read::get(&files, "events.csv").and_then(report::read::events) {
-        Ok(e) => e,
+    let (table, events) = match report::read::series_and_events(&files) {
+        Ok(te) => te,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));
             return c;
         }
     };
     if !loaded.observed.is_empty() {
-        match report::chart_data(&files)
-            .map_err(|e| vec![Problem::error(e.to_string())])
-            .and_then(|d| {
-                crate::backtest::evaluate(&loaded.observed, &d).map_err(|diags| {
-                    diags
-                        .iter()
-                        .map(|x| Problem::from_diag(x, &loaded.sources))
-                        .collect()
-                })
-            }) {
+        match crate::backtest::evaluate(&loaded.observed, &table, &events) {
             Ok(bt) => c.observations = bt.rows,
-            Err(problems) => c.errors.extend(problems),
+            Err(diags) => c
+                .errors
+                .extend(diags.iter().map(|x| Problem::from_diag(x, &loaded.sources))),
         }
     }
     let outcomes = check::evaluate(&s.expect, &run.summary, &events);

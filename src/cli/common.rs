@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::shard;
 use super::ui::{Failure, Problem, Ui};
+use crate::format::{human, usd};
 use crate::model;
-use crate::report::{self, human, usd};
+use crate::report;
 use crate::scenario::{self, Loaded, Source};
 
 /// Loads a scenario, shows its warnings on stderr and returns them for `--json`.
@@ -43,6 +44,8 @@ pub struct Rendered {
     pub files: Vec<(String, Vec<u8>)>,
     pub warnings: Vec<Problem>,
     pub sim_ms: f64,
+    /// The observations set beside the run, if it has some that evaluate.
+    pub backtest: Option<crate::backtest::Backtest>,
 }
 
 /// A report error met while rendering: the outputs cannot be made, so none are written.
@@ -50,34 +53,31 @@ pub fn render_failed(e: report::ReportError) -> Failure {
     Failure::io(e.to_string())
 }
 
-/// Loads and simulates a scenario and renders its files (charts too, if asked). A scenario
-/// with `observed:` gets `backtest.csv` too; if its observations cannot be evaluated against
-/// the run (a column the run lacks), that is a warning here and `backtest.csv` is left out.
+/// Loads and simulates a scenario and renders its files (`report::run_files`). Observations
+/// that cannot be evaluated against the run (a column the run lacks) are a warning here, and
+/// `backtest.csv` is left out.
 pub fn simulate_and_render(
     ui: &Ui,
     path: Option<&Path>,
     sets: &[String],
     seed: Option<u64>,
-    charts: bool,
+    extras: report::Extras,
 ) -> Result<Rendered, Failure> {
     let (loaded, warnings) = load(ui, path, sets)?;
-    let (r, bt) = render_loaded(ui, &loaded, warnings, sets, seed, charts, false)?;
-    drop(bt);
-    Ok(r)
+    render_loaded(ui, &loaded, warnings, sets, seed, extras, false)
 }
 
-/// Simulates a loaded scenario and renders its files, with `backtest.csv` when it has
-/// observations. `strict`: an observation that cannot be evaluated is bad input (else a
-/// warning, and no `backtest.csv`).
+/// Simulates a loaded scenario and renders its files. `strict`: observations that cannot be
+/// evaluated are bad input (else a warning, and no `backtest.csv`).
 pub fn render_loaded(
     ui: &Ui,
     loaded: &Loaded,
     mut warnings: Vec<Problem>,
     sets: &[String],
     seed: Option<u64>,
-    charts: bool,
+    extras: report::Extras,
     strict: bool,
-) -> Result<(Rendered, Option<crate::backtest::Backtest>), Failure> {
+) -> Result<Rendered, Failure> {
     let seed = seed.unwrap_or(loaded.scenario.seed);
     // One run is replication 0: the scenario's distributions drawn for it (the loaded
     // scenario itself when it has none), as `--reps` and `capsim check` run it.
@@ -85,64 +85,46 @@ pub fn render_loaded(
     let sim_start = Instant::now();
     let result = model::simulate_replication(&scenario, seed, 0);
     let sim_ms = sim_start.elapsed().as_secs_f64() * 1e3;
-    let mut files = report::render_all(loaded, &result, sets).map_err(render_failed)?;
-    let mut bt = None;
-    if !loaded.observed.is_empty() {
-        let data = report::chart_data(&files).map_err(render_failed)?;
-        match crate::backtest::evaluate(&loaded.observed, &data) {
-            Ok(b) => {
-                files.push((
-                    crate::backtest::CSV_FILE.into(),
-                    crate::backtest::backtest_csv(&b).map_err(render_failed)?,
-                ));
-                bt = Some(b);
-            }
-            Err(diags) if strict => {
-                return Err(Failure {
-                    tally: true,
-                    ..Failure::bad_input(
-                        diags
-                            .iter()
-                            .map(|d| Problem::from_diag(d, &loaded.sources))
-                            .collect(),
-                    )
-                });
-            }
-            Err(diags) => {
-                let mut shown: Vec<Problem> = diags
-                    .into_iter()
-                    .map(|d| {
-                        let message = format!(
-                            "{}; backtest.csv is not written (`capsim backtest` refuses this)",
-                            d.message
-                        );
-                        let w = crate::scenario::yaml::Diagnostic {
-                            severity: crate::scenario::yaml::Severity::Warning,
-                            message,
-                            ..d
-                        };
-                        Problem::from_diag(&w, &loaded.sources)
-                    })
-                    .collect();
-                ui.show(&shown);
-                warnings.append(&mut shown);
-            }
+    let out = report::run_files(loaded, &result, sets, extras).map_err(render_failed)?;
+    if !out.unevaluated.is_empty() {
+        if strict {
+            return Err(Failure {
+                tally: true,
+                ..Failure::bad_input(
+                    out.unevaluated
+                        .iter()
+                        .map(|d| Problem::from_diag(d, &loaded.sources))
+                        .collect(),
+                )
+            });
         }
+        let mut shown: Vec<Problem> = out
+            .unevaluated
+            .into_iter()
+            .map(|d| {
+                let message = format!(
+                    "{}; backtest.csv is not written (`capsim backtest` refuses this)",
+                    d.message
+                );
+                let w = crate::scenario::yaml::Diagnostic {
+                    severity: crate::scenario::yaml::Severity::Warning,
+                    message,
+                    ..d
+                };
+                Problem::from_diag(&w, &loaded.sources)
+            })
+            .collect();
+        ui.show(&shown);
+        warnings.append(&mut shown);
     }
-    if charts {
-        files.extend(report::render_charts(&files).map_err(render_failed)?);
-    }
-    let name = scenario.name.clone();
-    Ok((
-        Rendered {
-            name,
-            summary: result.summary,
-            files,
-            warnings,
-            sim_ms,
-        },
-        bt,
-    ))
+    Ok(Rendered {
+        name: scenario.name.clone(),
+        summary: result.summary,
+        files: out.files,
+        warnings,
+        sim_ms,
+        backtest: out.backtest,
+    })
 }
 
 /// Writes an output folder by the rule of `report::outdir`; cleanup warnings go to stderr.
@@ -166,18 +148,6 @@ pub fn output_failure(dir: &Path, e: &report::outdir::OutputError) -> Failure {
     } else {
         Failure::io(e.to_string())
     }
-}
-
-/// Adds `timeseries_long.csv` and `units.csv`, made from the rendered `timeseries.csv`.
-pub fn add_tidy(files: &mut Vec<(String, Vec<u8>)>) -> Result<(), Failure> {
-    let Some((_, wide)) = files.iter().find(|(n, _)| n == "timeseries.csv") else {
-        return Ok(());
-    };
-    let long = report::tidy::long_csv(wide).map_err(render_failed)?;
-    let units = report::tidy::units_csv(wide).map_err(render_failed)?;
-    files.push(("timeseries_long.csv".into(), long));
-    files.push(("units.csv".into(), units));
-    Ok(())
 }
 
 /// Names of rendered files, in the order written.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use super::common::{Rendered, describe, load, names, render_failed, simulate_and_render, write};
+use super::common::{describe, load, names, render_failed, simulate_and_render, write};
 use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, reps};
 use crate::model;
@@ -60,7 +60,7 @@ struct CompareDoc<'a> {
     scenarios: Vec<CompareRunDoc<'a>>,
     /// With --reps: paired differences of each scenario against the first.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    paired: &'a [reps::PairedDoc],
+    paired: &'a [report::montecarlo::PairedDoc],
     warnings: &'a [Problem],
 }
 
@@ -75,102 +75,63 @@ pub fn run(ui: &Ui, a: CompareArgs) -> Result<(), Failure> {
     } = a;
     let (scenarios, sets) = (scenarios.as_slice(), sets.as_slice());
     let mut runs = Vec::new();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut folders: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
     let mut outcomes: Vec<montecarlo::Outcome> = Vec::new();
     let mut common_seed = seed;
     for (i, path) in scenarios.iter().enumerate() {
-        let r = match reps {
-            None => simulate_and_render(ui, Some(path), sets, seed, false)?,
+        match reps {
+            None => {
+                let r = simulate_and_render(ui, Some(path), sets, seed, report::Extras::default())?;
+                warnings.extend(r.warnings);
+                runs.push((r.name, r.files));
+            }
             Some(n) => {
                 let (loaded, w) = load(ui, Some(path), sets)?;
                 // Common random numbers: every scenario runs with the same seed.
                 let s = *common_seed.get_or_insert(loaded.scenario.seed);
                 let what = format!("{} ({}/{})", loaded.scenario.name, i + 1, scenarios.len());
                 let o = reps::replicate(ui, &loaded, s, n, None, &what)?;
-                let files = reps::render(&loaded, &o, sets, None, n).map_err(render_failed)?;
-                let summary: model::Summary = files
-                    .iter()
-                    .find(|(f, _)| f == "summary.json")
-                    .and_then(|(_, b)| serde_json::from_slice(b).ok())
-                    .ok_or_else(|| Failure::io("cannot read back summary.json"))?;
+                let files = reps::render(&loaded, &o, sets, None, n, report::Extras::default())
+                    .map_err(render_failed)?;
                 outcomes.push(o);
-                Rendered {
-                    name: loaded.scenario.name.clone(),
-                    summary,
-                    files,
-                    warnings: w,
-                    sim_ms: 0.0,
-                }
+                warnings.extend(w);
+                runs.push((loaded.scenario.name.clone(), files));
             }
-        };
-        let data = report::chart_data(&r.files).map_err(render_failed)?;
-        // Two scenarios of one name still get a folder each.
-        let mut folder = r.name.clone();
-        let mut k = 2;
-        while folders.contains(&folder) {
-            folder = format!("{}-{k}", r.name);
-            k += 1;
         }
-        for (f, bytes) in r.files {
-            files.push((format!("{folder}/{f}"), bytes));
-        }
-        folders.push(folder);
-        warnings.extend(r.warnings);
-        runs.push(data);
     }
-    let charts = report::charts::draw_compare(&runs).map_err(render_failed)?;
-    let refs: Vec<_> = charts.iter().map(report::chart_ref).collect();
-    for c in charts {
-        files.push((format!("charts/{}.png", c.name), c.png));
-        files.push((format!("charts/{}.svg", c.name), c.svg));
-    }
-    let mut md = report::markdown::compare_md(&runs, &refs, reps);
-    let paired: Vec<reps::PairedDoc> = outcomes
-        .iter()
-        .zip(&folders)
-        .skip(1)
-        .map(|(o, f)| reps::PairedDoc::new(&outcomes[0], o, &folders[0], f))
-        .collect();
-    if !paired.is_empty() {
-        md.push_str(&reps::paired_md(
-            &paired,
-            outcomes[0].reps,
-            outcomes[0].seed,
-        ));
-    }
-    files.push(("compare.md".into(), md.into_bytes()));
+    let c = report::compare_files(runs, &outcomes, reps).map_err(render_failed)?;
     let dir = out.unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("compare-{}", folders.join("-vs-")))
+        PathBuf::from("output").join(format!("compare-{}", c.folders.join("-vs-")))
     });
-    write(ui, &dir, &files)?;
+    write(ui, &dir, &c.files)?;
     ui.doc(&CompareDoc {
         out_dir: dir.display().to_string(),
-        files: names(&files),
-        scenarios: runs
+        files: names(&c.files),
+        scenarios: c
+            .summaries
             .iter()
             .zip(scenarios)
-            .zip(&folders)
-            .map(|((r, path), folder)| CompareRunDoc {
-                scenario: &r.summary.scenario,
+            .zip(&c.folders)
+            .map(|((summary, path), folder)| CompareRunDoc {
+                scenario: &summary.scenario,
                 file: path.display().to_string(),
                 folder,
-                summary: &r.summary,
+                summary,
             })
             .collect(),
-        paired: &paired,
+        paired: &c.paired,
         warnings: &warnings,
     })?;
     let mut text: String = if outcomes.is_empty() {
-        runs.iter().map(|r| describe(&r.summary)).collect()
+        c.summaries.iter().map(describe).collect()
     } else {
-        let mut t: String = runs
+        let mut t: String = c
+            .summaries
             .iter()
             .zip(&outcomes)
-            .map(|(r, o)| format!("scenario {}: {}", r.summary.scenario, reps::describe(o)))
+            .map(|(s, o)| format!("scenario {}: {}", s.scenario, reps::describe(o)))
             .collect();
-        t.push_str(&reps::paired_text(&paired));
+        t.push_str(&reps::paired_text(&c.paired));
         t
     };
     text.push_str(&format!(

@@ -76,19 +76,19 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
         "run" => {
             let (loaded, sets) = load_for_merge(ui, &parts)?;
             let merged = shard::merge_run(&parts)?;
-            let mut files =
-                reps::render(&loaded, &merged, &sets, None, total).map_err(render_failed)?;
-            let charts =
-                parts[0].doc.invocation.get("charts") == Some(&serde_json::Value::Bool(true));
-            if charts {
-                files.extend(report::render_charts(&files).map_err(render_failed)?);
-            }
-            files
+            let flag = |k| parts[0].doc.invocation.get(k) == Some(&serde_json::Value::Bool(true));
+            let extras = report::Extras {
+                charts: flag("charts"),
+                tidy: flag("tidy"),
+            };
+            reps::render(&loaded, &merged, &sets, None, total, extras).map_err(render_failed)?
         }
         "sweep" => whatif::sweep_merge(ui, &parts)?,
         "sensitivity" => whatif::sensitivity_merge(ui, &parts)?,
         other => {
-            return Err(parts[0].error(format!("`{other}` is not a command capsim can merge")));
+            return Err(parts[0]
+                .error(format!("`{other}` is not a command capsim can merge"))
+                .into());
         }
     };
     write(ui, out, &files)?;

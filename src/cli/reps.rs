@@ -6,9 +6,11 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::ui::{Failure, Problem, Ui, load_problems};
+use crate::format::{human, signed, usd};
 use crate::model;
 use crate::montecarlo::{self, Outcome, Plan, UntilCi};
-use crate::report::{self, ManifestReps};
+use crate::report::montecarlo::{PAIRED_SHOWN, PairedDoc, verdict};
+use crate::report::{self, Extras};
 use crate::scenario::{Loaded, Scenario};
 
 /// Replications `--until-ci` may run when `--reps` does not say.
@@ -84,15 +86,16 @@ pub fn replicate_range(
     outcome.map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))
 }
 
-/// The files of a Monte Carlo run: the representative replication's files (its summary
-/// with the distribution of every metric), `bands.csv` and `replications.csv`.
+/// The files of a Monte Carlo run (`report::mc_files`), its representative replication
+/// simulated again here.
 pub fn render(
     loaded: &Loaded,
     o: &Outcome,
     sets: &[String],
     until_ci: Option<&str>,
     asked: u64,
-) -> Result<Vec<(String, Vec<u8>)>, report::ReportError> {
+    extras: Extras,
+) -> Result<report::Files, report::ReportError> {
     let s = scenario_of(loaded, o.seed, o.representative).map_err(|message| {
         report::ReportError::Serialise {
             what: "representative replication",
@@ -100,28 +103,7 @@ pub fn render(
         }
     })?;
     let run = model::simulate_replication(&s, o.seed, o.representative);
-    let mut files = report::render_all(loaded, &run, sets)?;
-    let reps = ManifestReps {
-        count: o.reps,
-        asked,
-        until_ci: until_ci.map(str::to_string),
-        representative: o.representative,
-    };
-    for (name, bytes) in &mut files {
-        match name.as_str() {
-            "summary.json" => *bytes = report::montecarlo::summary_json(&run, o)?,
-            "manifest.json" => {
-                *bytes = report::manifest_json_with(loaded, o.seed, sets, Some(&reps))?;
-            }
-            _ => {}
-        }
-    }
-    files.push(("bands.csv".into(), report::montecarlo::bands_csv(o)?));
-    files.push((
-        "replications.csv".into(),
-        report::montecarlo::replications_csv(o)?,
-    ));
-    Ok(files)
+    report::mc_files(loaded, o, &run, sets, until_ci, asked, extras)
 }
 
 /// A few lines a person reads after a Monte Carlo run.
@@ -140,11 +122,7 @@ pub fn describe(o: &Outcome) -> String {
     ] {
         if let Some(s) = get(name) {
             let f = |v: f64| {
-                if money {
-                    report::usd(v)
-                } else {
-                    report::human(v)
-                }
+                if money { usd(v) } else { human(v) }
             };
             out.push_str(&format!(
                 "  {label}: median {}, P5–P95 {} – {}, mean {} (95% CI {} – {})\n",
@@ -194,100 +172,6 @@ pub fn describe(o: &Outcome) -> String {
     out
 }
 
-/// Metrics shown in the paired-difference table and text (the JSON has every metric).
-const PAIRED_SHOWN: [(&str, &str, bool); 6] = [
-    ("pause_days", "Paused segment-days", false),
-    ("shortage_days", "Shortage days", false),
-    ("lost_revenue_usd", "Revenue lost", true),
-    ("revenue_usd", "Revenue", true),
-    ("capex_usd", "Capital spent", true),
-    ("fleet_end_h100e", "Fleet at the end (H100e)", false),
-];
-
-/// Paired differences of one scenario against the first.
-#[derive(Debug, serde::Serialize)]
-pub struct PairedDoc {
-    /// The baseline's folder.
-    pub baseline: String,
-    /// This scenario's folder.
-    pub scenario: String,
-    /// Replications paired.
-    pub replications: u64,
-    /// Per metric: the distribution of (this − baseline), replication by replication.
-    pub differences: std::collections::BTreeMap<String, montecarlo::Stats>,
-}
-
-impl PairedDoc {
-    /// The paired differences `b − a`.
-    pub fn new(a: &Outcome, b: &Outcome, a_name: &str, b_name: &str) -> Self {
-        PairedDoc {
-            baseline: a_name.to_string(),
-            scenario: b_name.to_string(),
-            replications: a.reps.min(b.reps),
-            differences: montecarlo::paired(a, b).into_iter().collect(),
-        }
-    }
-}
-
-fn fmt_diff(v: f64, money: bool) -> String {
-    let sign = if v > 0.0 {
-        "+"
-    } else if v < 0.0 {
-        "−"
-    } else {
-        ""
-    };
-    let a = v.abs();
-    let body = if money {
-        report::usd(a)
-    } else {
-        report::human(a)
-    };
-    format!("{sign}{body}")
-}
-
-/// Whether a confidence interval excludes 0.
-fn verdict(s: &montecarlo::Stats) -> &'static str {
-    if s.ci95_low > 0.0 || s.ci95_high < 0.0 {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-/// The paired-difference section of compare.md.
-pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
-    use std::fmt::Write;
-    let mut out = format!(
-        "\n## Paired differences ({reps} replications, common random numbers)\n\n\
-         Every scenario ran replications 0..{reps} with seed {seed}, so replication r of each \
-         drew the same random numbers wherever they share an entity. Each cell is the mean of \
-         (scenario − baseline) over the replications, with its 95% confidence interval; \
-         \"clear\" says whether that interval excludes 0. Every metric is in \
-         `compare --json`.\n"
-    );
-    for p in paired {
-        let _ = writeln!(
-            out,
-            "\n### {} − {}\n\n| metric | mean difference | 95% CI | clear |\n|---|---|---|---|",
-            p.scenario, p.baseline
-        );
-        for (key, label, money) in PAIRED_SHOWN {
-            if let Some(s) = p.differences.get(key) {
-                let _ = writeln!(
-                    out,
-                    "| {label} | {} | {} to {} | {} |",
-                    fmt_diff(s.mean, money),
-                    fmt_diff(s.ci95_low, money),
-                    fmt_diff(s.ci95_high, money),
-                    verdict(s)
-                );
-            }
-        }
-    }
-    out
-}
-
 /// The paired differences as a person reads them after `capsim compare --reps`.
 pub fn paired_text(paired: &[PairedDoc]) -> String {
     let mut out = String::new();
@@ -300,9 +184,9 @@ pub fn paired_text(paired: &[PairedDoc]) -> String {
             if let Some(s) = p.differences.get(key) {
                 out.push_str(&format!(
                     "  {label}: {} ({} to {}){}\n",
-                    fmt_diff(s.mean, money),
-                    fmt_diff(s.ci95_low, money),
-                    fmt_diff(s.ci95_high, money),
+                    signed(s.mean, money),
+                    signed(s.ci95_low, money),
+                    signed(s.ci95_high, money),
                     if verdict(s) == "yes" {
                         ""
                     } else {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::common::{add_tidy, describe, load, names, render_failed, shard_done, write};
+use super::common::{describe, load, names, render_failed, shard_done, write};
 use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, ScenarioArgs, reps, shard};
 use crate::model;
@@ -83,11 +83,11 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let charts = !o.no_charts;
     let s = &o.scenario;
-    let mut r =
-        super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, charts)?;
-    if o.tidy {
-        add_tidy(&mut r.files)?;
-    }
+    let extras = report::Extras {
+        charts,
+        tidy: o.tidy,
+    };
+    let r = super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, extras)?;
     let dir = o
         .scenario
         .out
@@ -149,14 +149,19 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let sim_start = Instant::now();
     let outcome = reps::replicate(ui, &loaded, seed, asked, o.until_ci.clone(), "running")?;
     let sim_s = sim_start.elapsed().as_secs_f64();
-    let mut files = reps::render(&loaded, &outcome, &s.sets, until_text.as_deref(), asked)
-        .map_err(render_failed)?;
-    if !o.no_charts {
-        files.extend(report::render_charts(&files).map_err(render_failed)?);
-    }
-    if o.tidy {
-        add_tidy(&mut files)?;
-    }
+    let extras = report::Extras {
+        charts: !o.no_charts,
+        tidy: o.tidy,
+    };
+    let files = reps::render(
+        &loaded,
+        &outcome,
+        &s.sets,
+        until_text.as_deref(),
+        asked,
+        extras,
+    )
+    .map_err(render_failed)?;
     let name = loaded.scenario.name.clone();
     let dir = s
         .out
@@ -203,19 +208,13 @@ fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Fail
     let total = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
     let sh = shard::resolve(spec, total, "replications")?;
     let outcome = reps::replicate_range(ui, &loaded, seed, total, sh.first..sh.end)?;
-    let invocation = serde_json::json!({
-        "scenario": s.scenario.as_ref().map(|p| p.display().to_string()),
-        "sets": s.sets,
-        "reps": total,
-        "charts": !o.no_charts,
-    });
     let mut doc = shard::ShardDoc::new(
         "run",
         &loaded.scenario.name,
         &loaded.hash,
         seed,
         sh,
-        invocation,
+        invocation(o, total),
     );
     doc.layout = Some(outcome.layout.clone());
     let files = vec![
@@ -232,9 +231,76 @@ fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Fail
     shard_done(ui, &doc, &dir, &files, started)
 }
 
+/// What a `run --reps` shard records of its options in `shard.json`, for `capsim merge`
+/// (the seed is the document's own). `tidy` only when set, so older shards read the same.
+fn invocation(o: &RunArgs, total: u64) -> serde_json::Value {
+    let s = &o.scenario;
+    let mut inv = serde_json::json!({
+        "scenario": s.scenario.as_ref().map(|p| p.display().to_string()),
+        "sets": s.sets,
+        "reps": total,
+        "charts": !o.no_charts,
+    });
+    if o.tidy {
+        inv["tidy"] = serde_json::Value::Bool(true);
+    }
+    inv
+}
+
 /// The default folder of a shard: `output/<name>.shard-<first>-<end>`.
 fn shard_dir(out: Option<&Path>, name: &str, sh: &crate::shard::Shard) -> PathBuf {
     out.map(Path::to_path_buf).unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{name}.shard-{}-{}", sh.first, sh.end))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// Options of `run` a shard does not record in its invocation: where it writes, the
+    /// shard itself, `--until-ci` (refused with `--shard`), the seed (`shard.json`'s own),
+    /// and the output and global options.
+    const NOT_RECORDED: [&str; 10] = [
+        "out", "shard", "until_ci", "seed", "quiet", "json", "color", "jobs", "help", "version",
+    ];
+
+    #[test]
+    fn a_run_shard_records_every_option_merge_needs() {
+        let cli = crate::cli::Cli::try_parse_from([
+            "capsim",
+            "run",
+            "s.yaml",
+            "--set",
+            "end=2024-01",
+            "--reps",
+            "4",
+            "--shard",
+            "0/2",
+            "--no-charts",
+            "--tidy",
+        ])
+        .expect("parses");
+        let crate::cli::Command::Run(o) = cli.command else {
+            panic!("not run")
+        };
+        let inv = invocation(&o, 4);
+        for arg in crate::cli::command()
+            .find_subcommand("run")
+            .expect("run")
+            .get_arguments()
+        {
+            let id = arg.get_id().as_str();
+            let key = match id {
+                "no_charts" => "charts",
+                other => other,
+            };
+            assert!(
+                NOT_RECORDED.contains(&id) || inv.get(key).is_some(),
+                "`capsim run --{id}` is not recorded in a shard's invocation, so `capsim \
+                 merge` would not redo it"
+            );
+        }
+    }
 }

@@ -682,10 +682,12 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
             header = h.to_vec();
             csv.extend_from_slice(&bytes);
         } else if h != header.as_slice() {
-            return Err(p.error(format!(
-                "sweep.csv has other columns than shard {}'s",
-                parts[0].dir.display()
-            )));
+            return Err(p
+                .error(format!(
+                    "sweep.csv has other columns than shard {}'s",
+                    parts[0].dir.display()
+                ))
+                .into());
         } else {
             csv.extend_from_slice(rows);
         }
@@ -1013,7 +1015,7 @@ fn runs_csv(first: usize, results: &[RunResult]) -> Result<Vec<u8>, Failure> {
     csv_bytes(&header, &rows, "runs.csv")
 }
 
-fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, Failure> {
+fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, shard::ShardError> {
     let (header, rows) =
         report::data::csv_records("runs.csv", &p.file("runs.csv")?).map_err(|e| p.error(e))?;
     if header != ["run", "value", "bits", "error"] {
@@ -1139,7 +1141,9 @@ pub fn sensitivity_merge(
 ) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let (inv, c) = Invocation::read(parts)?;
     let (Some(delta), Some(params)) = (inv.delta, inv.params.clone()) else {
-        return Err(parts[0].error("shard.json has no `invocation.delta` or `params`"));
+        return Err(parts[0]
+            .error("shard.json has no `invocation.delta` or `params`")
+            .into());
     };
     let b = c.base(ui)?;
     shard::check_scenario(parts, &b.loaded)?;
@@ -1149,11 +1153,13 @@ pub fn sensitivity_merge(
         results.extend(read_runs_csv(p)?);
     }
     if results.len() != plan.jobs.len() + 1 {
-        return Err(parts[0].error(format!(
-            "the shards hold {} runs, but the analysis has {}",
-            results.len(),
-            plan.jobs.len() + 1
-        )));
+        return Err(parts[0]
+            .error(format!(
+                "the shards hold {} runs, but the analysis has {}",
+                results.len(),
+                plan.jobs.len() + 1
+            ))
+            .into());
     }
     let (files, _, _) = sensitivity_files(&c, &b, &plan, &results, &inv.metric, delta, &params)?;
     Ok(files)
@@ -1412,5 +1418,62 @@ mod table_tests {
             t,
             "  x       shortage_days\n       0          1,126\n  20,000             45\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Options of `sweep` and `sensitivity` that do not change what a shard computes, so
+    /// `shard.json` does not record them; every other option must be in [`Invocation`].
+    const NOT_RECORDED: [&str; 8] = [
+        "out", "shard", "quiet", "json", "color", "jobs", "help", "version",
+    ];
+
+    /// Each option's key in `Invocation` where its name differs.
+    fn key(arg: &str) -> &str {
+        match arg {
+            "no_charts" => "charts",
+            other => other,
+        }
+    }
+
+    #[test]
+    fn invocation_records_every_option_of_the_sharded_commands() {
+        let c = Common {
+            path: Some(PathBuf::from("s.yaml")),
+            out: None,
+            sets: Vec::new(),
+            seed: Some(1),
+            reps: 1,
+            percentile: Some(50.0),
+            from: None,
+            charts: true,
+            max_runs: 1,
+        };
+        let inv = Invocation {
+            vary: Some(Value::Null),
+            delta: Some(0.2),
+            params: Some(Vec::new()),
+            ..Invocation::of(&c, "pause_days")
+        };
+        let recorded = serde_json::to_value(&inv).expect("serialises");
+        let cmd = crate::cli::command();
+        for name in ["sweep", "sensitivity"] {
+            let sub = cmd.find_subcommand(name).expect("subcommand");
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if NOT_RECORDED.contains(&id) {
+                    continue;
+                }
+                assert!(
+                    recorded.get(key(id)).is_some(),
+                    "`capsim {name} {}` is not recorded in shard.json's invocation \
+                     (cli::whatif::Invocation), so `capsim merge` would not redo it",
+                    arg.get_long().map_or(id.to_string(), |l| format!("--{l}"))
+                );
+            }
+        }
     }
 }

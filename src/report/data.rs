@@ -15,7 +15,12 @@ use crate::model::Summary;
 use super::ReportError;
 pub(crate) use super::read::csv_records;
 pub use super::read::{EventRow, Table};
-use super::read::{bad, csv_columns, numbers, parse_date};
+use super::read::{csv_columns, numbers, parse_date};
+
+/// A file that cannot be read back, as the report's error.
+fn bad(what: &'static str, message: impl Into<String>) -> ReportError {
+    super::read::bad(what, message).into()
+}
 
 pub mod whatif;
 
@@ -77,14 +82,13 @@ impl ChartData {
     /// Entities of a per-entity column family, in file order: `entities("users")` gives the
     /// segment names of `users[<segment>]`.
     pub fn entities(&self, prefix: &str) -> Vec<String> {
-        let open = format!("{prefix}[");
-        self.columns
-            .iter()
-            .map(|(n, _)| n)
-            .chain(self.text_columns.iter().map(|(n, _)| n))
-            .filter_map(|n| n.strip_prefix(&open)?.strip_suffix(']'))
-            .map(str::to_string)
-            .collect()
+        super::read::entities(
+            self.columns
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain(self.text_columns.iter().map(|(n, _)| n.as_str())),
+            prefix,
+        )
     }
 
     /// Products of the run, in scenario order.

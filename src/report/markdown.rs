@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::model::Summary;
 
 use super::data::{ChartData, McData};
+use super::montecarlo::{PAIRED_SHOWN, PairedDoc, verdict};
 use crate::format::{compact, human, share_pct, tenths, usd, usd_compact};
 
 /// What the report needs to know of a chart.
@@ -516,4 +517,36 @@ fn day_diff(a: &str, b: &str) -> String {
         }
         _ => "—".into(),
     }
+}
+
+/// The paired-difference section of compare.md.
+pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
+    let mut out = format!(
+        "\n## Paired differences ({reps} replications, common random numbers)\n\n\
+         Every scenario ran replications 0..{reps} with seed {seed}, so replication r of each \
+         drew the same random numbers wherever they share an entity. Each cell is the mean of \
+         (scenario − baseline) over the replications, with its 95% confidence interval; \
+         \"clear\" says whether that interval excludes 0. Every metric is in \
+         `compare --json`.\n"
+    );
+    for p in paired {
+        let _ = writeln!(
+            out,
+            "\n### {} − {}\n\n| metric | mean difference | 95% CI | clear |\n|---|---|---|---|",
+            p.scenario, p.baseline
+        );
+        for (key, label, money) in PAIRED_SHOWN {
+            if let Some(s) = p.differences.get(key) {
+                let _ = writeln!(
+                    out,
+                    "| {label} | {} | {} to {} | {} |",
+                    crate::format::signed(s.mean, money),
+                    crate::format::signed(s.ci95_low, money),
+                    crate::format::signed(s.ci95_high, money),
+                    verdict(s)
+                );
+            }
+        }
+    }
+    out
 }

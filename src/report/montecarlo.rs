@@ -131,3 +131,47 @@ pub fn summary_json(representative: &RunOutput, o: &Outcome) -> Result<Vec<u8>, 
         "summary.json",
     )
 }
+
+/// Metrics shown in the paired-difference table and text (the JSON has every metric).
+pub const PAIRED_SHOWN: [(&str, &str, bool); 6] = [
+    ("pause_days", "Paused segment-days", false),
+    ("shortage_days", "Shortage days", false),
+    ("lost_revenue_usd", "Revenue lost", true),
+    ("revenue_usd", "Revenue", true),
+    ("capex_usd", "Capital spent", true),
+    ("fleet_end_h100e", "Fleet at the end (H100e)", false),
+];
+
+/// Paired differences of one scenario against the first.
+#[derive(Debug, Serialize)]
+pub struct PairedDoc {
+    /// The baseline's folder.
+    pub baseline: String,
+    /// This scenario's folder.
+    pub scenario: String,
+    /// Replications paired.
+    pub replications: u64,
+    /// Per metric: the distribution of (this − baseline), replication by replication.
+    pub differences: std::collections::BTreeMap<String, Stats>,
+}
+
+impl PairedDoc {
+    /// The paired differences `b − a`.
+    pub fn new(a: &Outcome, b: &Outcome, a_name: &str, b_name: &str) -> Self {
+        PairedDoc {
+            baseline: a_name.to_string(),
+            scenario: b_name.to_string(),
+            replications: a.reps.min(b.reps),
+            differences: crate::montecarlo::paired(a, b).into_iter().collect(),
+        }
+    }
+}
+
+/// Whether a confidence interval excludes 0.
+pub fn verdict(s: &Stats) -> &'static str {
+    if s.ci95_low > 0.0 || s.ci95_high < 0.0 {
+        "yes"
+    } else {
+        "no"
+    }
+}

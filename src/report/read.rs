@@ -1,9 +1,20 @@
 //! The data files of a run read back, without chart types: `timeseries.csv` as a [`Table`],
 //! `events.csv` as [`EventRow`]s, and the CSV helpers both `data` (charts) and `check` use.
+//!
+//! A leaf: it depends on nothing else in the crate, so `backtest` and `check` read outputs
+//! here without depending on the rest of `report` (docs/ARCHITECTURE.md).
 
 use chrono::NaiveDate;
 
-use super::ReportError;
+/// An output file that cannot be read back (in `report`, its `Parse` error).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {what}: {message}")]
+pub struct ParseError {
+    /// Which file.
+    pub what: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
 
 /// One row of `events.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +29,8 @@ pub struct EventRow {
     pub cause: String,
 }
 
-pub(crate) fn bad(what: &'static str, message: impl Into<String>) -> ReportError {
-    ReportError::Parse {
+pub(crate) fn bad(what: &'static str, message: impl Into<String>) -> ParseError {
+    ParseError {
         what,
         message: message.into(),
     }
@@ -44,7 +55,7 @@ pub struct Table {
 pub(crate) fn csv_records(
     what: &'static str,
     bytes: &[u8],
-) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+) -> Result<(Vec<String>, Vec<Vec<String>>), ParseError> {
     let mut r = csv::Reader::from_reader(bytes);
     let header: Vec<String> = r
         .headers()
@@ -64,7 +75,7 @@ pub(crate) fn csv_records(
 pub(crate) fn csv_columns(
     what: &'static str,
     bytes: &[u8],
-) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
+) -> Result<(Vec<String>, Vec<Vec<String>>), ParseError> {
     let (header, rows) = csv_records(what, bytes)?;
     let mut raw: Vec<Vec<String>> = vec![Vec::with_capacity(rows.len()); header.len()];
     for row in rows {
@@ -80,7 +91,7 @@ pub(crate) fn numbers(
     what: &'static str,
     name: &str,
     values: &[String],
-) -> Result<Vec<f64>, ReportError> {
+) -> Result<Vec<f64>, ParseError> {
     values
         .iter()
         .enumerate()
@@ -107,12 +118,12 @@ pub(crate) fn numbers(
 
 impl Table {
     /// Parses the bytes of `timeseries.csv`.
-    pub fn parse(timeseries: &[u8]) -> Result<Table, ReportError> {
+    pub fn parse(timeseries: &[u8]) -> Result<Table, ParseError> {
         Table::parse_file("timeseries.csv", timeseries)
     }
 
     /// Parses a daily table, `date` first (`timeseries.csv`, `bands.csv`); errors name `what`.
-    pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ReportError> {
+    pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ParseError> {
         let (header, mut raw) = csv_columns(what, bytes)?;
         if header.first().map(String::as_str) != Some("date") {
             return Err(bad(what, "the first column must be `date`"));
@@ -160,6 +171,37 @@ impl Table {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
     }
+
+    /// Entities of a per-entity column family, in file order: `entities("users")` gives the
+    /// segment names of `users[<segment>]`.
+    pub fn entities(&self, prefix: &str) -> Vec<String> {
+        entities(
+            self.columns
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain(self.text_columns.iter().map(|(n, _)| n.as_str())),
+            prefix,
+        )
+    }
+}
+
+/// The `<entity>` of each name `prefix[<entity>]`, in order.
+pub(crate) fn entities<'a>(names: impl Iterator<Item = &'a str>, prefix: &str) -> Vec<String> {
+    let open = format!("{prefix}[");
+    names
+        .filter_map(|n| n.strip_prefix(&open)?.strip_suffix(']'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The daily series and the event log of a run's files (as rendered or read from disk).
+pub fn series_and_events(
+    files: &[(String, Vec<u8>)],
+) -> Result<(Table, Vec<EventRow>), ParseError> {
+    Ok((
+        Table::parse(get(files, "timeseries.csv")?)?,
+        events(get(files, "events.csv")?)?,
+    ))
 }
 
 /// Looks a file up in a list of rendered outputs.
@@ -171,18 +213,15 @@ pub fn find<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> 
 }
 
 /// A rendered output file, or an error saying it is missing.
-pub fn get<'a>(
-    files: &'a [(String, Vec<u8>)],
-    name: &'static str,
-) -> Result<&'a [u8], ReportError> {
-    find(files, name).ok_or(ReportError::Parse {
+pub fn get<'a>(files: &'a [(String, Vec<u8>)], name: &'static str) -> Result<&'a [u8], ParseError> {
+    find(files, name).ok_or(ParseError {
         what: name,
         message: "missing".into(),
     })
 }
 
 /// Parses the bytes of `events.csv`.
-pub fn events(bytes: &[u8]) -> Result<Vec<EventRow>, ReportError> {
+pub fn events(bytes: &[u8]) -> Result<Vec<EventRow>, ParseError> {
     let mut er = csv::Reader::from_reader(bytes);
     let mut evs = Vec::new();
     for (i, rec) in er.records().enumerate() {

@@ -161,6 +161,19 @@ pub fn split_column(column: &str) -> (&str, &str) {
     }
 }
 
+/// Adds `timeseries_long.csv` and `units.csv`, made from `timeseries.csv` among `files`
+/// (nothing without it).
+pub fn add(files: &mut Vec<(String, Vec<u8>)>) -> Result<(), ReportError> {
+    let Some((_, wide)) = files.iter().find(|(n, _)| n == "timeseries.csv") else {
+        return Ok(());
+    };
+    let long = long_csv(wide)?;
+    let units = units_csv(wide)?;
+    files.push(("timeseries_long.csv".into(), long));
+    files.push(("units.csv".into(), units));
+    Ok(())
+}
+
 /// `timeseries_long.csv` from the bytes of `timeseries.csv`: `date,metric,entity,value,unit`,
 /// days in order and, within a day, the columns in the wide file's order. Values are copied
 /// as written, so the two files agree to the last digit.

@@ -42,7 +42,7 @@ fn records(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(Vec<String>, Vec<Vec<String>>), ReportError> {
-    super::csv_records(what, bytes)
+    Ok(super::csv_records(what, bytes)?)
 }
 
 /// The index of `name` in `header`, or a message naming what is missing.
