@@ -22,11 +22,11 @@ use crate::format::compact;
 use crate::report::read::{EventRow, Table};
 use crate::scenario::yaml::{Diagnostic, Loc, did_you_mean, unknown_name_hint};
 
-/// Largest observations file read [bytes]: 16 MiB.
+/// Largest observations file read \[bytes\]: 16 MiB.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Half-width of the range of a number given without `low` and `high` [share of the value].
 pub const DEFAULT_RELATIVE_TOLERANCE: f64 = 0.10;
-/// Half-width of the range of a date given without `low` and `high` [days].
+/// Half-width of the range of a date given without `low` and `high` \[days\].
 pub const DEFAULT_DAYS_TOLERANCE: f64 = 7.0;
 /// The columns of an observations file (`period`, `metric` and `value` are required).
 pub const COLUMNS: [&str; 7] = [
@@ -175,7 +175,7 @@ pub enum Metric {
         kind: String,
         /// Its subject, if it must match.
         subject: Option<String>,
-        /// Where the subject starts in the metric text [characters].
+        /// Where the subject starts in the metric text \[characters\].
         at: usize,
     },
 }
@@ -874,7 +874,7 @@ impl Row {
         (!self.is_date && m > 0.0 && self.observed > 0.0).then(|| (m / self.observed).ln().abs())
     }
 
-    /// model − observed [days], for dates.
+    /// model − observed \[days\], for dates.
     pub fn error_days(&self) -> Option<f64> {
         let m = self.model?;
         self.is_date.then_some(m - self.observed)
@@ -1291,7 +1291,7 @@ pub fn parse_backtest_csv(bytes: &[u8]) -> Result<Backtest, CsvError> {
     Ok(Backtest { rows, score })
 }
 
-/// Longest metric shown in the table [characters]; `backtest.csv` and `--json` have it whole.
+/// Longest metric shown in the table \[characters\]; `backtest.csv` and `--json` have it whole.
 pub const TABLE_METRIC_CHARS: usize = 64;
 
 /// `s`, cut to `n` characters with an ellipsis.

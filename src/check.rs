@@ -145,7 +145,7 @@ pub fn evaluate(expect: &[Expect], summary: &Summary, events: &[EventRow]) -> Ve
 /// How close a number must be to its golden value: `|now − golden| ≤ abs + rel × |golden|`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
-    /// Relative part [share].
+    /// Relative part \[share\].
     pub rel: f64,
     /// Absolute part [same unit as the value].
     pub abs: f64,

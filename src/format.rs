@@ -235,6 +235,15 @@ pub enum NumFormat {
 }
 
 impl NumFormat {
+    /// A value written beside a mark: counts as [`readout`] (`1,211`, not `1.211k`), others as
+    /// their ticks.
+    pub fn value(self, v: f64) -> String {
+        match self {
+            NumFormat::Count => readout(v),
+            _ => self.tick(v),
+        }
+    }
+
     /// A tick label.
     pub fn tick(self, v: f64) -> String {
         match self {

@@ -495,7 +495,7 @@ pub fn read_data_file(dir: &Path, name: &str) -> Result<Vec<u8>, ReportError> {
 }
 
 /// Largest data file of an output folder read back (`capsim chart`, golden outputs of
-/// `capsim check`) [bytes]: 1 GiB, far above the largest run (50 years of daily rows).
+/// `capsim check`) \[bytes\]: 1 GiB, far above the largest run (50 years of daily rows).
 pub const MAX_DATA_BYTES: u64 = 1 << 30;
 
 /// Writes `files` as the folder `dir`, by the one rule of [`outdir`]: refused unless `dir`

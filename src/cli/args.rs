@@ -38,8 +38,12 @@ pub struct OutputArgs {
 pub struct ScenarioArgs {
     /// Scenario file (YAML); the built-in default scenario if absent.
     pub scenario: Option<PathBuf>,
-    /// Output folder (new, empty or written by capsim; what capsim did not write is kept) [default: output/<scenario name>]
-    #[arg(long, value_name = "DIR")]
+    /// Output folder (default `output/<scenario name>`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Output folder (new, empty or written by capsim; what capsim did not write is kept) [default: output/<scenario name>]"
+    )]
     pub out: Option<PathBuf>,
     /// Override a field: `path.to.field=value` (list items by name or index).
     #[arg(long = "set", value_name = "PATH=VALUE")]

@@ -49,9 +49,9 @@ use super::data::whatif::{Sensitivity, Solve, Sweep};
 use super::data::{ChartData, McData};
 use figure::Figure;
 
-/// Width charts are drawn at [pixels].
+/// Width charts are drawn at \[pixels\].
 pub const WIDTH: u32 = 1600;
-/// Height charts are drawn at [pixels].
+/// Height charts are drawn at \[pixels\].
 pub const HEIGHT: u32 = 900;
 
 /// A drawn chart.

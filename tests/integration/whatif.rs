@@ -386,7 +386,7 @@ fn what_if_charts_are_drawn_from_the_csv_files() {
             "sites.S.megawatts (MW)",
             "added to products.P.packaging_yield",
             "stranded_end",
-            "7.4k",
+            "7,400",
         ],
     );
     assert_listed_and_redrawn(

@@ -355,7 +355,7 @@ fn sweep_heatmap(s: &Sweep) -> Figure {
             continue;
         };
         let (fill, label) = if v.mid.is_finite() {
-            (viridis(t_of(v.mid)), format.tick(v.mid))
+            (viridis(t_of(v.mid)), format.value(v.mid))
         } else {
             (NO_VALUE, "–".to_string())
         };
@@ -399,15 +399,23 @@ fn sweep_heatmap(s: &Sweep) -> Figure {
     x.fixed = Some((x_ticks, step));
     // The colour scale as a legend: the greatest value on top.
     let mut legend = vec![LegendItem::heading(metric_desc(&s.metric))];
+    // The extremes themselves, so the brightest and darkest cells are in the legend, with
+    // round steps between them.
     let ticks = if hi > lo {
-        nice_ticks(lo, hi, 6)
+        let inner = nice_ticks(lo, hi, 6)
+            .into_iter()
+            .filter(|&v| v > lo && v < hi);
+        let mut ticks = vec![lo];
+        ticks.extend(inner);
+        ticks.push(hi);
+        ticks
     } else if lo.is_finite() {
         vec![lo]
     } else {
         Vec::new()
     };
     for v in ticks.into_iter().rev() {
-        legend.push(LegendItem::fill(format.tick(v), viridis(t_of(v)).mix(1.0)));
+        legend.push(LegendItem::fill(format.value(v), viridis(t_of(v)).mix(1.0)));
     }
     if s.values.iter().any(|v| !v.mid.is_finite()) {
         legend.push(LegendItem::fill("no value", NO_VALUE.mix(1.0)));
@@ -471,7 +479,7 @@ pub(super) fn tornado(s: &Sensitivity) -> (String, Figure) {
             });
             texts.push(Layer::Text {
                 at: (v, (ya + yb) / 2.0),
-                text: format.tick(v),
+                text: format.value(v),
                 side: if v >= s.base { Side::Right } else { Side::Left },
             });
         }
@@ -486,12 +494,12 @@ pub(super) fn tornado(s: &Sensitivity) -> (String, Figure) {
     let legend = vec![
         LegendItem::fill(format!("input lowered by {pct}%"), LOWERED.mix(0.9)),
         LegendItem::fill(format!("input raised by {pct}%"), RAISED.mix(0.9)),
-        LegendItem::line(format!("base: {}", format.tick(s.base)), INK, Dash::Dashed),
+        LegendItem::line(format!("base: {}", format.value(s.base)), INK, Dash::Dashed),
     ];
     let strip = vec![StripItem::Marker {
         x: s.base,
         colour: INK,
-        label: format!("base {}", format.tick(s.base)),
+        label: format!("base {}", format.value(s.base)),
     }];
     let each = if s.replications > 1 {
         format!("{} replications per run", s.replications)
