@@ -417,7 +417,7 @@ fn what_if_charts_are_drawn_from_the_csv_files() {
             "products.P.packaging_yield",
             "input lowered by 20%",
             "input raised by 20%",
-            "base 7.4k",
+            "base 7,400",
             "stranded_end (units)",
         ],
     );
