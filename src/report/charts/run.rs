@@ -8,6 +8,7 @@ use super::figure::{Dash, Figure, Layer, LegendItem, Panel, Row, StripItem};
 use super::scale::{TimeAxis, entity_colour};
 use crate::backtest::Backtest;
 use crate::format::{NumFormat, human, usd};
+use crate::model::Constraint;
 use crate::model::record::SHORTAGE_THRESHOLD;
 use crate::report::data::ChartData;
 
@@ -506,26 +507,27 @@ fn capacity_demand(run: &Run) -> (&'static str, Figure, String) {
     ("capacity_demand", fig, caption)
 }
 
-/// Colours of the binding constraints, in the order of the legend.
-const CONSTRAINTS: [(&str, RGBColor); 6] = [
-    ("packaging", RGBColor(0x00, 0x72, 0xB2)),
-    ("hbm", RGBColor(0xCC, 0x79, 0xA7)),
-    ("logic", RGBColor(0x00, 0x9E, 0x73)),
-    ("capacity", RGBColor(0xE6, 0x9F, 0x00)),
-    ("demand", RGBColor(0xBB, 0xBB, 0xBB)),
-    ("none", RGBColor(0xEE, 0xEE, 0xEE)),
-];
-
-fn constraint_label(c: &str) -> &str {
+/// A binding constraint's colour and legend label; the match is exhaustive, so a new
+/// [`Constraint`] cannot be drawn without both.
+fn constraint_style(c: Constraint) -> (RGBColor, &'static str) {
     match c {
-        "packaging" => "packaging",
-        "hbm" => "HBM",
-        "logic" => "logic wafers",
-        "capacity" => "fixed capacity",
-        "demand" => "demand (orders)",
-        "none" => "nothing made",
-        other => other,
+        Constraint::Packaging => (RGBColor(0x00, 0x72, 0xB2), "packaging"),
+        Constraint::Hbm => (RGBColor(0xCC, 0x79, 0xA7), "HBM"),
+        Constraint::Logic => (RGBColor(0x00, 0x9E, 0x73), "logic wafers"),
+        Constraint::Capacity => (RGBColor(0xE6, 0x9F, 0x00), "fixed capacity"),
+        Constraint::Demand => (RGBColor(0xBB, 0xBB, 0xBB), "demand (orders)"),
+        Constraint::Nothing => (RGBColor(0xEE, 0xEE, 0xEE), "nothing made"),
     }
+}
+
+/// The constraint named `name` in the outputs.
+fn constraint_named(name: &str) -> Option<Constraint> {
+    Constraint::ALL.into_iter().find(|c| c.as_str() == name)
+}
+
+/// The legend label of a constraint named in the outputs (the name itself if unknown).
+fn constraint_label(name: &str) -> &str {
+    constraint_named(name).map_or(name, |c| constraint_style(c).1)
 }
 
 fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
@@ -611,12 +613,8 @@ fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
         .text_series("binding_constraint")
         .map(<[String]>::to_vec)
         .unwrap_or_default();
-    let colour_of = |c: &str| {
-        CONSTRAINTS
-            .iter()
-            .find(|(k, _)| *k == c)
-            .map_or(RGBColor(0xEE, 0xEE, 0xEE), |(_, col)| *col)
-    };
+    let colour_of =
+        |c: &str| constraint_named(c).map_or(RGBColor(0xEE, 0xEE, 0xEE), |c| constraint_style(c).0);
     let mut spans = Vec::new();
     let mut i = 0;
     while i < text.len() {
@@ -635,11 +633,12 @@ fn supply(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     bind.layers.push(Layer::Blocks(spans));
     let days = &run.d.summary.binding_constraint_days;
     let mut bind_legend = Vec::new();
-    for (k, c) in CONSTRAINTS {
-        let n = days.get(k).copied().unwrap_or(0);
+    for k in Constraint::ALL {
+        let n = days.get(k.as_str()).copied().unwrap_or(0);
+        let (c, label) = constraint_style(k);
         if n > 0 {
             bind_legend.push(LegendItem::fill(
-                format!("{} ({})", constraint_label(k), plural(n, "day")),
+                format!("{label} ({})", plural(n, "day")),
                 c.mix(1.0),
             ));
         }
