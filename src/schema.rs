@@ -49,6 +49,7 @@ const FIXED_NUMBERS: &[&str] = &[
 pub fn scenario_schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
     let mut root = generator.into_root_schema_for::<RawScenario>().to_value();
+    unescape_brackets(&mut root);
     let Some(obj) = root.as_object_mut() else {
         return root;
     };
@@ -138,6 +139,25 @@ pub fn scenario_schema() -> Value {
     }
     out.insert(DEFS.into(), Value::Object(defs));
     Value::Object(out)
+}
+
+/// Doc comments write units as `\[W\]` so that rustdoc does not read them as links; an
+/// editor shows them as `[W]`.
+fn unescape_brackets(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                match x {
+                    Value::String(s) if k == "description" || k == "title" => {
+                        *s = s.replace("\\[", "[").replace("\\]", "]");
+                    }
+                    _ => unescape_brackets(x),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unescape_brackets),
+        _ => {}
+    }
 }
 
 /// True for a schema whose `type` is (or includes) a number or an integer.
