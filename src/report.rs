@@ -8,6 +8,8 @@
 //! - [`run_files`], [`mc_files`], [`compare_files`], [`redraw`]: the sets of files the
 //!   commands write;
 //! - [`whatif`]: the charts of `capsim sweep`, `sensitivity` and `solve`, from their CSV.
+//! - [`whatif_files`]: the files of `capsim sweep`, `sensitivity` and `solve` (CSV, charts,
+//!   `manifest.json`; `runs.csv` of a sensitivity shard), as bytes.
 //!
 //! - [`outdir`]: the one rule for writing an output folder (marker, refusal, atomic swap).
 //!
@@ -26,6 +28,7 @@ pub mod read;
 pub mod shard;
 pub mod tidy;
 pub mod whatif;
+pub mod whatif_files;
 
 use std::io;
 use std::path::{Path, PathBuf};

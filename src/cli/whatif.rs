@@ -13,8 +13,11 @@ use super::reps::{progress_bar, scenario_of};
 use super::shard;
 use super::ui::{Failure, Problem, Ui, load_problems};
 use crate::format::{duration_words, human, num_or_empty as num, precise};
-use crate::montecarlo::{self, Outcome, PERCENTILES, Plan};
-use crate::report;
+use crate::montecarlo::{self, Outcome, Plan};
+use crate::report::whatif_files::{
+    Effect, FilesError, Meta, RunResult, Sensitivity, outcome_columns, read_runs_csv, runs_csv,
+    sensitivity_files, solve_files, sweep_files,
+};
 use crate::scenario::{self, Loaded, Source};
 use crate::whatif::{self, Input, Search, Target, Vary};
 
@@ -169,81 +172,24 @@ fn metric_index(o: &Outcome, metric: &str) -> Result<usize, Failure> {
         .map_err(|m| Failure::bad_input(vec![Problem::error(m)]))
 }
 
-/// `manifest.json` of a what-if command.
-#[derive(Serialize)]
-struct Manifest<'a> {
-    capsim_version: &'static str,
-    command: &'a str,
-    scenario: &'a str,
-    scenario_files: &'a [String],
-    scenario_sha256: &'a str,
-    seed: u64,
-    replications: u64,
-    overrides: &'a [String],
-    arguments: Value,
-    files: Vec<&'a str>,
-    resolved_scenario: &'a Value,
-}
-
-fn manifest(
-    c: &Common,
-    b: &Base,
-    command: &str,
-    arguments: Value,
-    files: &[(String, Vec<u8>)],
-) -> Result<Vec<u8>, Failure> {
-    let mut names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    names.push("manifest.json");
-    let m = Manifest {
-        capsim_version: env!("CARGO_PKG_VERSION"),
-        command,
+/// What `manifest.json` records of the scenario and the command.
+fn meta<'a>(c: &'a Common, b: &'a Base) -> Meta<'a> {
+    Meta {
         scenario: &b.loaded.scenario.name,
         scenario_files: &b.loaded.files,
         scenario_sha256: &b.loaded.hash,
         seed: b.seed,
         replications: c.reps,
         overrides: &c.sets,
-        arguments,
-        files: names,
         resolved_scenario: &b.raw,
-    };
-    let mut out = serde_json::to_vec_pretty(&m)
-        .map_err(|e| Failure::io(format!("cannot serialise manifest.json: {e}")))?;
-    out.push(b'\n');
-    Ok(out)
+        charts: c.charts,
+    }
 }
 
-fn csv_bytes(header: &[String], rows: &[Vec<String>], what: &str) -> Result<Vec<u8>, Failure> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| Failure::io(format!("cannot write {what}: {e}"));
-    w.write_record(header).map_err(fail)?;
-    for r in rows {
-        w.write_record(r).map_err(fail)?;
+impl From<FilesError> for Failure {
+    fn from(e: FilesError) -> Failure {
+        Failure::io(e.to_string())
     }
-    w.into_inner()
-        .map_err(|e| Failure::io(format!("cannot write {what}: {e}")))
-}
-
-/// The charts of a command's CSV (drawn from its bytes, as `manifest.json` will record the
-/// command), appended to `files`; nothing with `--no-charts`.
-fn add_charts(
-    c: &Common,
-    b: &Base,
-    files: &mut Vec<(String, Vec<u8>)>,
-    arguments: &Value,
-    draw: report::whatif::DrawFn,
-) -> Result<(), Failure> {
-    if !c.charts {
-        return Ok(());
-    }
-    let ctx = report::whatif::Context {
-        scenario: &b.loaded.scenario.name,
-        replications: c.reps,
-        arguments,
-    };
-    let drawn = draw(&files[0].1, &ctx).map_err(|e| Failure::io(e.to_string()))?;
-    files.extend(drawn);
-    Ok(())
 }
 
 /// `DIR/ (sweep.csv, charts/sweep_pause_days.png|svg, manifest.json)`: the files written.
@@ -266,51 +212,6 @@ fn out_dir(c: &Common, kind: &str, b: &Base) -> PathBuf {
     c.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join(format!("{kind}-{}", b.loaded.scenario.name))
     })
-}
-
-/// The columns of one outcome in `sweep.csv`: every metric (with percentiles under
-/// replications) and every date metric.
-fn outcome_columns(o: &Outcome, reps: u64) -> (Vec<String>, Vec<String>) {
-    let mut header = Vec::new();
-    let mut row = Vec::new();
-    let dates = o.date_stats();
-    if reps == 1 {
-        for (name, v) in o.layout.metrics.iter().zip(&o.metrics) {
-            header.push(name.clone());
-            row.push(num(v[0]));
-        }
-        for (name, v) in o.layout.dates.iter().zip(&o.dates) {
-            header.push(name.clone());
-            row.push(
-                v[0].and_then(|d| o.layout.days.get(d as usize).cloned())
-                    .unwrap_or_default(),
-            );
-        }
-    } else {
-        for (name, s) in o.metric_stats() {
-            for (stat, v) in [
-                ("mean", s.mean),
-                ("p5", s.p5),
-                ("p25", s.p25),
-                ("p50", s.p50),
-                ("p75", s.p75),
-                ("p95", s.p95),
-                ("ci95_low", s.ci95_low),
-                ("ci95_high", s.ci95_high),
-            ] {
-                header.push(format!("{name}.{stat}"));
-                row.push(num(v));
-            }
-        }
-        for (name, d) in dates {
-            header.push(format!("{name}.probability"));
-            row.push(num(d.probability));
-            header.push(format!("{name}.p50"));
-            row.push(d.p50.unwrap_or_default());
-        }
-    }
-    debug_assert_eq!(PERCENTILES.len(), 5);
-    (header, row)
 }
 
 /// `capsim sweep --json`.
@@ -453,24 +354,6 @@ fn sweep_args(c: &Common, varies: &[Vary], metric: &str) -> Value {
     })
 }
 
-/// The files of a sweep from its `sweep.csv`: the charts and `manifest.json`.
-fn sweep_files(
-    c: &Common,
-    b: &Base,
-    varies: &[Vary],
-    metric: &str,
-    csv: Vec<u8>,
-) -> Result<Vec<(String, Vec<u8>)>, Failure> {
-    let mut files = vec![("sweep.csv".to_string(), csv)];
-    let args = sweep_args(c, varies, metric);
-    add_charts(c, b, &mut files, &args, report::whatif::sweep_charts)?;
-    files.push((
-        "manifest.json".into(),
-        manifest(c, b, "sweep", args, &files)?,
-    ));
-    Ok(files)
-}
-
 /// What a shard of a what-if command records of it, for `capsim merge`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Invocation {
@@ -594,7 +477,7 @@ pub fn sweep(
     }
     check_runs(c, &b, grid.len())?;
     let (csv, values) = sweep_points(ui, c, &b, varies, &grid, 0..grid.len(), metric)?;
-    let files = sweep_files(c, &b, varies, metric, csv)?;
+    let files = sweep_files(&meta(c, &b), sweep_args(c, varies, metric), csv)?;
     let dir = out_dir(c, "sweep", &b);
     super::write(ui, &dir, &files)?;
     ui.doc(&SweepDoc {
@@ -692,24 +575,11 @@ pub fn sweep_merge(ui: &Ui, parts: &[shard::Part]) -> Result<Vec<(String, Vec<u8
             csv.extend_from_slice(rows);
         }
     }
-    sweep_files(&c, &b, &varies, &inv.metric, csv)
-}
-
-/// One input's effect in `capsim sensitivity`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Effect {
-    /// The input's path.
-    pub input: String,
-    /// Its value as loaded (a number, or a timeline's range).
-    pub base: String,
-    /// The metric with the input lowered by delta, and raised.
-    pub low: Option<f64>,
-    /// ...
-    pub high: Option<f64>,
-    /// |high − low|, the ranking key.
-    pub swing: f64,
-    /// `ok`, or why the input was not varied.
-    pub status: String,
+    Ok(sweep_files(
+        &meta(&c, &b),
+        sweep_args(&c, &varies, &inv.metric),
+        csv,
+    )?)
 }
 
 /// `capsim sensitivity --json`.
@@ -725,19 +595,33 @@ struct SensitivityDoc<'a> {
     warnings: &'a [Problem],
 }
 
-/// Output files: (name, bytes).
-type Files = Vec<(String, Vec<u8>)>;
-
-/// The result of one run of a sensitivity analysis: the metric, or why its scenario did not
-/// load.
-type RunResult = Result<f64, String>;
-
 /// What a sensitivity analysis runs: the inputs, and its runs in order (the base, then
 /// each input lowered and raised where scaling changes it: (input, side, override)).
 struct SensitivityPlan {
     inputs: Vec<Input>,
     jobs: Vec<(usize, usize, String)>,
     status: Vec<String>,
+}
+
+impl SensitivityPlan {
+    /// What `report::whatif_files::sensitivity_files` needs of the plan and the options.
+    fn files<'a>(
+        &'a self,
+        metric: &'a str,
+        delta: f64,
+        params: &'a [String],
+        percentile: Option<f64>,
+    ) -> Sensitivity<'a> {
+        Sensitivity {
+            inputs: &self.inputs,
+            jobs: &self.jobs,
+            status: &self.status,
+            metric,
+            delta,
+            params,
+            percentile,
+        }
+    }
 }
 
 fn sensitivity_plan(
@@ -888,173 +772,6 @@ fn sensitivity_runs(
     Ok(results)
 }
 
-/// `sensitivity.csv`, its chart and `manifest.json` from the result of every run; the
-/// effects and the base value.
-fn sensitivity_files(
-    c: &Common,
-    b: &Base,
-    plan: &SensitivityPlan,
-    results: &[RunResult],
-    metric: &str,
-    delta: f64,
-    params: &[String],
-) -> Result<(Files, Vec<Effect>, f64), Failure> {
-    let base_value = match &results[0] {
-        Ok(v) => *v,
-        Err(m) => return Err(Failure::io(format!("the base run has no value: {m}"))),
-    };
-    let inputs = &plan.inputs;
-    let mut status = plan.status.clone();
-    let mut low = vec![None; inputs.len()];
-    let mut high = vec![None; inputs.len()];
-    for (job, r) in plan.jobs.iter().zip(&results[1..]) {
-        match r {
-            Ok(v) if job.1 == 0 => low[job.0] = Some(*v),
-            Ok(v) => high[job.0] = Some(*v),
-            Err(msg) => {
-                let side = if job.1 == 0 { "lowered" } else { "raised" };
-                status[job.0] = format!("invalid when {side}: {msg}");
-            }
-        }
-    }
-    let mut effects: Vec<Effect> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| {
-            let ok = status[i].starts_with("ok");
-            let (l, h) = if ok { (low[i], high[i]) } else { (None, None) };
-            Effect {
-                input: input.path.clone(),
-                base: input.describe(),
-                low: l,
-                high: h,
-                swing: match (l, h) {
-                    (Some(l), Some(h)) => (h - l).abs(),
-                    _ => 0.0,
-                },
-                status: status[i].clone(),
-            }
-        })
-        .collect();
-    // Largest swing first; inputs not varied last; ties by path.
-    effects.sort_by(|a, b| {
-        (b.status.starts_with("ok"))
-            .cmp(&(a.status.starts_with("ok")))
-            .then(b.swing.total_cmp(&a.swing))
-            .then(a.input.cmp(&b.input))
-    });
-    let header: Vec<String> = [
-        "rank",
-        "input",
-        "base",
-        &format!("{metric}.low"),
-        &format!("{metric}.base"),
-        &format!("{metric}.high"),
-        "swing",
-        "status",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let rows: Vec<Vec<String>> = effects
-        .iter()
-        .enumerate()
-        .map(|(k, e)| {
-            vec![
-                (k + 1).to_string(),
-                e.input.clone(),
-                e.base.clone(),
-                e.low.map(num).unwrap_or_default(),
-                num(base_value),
-                e.high.map(num).unwrap_or_default(),
-                num(e.swing),
-                e.status.clone(),
-            ]
-        })
-        .collect();
-    let mut files = vec![(
-        "sensitivity.csv".to_string(),
-        csv_bytes(&header, &rows, "sensitivity.csv")?,
-    )];
-    let args = serde_json::json!({
-        "metric": metric, "delta": delta, "params": params, "percentile": c.percentile,
-    });
-    add_charts(c, b, &mut files, &args, report::whatif::sensitivity_charts)?;
-    files.push((
-        "manifest.json".into(),
-        manifest(c, b, "sensitivity", args, &files)?,
-    ));
-    Ok((files, effects, base_value))
-}
-
-/// `runs.csv` of a sensitivity shard: each run's metric (exact: its bits in hex too) or
-/// why it did not load.
-fn runs_csv(first: usize, results: &[RunResult]) -> Result<Vec<u8>, Failure> {
-    let header: Vec<String> = ["run", "value", "bits", "error"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let rows: Vec<Vec<String>> = results
-        .iter()
-        .enumerate()
-        .map(|(k, r)| match r {
-            Ok(v) => vec![
-                (first + k).to_string(),
-                num(*v),
-                format!("{:016x}", v.to_bits()),
-                String::new(),
-            ],
-            Err(m) => vec![
-                (first + k).to_string(),
-                String::new(),
-                String::new(),
-                m.clone(),
-            ],
-        })
-        .collect();
-    csv_bytes(&header, &rows, "runs.csv")
-}
-
-fn read_runs_csv(p: &shard::Part) -> Result<Vec<RunResult>, shard::ShardError> {
-    let (header, rows) =
-        report::data::csv_records("runs.csv", &p.file("runs.csv")?).map_err(|e| p.error(e))?;
-    if header != ["run", "value", "bits", "error"] {
-        return Err(p.error("runs.csv has other columns than run,value,bits,error"));
-    }
-    let s = p.doc.shard;
-    if rows.len() as u64 != s.end - s.first {
-        return Err(p.error(format!(
-            "runs.csv has {} runs, but shard.json says {}",
-            rows.len(),
-            p.doc.covers("runs")
-        )));
-    }
-    rows.iter()
-        .enumerate()
-        .map(|(k, r)| {
-            if r.first().map(String::as_str) != Some(&(s.first + k as u64).to_string()) {
-                return Err(p.error(format!(
-                    "runs.csv row {}: not run {}",
-                    k + 2,
-                    s.first + k as u64
-                )));
-            }
-            if r[2].is_empty() {
-                return Ok(Err(r[3].clone()));
-            }
-            u64::from_str_radix(&r[2], 16)
-                .map(|b| Ok(f64::from_bits(b)))
-                .map_err(|_| {
-                    p.error(format!(
-                        "runs.csv row {}: `{}` is not hex bits",
-                        k + 2,
-                        r[2]
-                    ))
-                })
-        })
-        .collect()
-}
-
 /// `capsim sensitivity`.
 pub fn sensitivity(
     ui: &Ui,
@@ -1079,8 +796,11 @@ pub fn sensitivity(
         return write_shard(ui, c, &b, "sensitivity", sh, &inv, files, started);
     }
     let results = sensitivity_runs(ui, c, &b, &plan, 0..total, metric)?;
-    let (files, effects, base_value) =
-        sensitivity_files(c, &b, &plan, &results, metric, delta, params)?;
+    let (files, effects, base_value) = sensitivity_files(
+        &meta(c, &b),
+        &plan.files(metric, delta, params, c.percentile),
+        &results,
+    )?;
     let inputs = &plan.inputs;
     let ran = results.iter().filter(|r| r.is_ok()).count() as u64;
     let dir = out_dir(c, "sensitivity", &b);
@@ -1161,7 +881,11 @@ pub fn sensitivity_merge(
             ))
             .into());
     }
-    let (files, _, _) = sensitivity_files(&c, &b, &plan, &results, &inv.metric, delta, &params)?;
+    let (files, _, _) = sensitivity_files(
+        &meta(&c, &b),
+        &plan.files(&inv.metric, delta, &params, c.percentile),
+        &results,
+    )?;
     Ok(files)
 }
 
@@ -1231,26 +955,6 @@ pub fn solve(
         scan: 9,
     };
     let solution = whatif::solve(&search, target, &mut eval)?;
-    let header: Vec<String> = ["x", &target.metric, "met", "phase"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let rows: Vec<Vec<String>> = solution
-        .trials
-        .iter()
-        .map(|t| {
-            vec![
-                num(t.x),
-                num(t.metric),
-                t.met.to_string(),
-                t.phase.to_string(),
-            ]
-        })
-        .collect();
-    let mut files = vec![(
-        "solve.csv".to_string(),
-        csv_bytes(&header, &rows, "solve.csv")?,
-    )];
     let target_text = format!("{} {} {}", target.metric, target.op(), num(target.value));
     let label = if op == whatif::Op::Add {
         format!("{path} (added)")
@@ -1262,11 +966,7 @@ pub fn solve(
         "range": [range.0, range.1], "target": target_text, "largest": largest,
         "percentile": c.percentile, "from": c.from.map(|d| d.to_string()), "answer": solution.answer, "note": solution.note,
     });
-    add_charts(c, &b, &mut files, &args, report::whatif::solve_charts)?;
-    files.push((
-        "manifest.json".into(),
-        manifest(c, &b, "solve", args, &files)?,
-    ));
+    let files = solve_files(&meta(c, &b), &solution, &target.metric, args)?;
     let dir = out_dir(c, "solve", &b);
     super::write(ui, &dir, &files)?;
     ui.doc(&SolveDoc {
