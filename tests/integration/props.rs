@@ -416,7 +416,10 @@ proptest! {
     /// Issue 12: more packaging, HBM, logic or power never gives more shortage days or pause days
     /// beyond a tolerance: 5% of the run's days plus 30 days of shortage, and 30 pause days
     /// (the rhythm of monthly reviews; a capacity that removes a pause lets more users in,
-    /// which can add a few shortage days).
+    /// which can add a few shortage days). Not a theorem: with seed 0x5eed_2026 and 600 cases,
+    /// seed = 2881966212250446671, k = 1.624 gives 372 pause days against 335, because the
+    /// smaller capacity's longer quotes make the operator over-order (the ordering rule's
+    /// bullwhip, docs/model.md) and the surplus ends its pause sooner.
     #[test]
     fn more_capacity_never_gives_more_shortage_beyond_tolerance(seed in any::<u64>(), k in 1.1f64..2.0) {
         let text = scenario(seed);
