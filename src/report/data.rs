@@ -65,18 +65,12 @@ impl ChartData {
 
     /// The values of a numeric column.
     pub fn series(&self, name: &str) -> Option<&[f64]> {
-        self.columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+        super::read::column(&self.columns, name)
     }
 
     /// The values of a text column.
     pub fn text_series(&self, name: &str) -> Option<&[String]> {
-        self.text_columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+        super::read::column(&self.text_columns, name)
     }
 
     /// Entities of a per-entity column family, in file order: `entities("users")` gives the

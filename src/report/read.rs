@@ -158,18 +158,12 @@ impl Table {
 
     /// The values of a numeric column.
     pub fn series(&self, name: &str) -> Option<&[f64]> {
-        self.columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+        column(&self.columns, name)
     }
 
     /// The values of a text column.
     pub fn text_series(&self, name: &str) -> Option<&[String]> {
-        self.text_columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+        column(&self.text_columns, name)
     }
 
     /// Entities of a per-entity column family, in file order: `entities("users")` gives the
@@ -183,6 +177,14 @@ impl Table {
             prefix,
         )
     }
+}
+
+/// The values of the column `name` among named columns.
+pub(crate) fn column<'a, T>(columns: &'a [(String, Vec<T>)], name: &str) -> Option<&'a [T]> {
+    columns
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_slice())
 }
 
 /// The `<entity>` of each name `prefix[<entity>]`, in order.
