@@ -95,25 +95,25 @@ pub(crate) fn numbers(
     values
         .iter()
         .enumerate()
-        .map(|(row, v)| {
-            match v.parse::<f64>() {
-                Ok(x) if x.is_finite() => Ok(x),
-                // capsim never writes `inf` or `NaN`: such a file was damaged or edited, and
-                // a chart would draw the value as 0.
-                Ok(_) => Err(bad(
-                    what,
-                    format!(
-                        "column `{name}`, row {}: `{v}` is not a finite number",
-                        row + 2
-                    ),
-                )),
-                Err(_) => Err(bad(
-                    what,
-                    format!("column `{name}`, row {}: `{v}` is not a number", row + 2),
-                )),
-            }
-        })
+        .map(|(i, v)| number(what, name, i + 2, v))
         .collect()
+}
+
+/// The field `v` of column `name`, on line `row` of `what`, as a number.
+fn number(what: &'static str, name: &str, row: usize, v: &str) -> Result<f64, ParseError> {
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        // capsim never writes `inf` or `NaN`: such a file was damaged or edited, and a chart
+        // would draw the value as 0.
+        Ok(_) => Err(bad(
+            what,
+            format!("column `{name}`, row {row}: `{v}` is not a finite number"),
+        )),
+        Err(_) => Err(bad(
+            what,
+            format!("column `{name}`, row {row}: `{v}` is not a number"),
+        )),
+    }
 }
 
 impl Table {
@@ -123,31 +123,67 @@ impl Table {
     }
 
     /// Parses a daily table, `date` first (`timeseries.csv`, `bands.csv`); errors name `what`.
+    ///
+    /// Fields go straight into their column, numbers parsed as they are read (one record
+    /// buffer reused), so a 100,000-cell file makes no String per number: the charts of every
+    /// run read `timeseries.csv` back this way.
     pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ParseError> {
-        let (header, mut raw) = csv_columns(what, bytes)?;
+        let mut r = csv::Reader::from_reader(bytes);
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| bad(what, e.to_string()))?
+            .iter()
+            .map(str::to_string)
+            .collect();
         if header.first().map(String::as_str) != Some("date") {
             return Err(bad(what, "the first column must be `date`"));
         }
-        let mut dates = Vec::new();
-        for (i, d) in raw
-            .first()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        // Where each column after `date` goes: the binding-constraint columns hold words,
+        // every other column numbers.
+        let text: Vec<bool> = header[1..]
             .iter()
-            .enumerate()
-        {
-            dates.push(parse_date(d).ok_or_else(|| bad(what, format!("row {}: bad date", i + 2)))?);
-        }
-        let mut columns = Vec::new();
-        let mut text_columns = Vec::new();
-        for (name, values) in header.into_iter().zip(raw.drain(..)).skip(1) {
-            // The binding-constraint columns hold words; every other column numbers.
-            if name.starts_with("binding") {
-                text_columns.push((name, values));
-                continue;
+            .map(|n| n.starts_with("binding"))
+            .collect();
+        let mut nums: Vec<Vec<f64>> = Vec::new();
+        let mut words: Vec<Vec<String>> = Vec::new();
+        for &t in &text {
+            if t {
+                words.push(Vec::new());
+            } else {
+                nums.push(Vec::new());
             }
-            let nums = numbers(what, &name, &values)?;
-            columns.push((name, nums));
+        }
+        let mut dates = Vec::new();
+        let mut rec = csv::StringRecord::new();
+        let mut row = 1;
+        while r
+            .read_record(&mut rec)
+            .map_err(|e| bad(what, e.to_string()))?
+        {
+            row += 1;
+            let mut fields = rec.iter();
+            let d = fields.next().unwrap_or_default();
+            dates.push(parse_date(d).ok_or_else(|| bad(what, format!("row {row}: bad date")))?);
+            let (mut n, mut w) = (0, 0);
+            for ((field, &t), name) in fields.zip(&text).zip(&header[1..]) {
+                if t {
+                    words[w].push(field.to_string());
+                    w += 1;
+                } else {
+                    nums[n].push(number(what, name, row, field)?);
+                    n += 1;
+                }
+            }
+        }
+        let mut columns = Vec::with_capacity(nums.len());
+        let mut text_columns = Vec::with_capacity(words.len());
+        let (mut nums, mut words) = (nums.into_iter(), words.into_iter());
+        for (name, &t) in header.into_iter().skip(1).zip(&text) {
+            if t {
+                text_columns.push((name, words.next().unwrap_or_default()));
+            } else {
+                columns.push((name, nums.next().unwrap_or_default()));
+            }
         }
         Ok(Table {
             dates,
