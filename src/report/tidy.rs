@@ -289,4 +289,54 @@ mod tests {
             );
         }
     }
+
+    /// The naming convention of docs/outputs.md, enforced: lower-case snake case, the unit
+    /// as the last part of the name, and that suffix agreeing with the unit listed; the few
+    /// names whose unit is not their last part are named here, each with why.
+    #[test]
+    fn metric_names_end_with_their_unit() {
+        // (suffix, what the listed unit must then be)
+        const SUFFIXES: [(&str, fn(&str) -> bool); 8] = [
+            ("_per_day", |u| u.ends_with("/day")),
+            ("_h100e", |u| u == "H100e"),
+            ("_units", |u| u == "units"),
+            ("_users", |u| u == "users"),
+            ("_usd", |u| u.starts_with("USD")),
+            ("_days", |u| u == "days"),
+            ("_mw", |u| u == "MW"),
+            ("_ratio", |u| u == "ratio"),
+        ];
+        const EXCEPTIONS: [(&str, &str); 7] = [
+            ("utilisation", "dimensionless: a share"),
+            ("users", "the name is the unit"),
+            ("paused", "a flag, 0 or 1"),
+            ("lost_signups_cum", "a count of users, running total"),
+            ("phantom_share_of_backlog", "dimensionless: a share"),
+            ("binding", "text"),
+            ("binding_constraint", "text"),
+        ];
+        for (metric, unit, _) in UNITS {
+            assert!(
+                metric
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{metric}: not lower-case snake case"
+            );
+            if EXCEPTIONS.iter().any(|(m, _)| *m == metric) {
+                assert!(
+                    !SUFFIXES.iter().any(|(s, _)| metric.ends_with(s)),
+                    "{metric} follows the convention now: take it off the exceptions"
+                );
+                continue;
+            }
+            let rule = SUFFIXES.iter().find(|(s, _)| metric.ends_with(s));
+            let Some((suffix, agrees)) = rule else {
+                panic!("{metric} does not end with a unit (`_h100e`, `_usd_per_day`, ...)");
+            };
+            assert!(
+                agrees(unit),
+                "{metric} ends with `{suffix}` but its unit is {unit}"
+            );
+        }
+    }
 }
