@@ -198,8 +198,8 @@ const PNG_COMPRESSION: png::DeflateCompression = png::DeflateCompression::Level(
 
 /// Draws into an RGB buffer and encodes it; the same figure gives the same bytes.
 ///
-/// The pixel buffer (4.3 MB) is kept per thread and reused, whitened before each chart:
-/// allocating it anew cost a page fault per 4 KiB and the kernel's zeroing for every chart.
+/// The pixel buffer (4.3 MB) is kept per thread and reused: allocating it anew cost a page
+/// fault per 4 KiB and the kernel's zeroing for every chart.
 fn png(fig: &Figure) -> Result<Vec<u8>, String> {
     thread_local! {
         static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -215,10 +215,16 @@ fn png(fig: &Figure) -> Result<Vec<u8>, String> {
 }
 
 fn png_with(fig: &Figure, pixels: &mut Vec<u8>) -> Result<Vec<u8>, String> {
-    pixels.clear();
-    pixels.resize(WIDTH as usize * HEIGHT as usize * 3, 255);
+    // Every chart begins by filling its whole area white (`figure::render`), so a buffer
+    // kept from the last chart needs no whitening of its own: only a new one is sized.
+    let len = WIDTH as usize * HEIGHT as usize * 3;
+    if pixels.len() != len {
+        pixels.clear();
+        pixels.resize(len, 255);
+    }
     draw_on(fig, BitMapBackend::with_buffer(pixels, (WIDTH, HEIGHT)))?;
-    let mut out = Vec::new();
+    // Room for a typical chart's file (100 – 200 kB), so the encoder seldom regrows it.
+    let mut out = Vec::with_capacity(256 * 1024);
     let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
