@@ -36,6 +36,7 @@ pub enum Job {
         after_help = "Examples:
   capsim slurm run my.yaml --reps 100000 --shards 50 --partition short --time 00:30:00
   capsim slurm run my.yaml --reps 100000 --shards 50 --submit
+  capsim slurm run my.yaml --reps 10000 --shards 10 --tidy
 
 Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), merge.sbatch
 (`capsim merge`) and submit.sh (sbatch the array, then the merge with
@@ -57,6 +58,10 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
         /// Replications in all.
         #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         reps: u64,
+        /// Also write the daily series in long form (timeseries_long.csv) and units.csv, as
+        /// `run --tidy`: each shard records it, and the merge writes them.
+        #[arg(long)]
+        tidy: bool,
         #[command(flatten)]
         slurm: SlurmArgs,
         #[command(flatten)]
@@ -238,6 +243,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             scenario: sc,
             no_charts,
             reps,
+            tidy,
             ..
         } => {
             let mut args = vec!["run".to_string()];
@@ -247,6 +253,9 @@ fn forwarded(job: &Job) -> Vec<String> {
             args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
             if *no_charts {
                 args.push("--no-charts".into());
+            }
+            if *tidy {
+                args.push("--tidy".into());
             }
             args
         }
@@ -443,6 +452,7 @@ mod tests {
                 "--set",
                 "end=2025-01",
                 "--no-charts",
+                "--tidy",
             ],
             &[
                 "sweep",

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{ColorChoice, exit};
 use crate::scenario::LoadError;
-use crate::scenario::yaml::{Diagnostic, Severity, Sources};
+use crate::scenario::yaml::{Diagnostic, ERROR_STYLE, Severity, Sources, WARNING_STYLE};
 
 /// Whether to colour the `error:` and `warning:` labels on stderr.
 ///
@@ -23,19 +23,12 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Bold red and bold yellow (anstyle, the styles clap uses for its own messages).
-const RED: anstyle::Style = anstyle::Style::new()
-    .bold()
-    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
-const YELLOW: anstyle::Style = anstyle::Style::new()
-    .bold()
-    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
-
-/// Colours the leading `error:` or `warning:` label of a rendered message (the diagnostic
-/// renderer knows nothing of terminals, so colour is added here, to its first line only).
+/// Colours the leading `error:` or `warning:` label of a message that is not a scenario
+/// diagnostic (those are coloured by their renderer, annotate-snippets), in the same bold red
+/// and bold yellow (anstyle, the styles clap uses for its own messages).
 pub fn paint(text: &str, color: bool) -> String {
     if color {
-        for (label, code) in [("error", RED), ("warning", YELLOW)] {
+        for (label, code) in [("error", ERROR_STYLE), ("warning", WARNING_STYLE)] {
             if let Some(rest) = text.strip_prefix(label).filter(|r| r.starts_with(':')) {
                 return format!("{code}{label}{code:#}{rest}");
             }
@@ -73,6 +66,9 @@ pub struct Problem {
     /// The multi-line rendering with the source line, for stderr.
     #[serde(skip)]
     pub rendered: String,
+    /// The same, coloured for a terminal.
+    #[serde(skip)]
+    pub styled: String,
 }
 
 impl Problem {
@@ -97,6 +93,7 @@ impl Problem {
             path: d.path.clone(),
             message: d.message.clone(),
             rendered: d.render(sources),
+            styled: d.render_with(sources, true),
         }
     }
 
@@ -110,6 +107,7 @@ impl Problem {
             column: None,
             path: String::new(),
             rendered: format!("warning: {message}"),
+            styled: paint(&format!("warning: {message}"), true),
             message,
         }
     }
@@ -124,6 +122,7 @@ impl Problem {
             column: None,
             path: String::new(),
             rendered: format!("error: {message}"),
+            styled: paint(&format!("error: {message}"), true),
             message,
         }
     }
@@ -208,7 +207,7 @@ impl Ui {
     /// Prints problems on stderr.
     pub fn show(&self, problems: &[Problem]) {
         for p in problems {
-            eprintln!("{}", paint(&p.rendered, self.color));
+            eprintln!("{}", if self.color { &p.styled } else { &p.rendered });
         }
     }
 

@@ -34,10 +34,10 @@
 //! assert_eq!(
 //!     err.render(&sources),
 //!     "error: unknown field `cowos_capcity`, did you mean `cowos_capacity`?\n\
-//!      \x20 --> what_if.yaml:2:3  (at supply.cowos_capcity)\n\
-//!      \x20  |\n\
-//!      \x202 |   cowos_capcity: 9000\n\
-//!      \x20  |   ^^^^^^^^^^^^^"
+//!      \x20--> what_if.yaml:2:3\n\
+//!      \x20 |\n\
+//!      2 |   cowos_capcity: 9000\n\
+//!      \x20 |   ^^^^^^^^^^^^^ at supply.cowos_capcity"
 //! );
 //!
 //! // `--set` overrides work on the tree before typing; later checks can find any path again.
@@ -61,7 +61,9 @@ mod path;
 mod syntax;
 
 pub use de::from_node;
-pub use diag::{Diagnostic, Severity, Sources, did_you_mean, unknown_name_hint};
+pub use diag::{
+    Diagnostic, ERROR_STYLE, Severity, Sources, WARNING_STYLE, did_you_mean, unknown_name_hint,
+};
 pub use edit::{merge, set_arg, set_path};
 pub use node::{Key, Loc, Node, Value, child_path, item_path};
 pub use path::{locate, locate_key, locate_nearest, path_segments};

@@ -6,6 +6,8 @@
 //! - `# expect: TEXT`: TEXT appears in the rendered diagnostics (errors, or warnings for a file
 //!   with `expect-warning:` lines).
 //! - `# expect-warning: TEXT`: the file loads, with a warning containing TEXT.
+//! - `# expect-field: PATH`: a rendered line ends with `at PATH`, the field path that labels the
+//!   carets (or the note of a diagnostic without a source line).
 //! - `# expect-at: LINE:COL` (or `# expect-at: OTHER.yaml:LINE:COL`): the first diagnostic is
 //!   shown at `<file>:LINE:COL`.
 //! - `# expect-errors: N`: exactly N errors, so one slip is not reported twice.
@@ -26,6 +28,7 @@ use capsim::scenario::{Source, load};
 struct Expect {
     errors_text: Vec<String>,
     warnings_text: Vec<String>,
+    fields: Vec<String>,
     at: Option<String>,
     error_count: Option<usize>,
     sets: Vec<String>,
@@ -57,6 +60,7 @@ fn header(text: &str) -> Expect {
         match key {
             "expect" => e.errors_text.push(value),
             "expect-warning" => e.warnings_text.push(value),
+            "expect-field" => e.fields.push(value),
             "expect-at" => e.at = Some(value),
             "expect-errors" => e.error_count = Some(value.parse().expect("expect-errors: N")),
             "set" => e.sets.push(value),
@@ -85,11 +89,13 @@ fn check_snippets(name: &str, diagnostics: &[Diagnostic], sources: &Sources, all
             "{name}: the location is shown as file:line:column:\n{all}"
         );
         // An empty file has no line to show.
+        // The renderer shows a tab as four spaces.
         if let Some(line) = sources.line_text(loc) {
             let shown = format!(
                 "{} | {}",
                 loc.line,
-                line.replace(|c: char| c.is_control() && c != '\t', " ")
+                line.replace('\t', "    ")
+                    .replace(|c: char| c.is_control(), " ")
             );
             assert!(
                 rendered.contains(shown.trim_end()),
@@ -146,6 +152,12 @@ fn check(path: &Path) -> Result<(), String> {
     for want in expect.errors_text.iter().chain(&expect.warnings_text) {
         if !rendered.contains(want.as_str()) {
             return fail(format!("missing expected text `{want}`"));
+        }
+    }
+    for field in &expect.fields {
+        let label = format!(" at {field}");
+        if !rendered.lines().any(|l| l.trim_end().ends_with(&label)) {
+            return fail(format!("no line ends with `{}`", label.trim_start()));
         }
     }
     for unwanted in &expect.absent {

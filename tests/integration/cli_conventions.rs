@@ -283,11 +283,12 @@ fn no_color_gives_no_escape_codes_and_always_gives_them() {
         assert!(!out.stdout.contains(&0x1b), "ESC on stdout");
         assert!(String::from_utf8_lossy(&out.stderr).contains("error: unknown field"));
     }
-    // Asked for, colour is given even into a pipe: a bold red label.
+    // Asked for, colour is given even into a pipe: a bold red label (then the message in
+    // bold, as rustc's).
     let out = validate(false, &["--color", "always"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("\x1b[1m\x1b[31merror\x1b[0m: unknown field"),
+        err.contains("\x1b[1m\x1b[31merror\x1b[0m\x1b[1m: unknown field"),
         "{err}"
     );
     let out = validate(false, &["--color", "never"]);

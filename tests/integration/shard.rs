@@ -330,11 +330,11 @@ fn auto_takes_the_shard_number_from_the_batch_system() {
 fn slurm_scripts_run_by_hand_give_the_single_process_outputs() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let cwd = tmp.path();
-    let mut single = vec!["run", "--reps", "40", "--no-charts"];
+    let mut single = vec!["run", "--reps", "40", "--no-charts", "--tidy"];
     single.extend(SETS);
     single.extend(["--out", "single", "--quiet"]);
     ok(&single, cwd);
-    let mut args = vec!["slurm", "run", "--reps", "40", "--no-charts"];
+    let mut args = vec!["slurm", "run", "--reps", "40", "--no-charts", "--tidy"];
     args.extend(SETS);
     args.extend([
         "--shards",
@@ -367,6 +367,7 @@ fn slurm_scripts_run_by_hand_give_the_single_process_outputs() {
         "#SBATCH --partition=short",
         "#SBATCH --time=00:10:00",
         "--shard \"$SLURM_ARRAY_TASK_ID/3\"",
+        " --tidy ",
     ] {
         assert!(shards.contains(line), "{line} in\n{shards}");
     }
@@ -389,6 +390,15 @@ fn slurm_scripts_run_by_hand_give_the_single_process_outputs() {
         bash("shards.sbatch", Some(k));
     }
     bash("merge.sbatch", None);
+    // `--tidy` reached the shards, which recorded it for the merge.
+    for k in 0..3 {
+        let doc = std::fs::read_to_string(cwd.join(format!("jobs/shards/{k}/shard.json")))
+            .expect("shard.json");
+        assert!(doc.contains("\"tidy\": true"), "{doc}");
+    }
+    for f in ["timeseries_long.csv", "units.csv"] {
+        assert!(cwd.join("merged").join(f).is_file(), "merged/{f}");
+    }
     assert_same(&cwd.join("single"), &cwd.join("merged"));
     // More shards than replications is refused before anything is written.
     let mut args = vec!["slurm", "run", "--reps", "2", "--shards", "3"];

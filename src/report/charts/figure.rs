@@ -69,6 +69,15 @@ pub(super) const LEGEND_W: i32 = 340;
 const RUG_PX: f64 = 9.0;
 /// Height of a legend entry [px].
 pub(super) const LEGEND_ROW_H: i32 = 28;
+/// Height of each further line of a legend entry whose label is wrapped [px].
+const LEGEND_LINE_H: i32 = 22;
+/// Most lines of a legend label; a longer one (over some 100 characters) is cut on its last
+/// line, with `…`.
+const LEGEND_MAX_LINES: usize = 3;
+/// Room for a legend label's text: the legend column less its margins and the mark [px].
+const LEGEND_TEXT_W: i32 = LEGEND_W - 24 - LEGEND_MARK_W;
+/// Width of a legend entry's mark and the gap after it [px].
+const LEGEND_MARK_W: i32 = 44;
 
 const TEXT: RGBColor = RGBColor(0x22, 0x22, 0x22);
 pub(super) const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
@@ -421,8 +430,8 @@ pub(super) fn bold(px: f64) -> TextStyle<'static> {
 }
 
 /// Shortens `text` with an ellipsis until it fits `max_w` pixels.
-pub(super) fn fit<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
+pub(super) fn fit<DB: DrawingBackend, CT: CoordTranslate>(
+    root: &DrawingArea<DB, CT>,
     text: &str,
     style: &TextStyle,
     max_w: i32,
@@ -468,6 +477,72 @@ pub(super) fn fit_middle<DB: DrawingBackend, CT: CoordTranslate>(
         }
     }
     Ok("…".into())
+}
+
+/// Smallest text size of a panel heading that is too long for its plot [px].
+const HEADING_MIN_PX: f64 = 15.0;
+
+/// A panel heading and its text size: [`HEADING_PX`], or smaller (down to
+/// [`HEADING_MIN_PX`]) so that a long one (a backtest's metric) is written whole; only one too
+/// long even then is cut, with `…`.
+pub(super) fn heading_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    max_w: i32,
+) -> Res<(String, f64), DB> {
+    let mut px = HEADING_PX;
+    while px > HEADING_MIN_PX {
+        if root.estimate_text_size(text, &bold(px))?.0 as i32 <= max_w {
+            return Ok((text.to_string(), px));
+        }
+        px -= 1.0;
+    }
+    Ok((fit(root, text, &bold(px), max_w)?, px))
+}
+
+/// `text` in lines that each fit `max_w` pixels, measured in `style`: broken at the last space
+/// (dropped) or after the last `-`, `/`, `_`, `.`, `:` or `+` that fits, else between any two
+/// characters,
+/// so that nothing of a label is lost. At most `max_lines` lines: only text that needs more is
+/// cut, on the last line, with `…`.
+pub(super) fn wrap<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    text: &str,
+    style: &TextStyle,
+    max_w: i32,
+    max_lines: usize,
+) -> Res<Vec<String>, DB> {
+    let width = |s: &str| area.estimate_text_size(s, style).map(|(w, _)| w as i32);
+    let mut lines = Vec::new();
+    let mut rest: &str = text.trim();
+    while !rest.is_empty() {
+        if lines.len() + 1 == max_lines.max(1) {
+            lines.push(fit(area, rest, style, max_w)?);
+            break;
+        }
+        if width(rest)? <= max_w {
+            lines.push(rest.to_string());
+            break;
+        }
+        // The longest head that fits, preferring a break at a space, then after punctuation.
+        let ends: Vec<usize> = rest.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+        let mut fits = 0;
+        for &end in &ends {
+            if width(rest[..end].trim_end())? > max_w {
+                break;
+            }
+            fits = end;
+        }
+        let head = &rest[..fits];
+        let at_space = head.rfind(' ').filter(|&i| !head[..i].trim().is_empty());
+        let after_mark = head.rfind(['-', '/', '_', '.', ':', '+']).map(|i| i + 1);
+        // At least one character, so that a line too narrow for any still moves on.
+        // The later of the two, so that a line is as full as it can be.
+        let cut = at_space.max(after_mark).unwrap_or(fits).max(ends[0]);
+        lines.push(rest[..cut].trim_end().to_string());
+        rest = rest[cut..].trim_start();
+    }
+    Ok(lines)
 }
 
 /// A point's marker at pixel `at` of `area`.
@@ -776,10 +851,10 @@ pub(super) fn render<DB: DrawingBackend>(
             let ci = ci as i32;
             let map = xmap(ci);
             if let Some(hd) = &panel.heading {
-                let hd = fit(root, hd, &bold(HEADING_PX), map.px.end - map.px.start)?;
+                let (hd, px) = heading_text(root, hd, map.px.end - map.px.start)?;
                 root.draw_text(
                     &hd,
-                    &bold(HEADING_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+                    &bold(px).pos(Pos::new(HPos::Left, VPos::Center)),
                     (map.px.start, y + hh / 2),
                 )?;
             }
@@ -795,11 +870,13 @@ pub(super) fn render<DB: DrawingBackend>(
         if !row.legend.is_empty() {
             let mut ly = plot_top.max(legend_next);
             for item in &row.legend {
-                if ly + LEGEND_ROW_H > h {
+                let lines = legend_lines(root, item)?;
+                let entry_h = legend_entry_h(lines.len());
+                if ly + entry_h > h {
                     break;
                 }
-                draw_legend_item(root, item, content_w + 14, ly, legend_w - 24)?;
-                ly += LEGEND_ROW_H;
+                draw_legend_item(root, item, &lines, content_w + 14, ly)?;
+                ly += entry_h;
             }
             legend_next = ly + 10;
         }
@@ -1165,17 +1242,54 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The text style of a legend entry.
+fn legend_style(item: &LegendItem) -> TextStyle<'static> {
+    match item.mark {
+        Mark::Heading => bold(LEGEND_PX),
+        _ => font(LEGEND_PX),
+    }
+}
+
+/// Room for a legend entry's text [px]: a heading has no mark before it.
+fn legend_text_w(item: &LegendItem) -> i32 {
+    match item.mark {
+        Mark::Heading => LEGEND_TEXT_W + LEGEND_MARK_W,
+        _ => LEGEND_TEXT_W,
+    }
+}
+
+/// A legend entry's label in the lines it is drawn in, each as wide as the legend allows.
+pub(super) fn legend_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    item: &LegendItem,
+) -> Res<Vec<String>, DB> {
+    wrap(
+        root,
+        &item.label,
+        &legend_style(item),
+        legend_text_w(item),
+        LEGEND_MAX_LINES,
+    )
+}
+
+/// Height of a legend entry of `lines` lines [px].
+fn legend_entry_h(lines: usize) -> i32 {
+    LEGEND_ROW_H + LEGEND_LINE_H * (lines.max(1) as i32 - 1)
+}
+
+/// Draws a legend entry, its mark beside the first line of its label, at `(x, y)`.
 pub(super) fn draw_legend_item<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     item: &LegendItem,
+    lines: &[String],
     x: i32,
     y: i32,
-    width: i32,
 ) -> Res<(), DB> {
     let cy = y + LEGEND_ROW_H / 2;
-    let (style, text_x) = match item.mark {
-        Mark::Heading => (bold(LEGEND_PX), x),
-        _ => (font(LEGEND_PX), x + 44),
+    let style = legend_style(item);
+    let text_x = match item.mark {
+        Mark::Heading => x,
+        _ => x + LEGEND_MARK_W,
     };
     match item.mark {
         Mark::Line {
@@ -1208,12 +1322,13 @@ pub(super) fn draw_legend_item<DB: DrawingBackend>(
         Mark::Point { colour, shape } => draw_point(root, (x + 17, cy), colour, shape)?,
         Mark::Heading => {}
     }
-    let text = fit(root, &item.label, &style, width - (text_x - x))?;
-    root.draw_text(
-        &text,
-        &style.pos(Pos::new(HPos::Left, VPos::Center)),
-        (text_x, cy),
-    )?;
+    for (i, line) in lines.iter().enumerate() {
+        root.draw_text(
+            line,
+            &style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (text_x, cy + LEGEND_LINE_H * i as i32),
+        )?;
+    }
     Ok(())
 }
 
@@ -1227,4 +1342,119 @@ pub(super) fn grid_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
         .light_line_style(BLACK.mix(0.05))
         .axis_style(BLACK.mix(0.55))
         .set_all_tick_mark_size(5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Measures with the embedded fonts on an SVG canvas, as the renderer does.
+    fn with_canvas(check: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>)) {
+        super::super::fonts().expect("fonts");
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        check(&root);
+    }
+
+    fn width(root: &DrawingArea<SVGBackend<'_>, Shift>, text: &str, style: &TextStyle) -> i32 {
+        root.estimate_text_size(text, style).expect("measured").0 as i32
+    }
+
+    /// Every line of every legend label fits the legend column, and no character is lost
+    /// (the long names of a compare of scenarios, segments and products).
+    #[test]
+    fn every_legend_label_fits_its_box_whole() {
+        with_canvas(|root| {
+            let labels = [
+                "demand",
+                "enterprise-growth-with-early-cowos-expansion: enterprise",
+                "capacity (CoWoS-S + CoWoS-L + SoIC-X + InFO-LSI + CoWoS-R)",
+                "Operator region A with a very long site name: installed fleet",
+                "supply.packaging_lines.CoWoS-S.capacity_wafers_per_month",
+                "an_identifier_with_no_spaces_at_all_that_runs_on_and_on_forever",
+            ];
+            for label in labels {
+                for item in [
+                    LegendItem::line(label, BLACK, Dash::Solid),
+                    LegendItem::heading(label),
+                ] {
+                    let lines = legend_lines(root, &item).expect("wrapped");
+                    let style = legend_style(&item);
+                    for line in &lines {
+                        assert!(
+                            width(root, line, &style) <= legend_text_w(&item),
+                            "`{line}` of `{label}` is {} px, wider than {} px",
+                            width(root, line, &style),
+                            legend_text_w(&item)
+                        );
+                    }
+                    let joined: String = lines.concat();
+                    let bare: String = label.chars().filter(|c| *c != ' ').collect();
+                    assert_eq!(joined.replace(' ', ""), bare, "{lines:?}");
+                    assert!(!joined.contains('…'), "{lines:?}");
+                }
+            }
+            // A long label does need more than one line: the box is narrower than it.
+            let long = LegendItem::line(labels[1], BLACK, Dash::Solid);
+            assert!(width(root, labels[1], &legend_style(&long)) > legend_text_w(&long));
+            assert_eq!(legend_lines(root, &long).expect("wrapped").len(), 2);
+        });
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_then_marks_and_cuts_only_past_its_lines() {
+        with_canvas(|root| {
+            let style = font(LEGEND_PX);
+            let w = width(root, "baseline: paid", &style);
+            assert_eq!(
+                wrap(root, "baseline: paid users", &style, w, 3).expect("wrap"),
+                ["baseline: paid", "users"]
+            );
+            let w = width(root, "enterprise-", &style);
+            assert_eq!(
+                wrap(root, "enterprise-growth", &style, w, 3).expect("wrap"),
+                ["enterprise-", "growth"]
+            );
+            // The later break of the two, not a lone `+`.
+            let w = width(root, "+ enterprise-", &style) + 2;
+            assert_eq!(
+                wrap(root, "+ enterprise-growth", &style, w, 3).expect("wrap"),
+                ["+ enterprise-", "growth"]
+            );
+            // Past the last line, the rest is cut to fit, with an ellipsis.
+            let lines = wrap(root, &"word ".repeat(200), &style, 200, 3).expect("wrap");
+            assert_eq!(lines.len(), 3);
+            assert!(lines[2].ends_with('…'));
+            assert!(lines.iter().all(|l| width(root, l, &style) <= 200));
+            // Too narrow for a single character: one a line, and it ends.
+            assert_eq!(wrap(root, "abc", &style, 1, 5).expect("wrap").len(), 3);
+        });
+    }
+
+    /// A heading too long for its plot is written smaller, whole, and fits.
+    #[test]
+    fn a_long_heading_is_written_smaller_and_whole() {
+        with_canvas(|root| {
+            let plot_w = 1000;
+            let short = "Order backlog (open orders of all buyers)";
+            assert_eq!(
+                heading_text(root, short, plot_w).expect("fits"),
+                (short.to_string(), HEADING_PX)
+            );
+            let long = "sum(packaging_used_wafers_per_day[CoWoS-S])/\
+                        sum(packaging_ordered_wafers_per_day[CoWoS-S]) per year (required)";
+            assert!(width(root, long, &bold(HEADING_PX)) > plot_w);
+            let (text, px) = heading_text(root, long, plot_w).expect("fits");
+            assert_eq!(text, long);
+            assert!(px < HEADING_PX);
+            assert!(width(root, &text, &bold(px)) <= plot_w);
+        });
+    }
+
+    /// The legend entry grows by a line's height for each wrapped line.
+    #[test]
+    fn a_wrapped_legend_entry_is_taller() {
+        assert_eq!(legend_entry_h(1), LEGEND_ROW_H);
+        assert_eq!(legend_entry_h(3), LEGEND_ROW_H + 2 * LEGEND_LINE_H);
+    }
 }

@@ -473,10 +473,9 @@ fn capacity_demand(run: &Run) -> (&'static str, Figure, String) {
         if !kinds_seen.contains(&kind) {
             kinds_seen.push(kind);
         }
-        let mut label: String = e.subject.chars().take(34).collect();
-        if e.subject.chars().count() > 34 {
-            label.push('…');
-        }
+        // The whole name: the strip measures it, and only a name wider than half the plot is
+        // cut there (events.csv and report.md give it whole).
+        let label = e.subject.clone();
         strip.push(StripItem::Marker { x, colour, label });
     }
     for (kind, text, colour) in MARKED {

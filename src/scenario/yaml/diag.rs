@@ -1,6 +1,8 @@
 //! Diagnostics, the source registry used to render them, and "did you mean" suggestions.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 use super::node::Loc;
 
@@ -159,57 +161,129 @@ impl Diagnostic {
         sanitize(&out)
     }
 
-    /// Multi-line, rustc-style rendering with the offending source line and a caret run under
-    /// the key or scalar token (one caret when the token length is unknown). No trailing
-    /// newline.
+    /// Multi-line, rustc-style rendering by annotate-snippets (the crate rustc uses): the
+    /// message, `file:line:column`, the offending source line with a caret run under the key
+    /// or scalar token (one caret when the token length is unknown) labelled with the field
+    /// path. Without a source line (a `--set` value, an empty file) the place and the path are
+    /// still given. No trailing newline, no colour.
     ///
     /// ```text
     /// error: unknown field `cowos_capcity`, did you mean `cowos_capacity`?
-    ///   --> scenarios/base.yaml:12:5  (at supply.cowos_capcity)
+    ///   --> scenarios/base.yaml:12:5
     ///    |
     /// 12 |     cowos_capcity: 8000
-    ///    |     ^^^^^^^^^^^^^
+    ///    |     ^^^^^^^^^^^^^ at supply.cowos_capcity
     /// ```
     pub fn render(&self, sources: &Sources) -> String {
-        let mut out = format!(
-            "{}: {}",
-            self.severity,
-            shorten(&sanitize(&self.message), MAX_MESSAGE_CHARS)
-        );
-        let at = if self.path.is_empty() {
-            String::new()
+        self.render_with(sources, false)
+    }
+
+    /// [`Diagnostic::render`], coloured with ANSI escapes when `color` is set: the label in
+    /// [`ERROR_STYLE`] or [`WARNING_STYLE`], the rest in annotate-snippets' rustc colours.
+    pub fn render_with(&self, sources: &Sources, color: bool) -> String {
+        let renderer = if color {
+            Renderer::styled().error(ERROR_STYLE).warning(WARNING_STYLE)
         } else {
-            format!("  (at {})", sanitize(&self.path))
+            Renderer::plain()
         };
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let message = shorten(&sanitize(&self.message), MAX_MESSAGE_CHARS);
+        let at = (!self.path.is_empty()).then(|| format!("at {}", sanitize(&self.path)));
+        let mut group = Group::with_title(level.primary_title(message.as_str()));
+        // The window of a line too long to show whole, in a group of its own.
+        let mut cut: Option<Group<'_>> = None;
         let snippet = self
             .loc
-            .and_then(|loc| Some((loc, sources.line_text(loc)?)));
-        let gutter = match snippet {
-            Some((loc, _)) => loc.line.to_string().len().max(2),
-            None => 2,
-        };
-        let pad = " ".repeat(gutter);
-        // Writing to a String cannot fail, so the results of `write!` are ignored.
-        match self.loc {
-            Some(loc) => {
-                let _ = write!(out, "\n{pad}--> {}{at}", sources.describe(loc));
+            .and_then(|loc| Some((loc, sanitize(sources.line_text(loc)?))));
+        let long_note;
+        match (self.loc, &snippet) {
+            (Some(loc), Some((_, line))) if line.chars().count() <= MAX_LINE_CHARS => {
+                let name = sources.name(loc.source).unwrap_or("<unknown file>");
+                let mut mark = AnnotationKind::Primary.span(byte_span(line, loc));
+                if let Some(at) = &at {
+                    mark = mark.label(at.as_str());
+                }
+                group = group.element(
+                    Snippet::source(line.as_str())
+                        .line_start(line_number(loc))
+                        .path(name)
+                        .annotation(mark),
+                );
             }
-            None if !at.is_empty() => {
-                let _ = write!(out, "\n{pad}--> {}", at.trim_start());
+            (Some(loc), _) => {
+                group = group.element(origin(sources, loc));
+                if let Some(at) = &at {
+                    group = group.element(Level::NOTE.message(at.as_str()));
+                }
+                if let Some((_, line)) = &snippet {
+                    let (shown, shown_loc) = window(line, loc);
+                    long_note = format!(
+                        "line {} has {} characters; the part around column {}:",
+                        loc.line,
+                        line.chars().count(),
+                        loc.column
+                    );
+                    let span = byte_span(&shown, shown_loc);
+                    cut = Some(
+                        Group::with_title(Level::NOTE.secondary_title(long_note.as_str())).element(
+                            Snippet::source(shown)
+                                .line_start(line_number(loc))
+                                .annotation(AnnotationKind::Primary.span(span)),
+                        ),
+                    );
+                }
             }
-            None => {}
+            (None, _) => {
+                if let Some(at) = &at {
+                    group = group.element(Level::NOTE.message(at.as_str()));
+                }
+            }
         }
-        if let Some((loc, line)) = snippet {
-            let (line, loc) = window(&sanitize(line), loc);
-            let (indent, carets) = caret_run(&line, loc);
-            let _ = write!(
-                out,
-                "\n{pad} |\n{:>gutter$} | {line}\n{pad} | {indent}{carets}",
-                loc.line
-            );
-        }
-        out
+        let report: Vec<Group<'_>> = std::iter::once(group).chain(cut).collect();
+        renderer.render(&report)
     }
+}
+
+/// The label of an error: bold red, as clap's own messages.
+pub const ERROR_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+/// The label of a warning: bold yellow, as clap's own messages.
+pub const WARNING_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+
+/// `--> file:line:column` (or `--> command line --set `ARG``) of a place with no line to show.
+fn origin<'a>(sources: &'a Sources, loc: Loc) -> Origin<'a> {
+    if loc.is_in_file() {
+        Origin::path(sources.name(loc.source).unwrap_or("<unknown file>"))
+            .line(line_number(loc))
+            .char_column(usize::try_from(loc.column.max(1)).unwrap_or(1))
+    } else {
+        Origin::path(sources.describe(loc))
+    }
+}
+
+fn line_number(loc: Loc) -> usize {
+    usize::try_from(loc.line.max(1)).unwrap_or(1)
+}
+
+/// The bytes of `line` under the token at `loc` (a column and length in characters), clamped
+/// to the line; empty (one caret) when the length is unknown.
+fn byte_span(line: &str, loc: Loc) -> std::ops::Range<usize> {
+    let byte_at = |chars: usize| {
+        line.char_indices()
+            .nth(chars)
+            .map_or(line.len(), |(i, _)| i)
+    };
+    let first = usize::try_from(loc.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let len = usize::try_from(loc.len).unwrap_or(0);
+    let start = byte_at(first);
+    let end = byte_at(first.saturating_add(len));
+    start..end
 }
 
 impl fmt::Display for Diagnostic {
@@ -231,9 +305,14 @@ fn sanitize(text: &str) -> String {
         .collect()
 }
 
-/// Longest source line shown whole in a diagnostic [characters]; a longer one is cut to this
-/// many around the column, with `…` where it was cut.
-pub const MAX_LINE_CHARS: usize = 200;
+/// Longest source line given whole to the renderer [characters], which cuts it to the
+/// terminal's width around the token; a longer one (a file written by a program, not a
+/// person) is shown as [`WINDOW_CHARS`] around the column, in a note of its own, so that
+/// rendering stays cheap.
+pub const MAX_LINE_CHARS: usize = 10_000;
+/// Characters of a line longer than [`MAX_LINE_CHARS`] given to the renderer, around the
+/// column; it shows the part that fits, with `...` where it was cut.
+pub const WINDOW_CHARS: usize = 400;
 /// Longest message shown [characters]; the rest is cut, with `…`.
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
@@ -245,45 +324,25 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-/// At most [`MAX_LINE_CHARS`] characters of `line` around `loc`'s column, with `…` where it
-/// was cut, and the location moved to the same character in the window.
+/// At most [`WINDOW_CHARS`] characters of `line` around `loc`'s column, and the location
+/// moved to the same character in the window. The window is wider than the renderer's line
+/// (140 columns), so the renderer cuts it again and marks with `...` each side cut here.
 fn window(line: &str, loc: Loc) -> (String, Loc) {
     let count = line.chars().count();
-    if count <= MAX_LINE_CHARS {
+    if count <= WINDOW_CHARS {
         return (line.to_string(), loc);
     }
     let col = usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0);
     let first = col
-        .saturating_sub(MAX_LINE_CHARS / 2)
-        .min(count - MAX_LINE_CHARS);
-    let last = first + MAX_LINE_CHARS;
-    let mut shown: String = line.chars().skip(first).take(MAX_LINE_CHARS).collect();
-    let mut column = col - first.min(col);
-    if first > 0 {
-        shown.insert(0, '…');
-        column += 1;
-    }
-    if last < count {
-        shown.push('…');
-    }
+        .saturating_sub(WINDOW_CHARS / 2)
+        .min(count - WINDOW_CHARS);
+    let shown: String = line.chars().skip(first).take(WINDOW_CHARS).collect();
+    let column = col - first.min(col);
     let loc = Loc {
         column: u32::try_from(column + 1).unwrap_or(u32::MAX),
         ..loc
     };
     (shown, loc)
-}
-
-/// The indentation (keeping tabs so it lines up) and the carets under the token at `loc`.
-fn caret_run(line: &str, loc: Loc) -> (String, String) {
-    let start = usize::try_from(loc.column.saturating_sub(1)).unwrap_or(0);
-    let indent: String = line
-        .chars()
-        .take(start)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let rest = line.chars().count().saturating_sub(start);
-    let len = usize::try_from(loc.len).unwrap_or(1).min(rest).max(1);
-    (indent, "^".repeat(len))
 }
 
 /// The candidate closest to `word`, if one is close enough to be a likely typo.
@@ -450,18 +509,48 @@ mod tests {
 
     #[test]
     fn render_without_source_text_still_names_the_place() {
-        let sources = Sources::new();
+        let mut sources = Sources::new();
         let d = Diagnostic::error("bad value")
             .at(Loc::COMMAND_LINE)
             .with_path("products.h100.hbm_stacks");
         assert_eq!(
             d.render(&sources),
-            "error: bad value\n  --> command line --set  (at products.h100.hbm_stacks)"
+            "error: bad value\n--> command line --set\n = note: at products.h100.hbm_stacks"
         );
+        let set = sources.add_set("end=2023-12-01");
+        let d = Diagnostic::error("end before start")
+            .at(set)
+            .with_path("end");
+        assert_eq!(
+            d.render(&sources),
+            "error: end before start\n--> command line --set `end=2023-12-01`\n = note: at end"
+        );
+        // A file with no such line (an empty file): the place, without a snippet.
+        let empty = sources.add("empty.yaml", "");
+        let d = Diagnostic::error("empty").at(Loc::new(empty, 1, 1));
+        assert_eq!(d.render(&sources), "error: empty\n--> empty.yaml:1:1");
         let d = Diagnostic::warning("odd").with_path("a.b");
-        assert_eq!(d.render(&sources), "warning: odd\n  --> (at a.b)");
+        assert_eq!(d.render(&sources), "warning: odd\n |\n = note: at a.b");
         assert_eq!(d.to_string(), "a.b: odd");
         assert_eq!(Diagnostic::error("x").render(&sources), "error: x");
+    }
+
+    /// The rendered lines of `out` holding the source text and the carets (after ` | `).
+    fn shown_and_carets(out: &str) -> (String, String) {
+        let lines: Vec<&str> = out.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains('^'))
+            .unwrap_or_else(|| panic!("no caret in\n{out}"));
+        let part = |l: &str| l.split_once(" | ").map(|(_, r)| r.to_string()).unwrap();
+        (part(lines[at - 1]), part(lines[at]))
+    }
+
+    /// The characters of `shown` above the carets (both ASCII but for `…`).
+    fn under_carets(shown: &str, carets: &str) -> String {
+        let at = carets.find('^').unwrap();
+        let n = carets.matches('^').count();
+        shown.chars().skip(at).take(n).collect()
     }
 
     #[test]
@@ -478,15 +567,30 @@ mod tests {
         };
         let out = Diagnostic::error("bad").at(loc).render(&sources);
         assert!(out.len() < 1_000, "{} bytes rendered", out.len());
-        let lines: Vec<&str> = out.lines().collect();
-        let shown = lines[3].split_once(" | ").unwrap().1;
-        let carets = lines[4].split_once(" | ").unwrap().1;
-        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
-        assert_eq!(shown.chars().count(), MAX_LINE_CHARS + 2);
-        let at = carets.find('^').unwrap();
-        let under: String = shown.chars().skip(at).take(3).collect();
-        assert_eq!(under, "BAD", "{shown}\n{carets}");
-        // A short line is shown whole.
+        assert!(out.contains("--> big.yaml:1:500001"), "{out}");
+        assert!(out.contains("line 1 has 1000003 characters"), "{out}");
+        let (shown, carets) = shown_and_carets(&out);
+        assert!(
+            shown.starts_with("...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert_eq!(under_carets(&shown, &carets), "BAD", "{shown}\n{carets}");
+        // A line of a few hundred characters is given whole and cut by the renderer, with
+        // the true column.
+        let line = format!("key: [{}, BAD, {}]", "a".repeat(300), "b".repeat(300));
+        let id = sources.add("wide.yaml", line.clone());
+        let loc = Loc {
+            source: id,
+            line: 1,
+            column: 309,
+            len: 3,
+        };
+        let out = Diagnostic::error("bad").at(loc).render(&sources);
+        assert!(out.contains("--> wide.yaml:1:309"), "{out}");
+        let (shown, carets) = shown_and_carets(&out);
+        assert!(shown.chars().count() < 200, "{shown}");
+        assert_eq!(under_carets(&shown, &carets), "BAD", "{shown}\n{carets}");
+        // A short line is left whole by the window.
         let (short, l) = window("ab: 1", loc);
         assert_eq!((short.as_str(), l), ("ab: 1", loc));
         // A long message is cut too.
@@ -495,18 +599,63 @@ mod tests {
     }
 
     #[test]
-    fn caret_run_is_clamped_to_the_line_and_keeps_tabs() {
+    fn the_span_is_clamped_to_the_line_and_counts_characters() {
         let loc = Loc {
             source: 0,
             line: 1,
             column: 3,
             len: 50,
         };
-        assert_eq!(
-            caret_run("\tab: 1", loc),
-            ("\t ".to_string(), "^".repeat(4))
+        assert_eq!(byte_span("\tab: 1", loc), 2..6);
+        assert_eq!(byte_span("ab", Loc { column: 99, ..loc }), 2..2);
+        assert_eq!(byte_span("é日x", Loc { len: 1, ..loc }), 5..6);
+        assert_eq!(byte_span("abc", Loc { len: 0, ..loc }), 2..2);
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_characters_and_tabs() {
+        let mut sources = Sources::new();
+        let id = sources.add("w.yaml", "名前: bad\n\tkey: bad\n");
+        for (line, column) in [(1, 5), (2, 7)] {
+            let loc = Loc {
+                source: id,
+                line,
+                column,
+                len: 3,
+            };
+            let out = Diagnostic::error("x").at(loc).render(&sources);
+            assert!(out.contains(&format!("w.yaml:{line}:{column}")), "{out}");
+            let (shown, carets) = shown_and_carets(&out);
+            // Display columns: the text before the carets is as wide as the indentation.
+            let before = shown.split("bad").next().unwrap();
+            let width: usize = before
+                .chars()
+                .map(|c| {
+                    if ('\u{1100}'..='\u{FFEF}').contains(&c) {
+                        2
+                    } else {
+                        1
+                    }
+                })
+                .sum();
+            assert_eq!(carets.find('^'), Some(width), "{shown}\n{carets}");
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let mut sources = Sources::new();
+        let id = sources.add("c.yaml", "a: 1\n");
+        let d = Diagnostic::warning("odd")
+            .at(Loc::new(id, 1, 1))
+            .with_path("a");
+        assert!(!d.render(&sources).contains('\x1b'));
+        let styled = d.render_with(&sources, true);
+        assert!(
+            styled.starts_with("\x1b[1m\x1b[33mwarning\x1b[0m"),
+            "{styled:?}"
         );
-        let past_end = Loc { column: 99, ..loc };
-        assert_eq!(caret_run("ab", past_end).1, "^");
+        let e = Diagnostic::error("bad").render_with(&sources, true);
+        assert!(e.starts_with("\x1b[1m\x1b[31merror\x1b[0m"), "{e:?}");
     }
 }

@@ -342,10 +342,10 @@ supply:
         err.render(&sources),
         "\
 error: unknown field `cowos_capcity`, did you mean `cowos_capacity`?
-  --> scenarios/base.yaml:5:3  (at supply.cowos_capcity)
-   |
- 5 |   cowos_capcity: 8000
-   |   ^^^^^^^^^^^^^"
+ --> scenarios/base.yaml:5:3
+  |
+5 |   cowos_capcity: 8000
+  |   ^^^^^^^^^^^^^ at supply.cowos_capcity"
     );
     assert_eq!(
         err.one_line(&sources),
@@ -379,10 +379,10 @@ fn render_snapshot_with_wide_line_numbers_and_values() {
         err.render(&sources),
         "\
 error: expected a number, found a string \"twelve\"
-  --> s.yaml:12:26  (at cowos_capacity)
+  --> s.yaml:12:26
    |
 12 | supply: {cowos_capacity: twelve}
-   |                          ^^^^^^"
+   |                          ^^^^^^ at cowos_capacity"
     );
 }
 
