@@ -280,6 +280,10 @@ pub struct ManifestReps {
     pub until_ci: Option<String>,
     /// The replication whose files are written.
     pub representative: u64,
+    /// `--confidence`: the level of the confidence intervals, written only when it is not
+    /// the default 0.95 (so a run at the default reads as before).
+    #[serde(skip_serializing_if = "crate::montecarlo::Confidence::is_default")]
+    pub confidence: crate::montecarlo::Confidence,
 }
 
 /// `manifest.json`: what produced these outputs. It holds no time stamp, so the same inputs

@@ -57,6 +57,9 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
         /// Replications in all.
         #[arg(long, value_name = "N", required = true, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         reps: u64,
+        /// The level of the confidence intervals, as for `run`.
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<crate::montecarlo::Confidence>,
         #[command(flatten)]
         slurm: SlurmArgs,
         #[command(flatten)]
@@ -81,6 +84,9 @@ slurm/sweep-<scenario>] as for `capsim slurm run`; the merged sweep goes to --ou
         /// Additions apply from this date on, as for `sweep`.
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
+        /// The level of the confidence intervals, as for `sweep`.
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<crate::montecarlo::Confidence>,
         #[command(flatten)]
         slurm: SlurmArgs,
         #[command(flatten)]
@@ -238,6 +244,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             scenario: sc,
             no_charts,
             reps,
+            confidence,
             ..
         } => {
             let mut args = vec!["run".to_string()];
@@ -245,6 +252,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             args.extend(["--reps".into(), reps.to_string()]);
             args.extend(sc.seed.map(|s| format!("--seed={s}")));
             args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(confidence.map(|c| format!("--confidence={c}")));
             if *no_charts {
                 args.push("--no-charts".into());
             }
@@ -255,6 +263,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             vary,
             metric,
             from,
+            confidence,
             ..
         } => {
             let sc = &common.scenario;
@@ -267,6 +276,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             args.extend(sc.seed.map(|s| format!("--seed={s}")));
             args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
             args.extend(from.as_ref().map(|d| format!("--from={d}")));
+            args.extend(confidence.map(|c| format!("--confidence={c}")));
             args.push(format!("--max-runs={}", common.max_runs));
             if common.no_charts {
                 args.push("--no-charts".into());
@@ -442,6 +452,8 @@ mod tests {
                 "3",
                 "--set",
                 "end=2025-01",
+                "--confidence",
+                "0.9",
                 "--no-charts",
             ],
             &[
@@ -463,6 +475,8 @@ mod tests {
                 "end=2025-01",
                 "--max-runs",
                 "9",
+                "--confidence",
+                "0.9",
                 "--no-charts",
             ],
         ];

@@ -95,6 +95,7 @@ pub fn mc_files(
         asked,
         until_ci: until_ci.map(str::to_string),
         representative: o.representative,
+        confidence: o.confidence,
     };
     for (name, bytes) in &mut files {
         match name.as_str() {
