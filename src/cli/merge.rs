@@ -85,7 +85,16 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
             let extras = report::Extras {
                 charts: flag("charts"),
                 tidy: flag("tidy"),
+                parquet: flag("parquet"),
             };
+            if extras.parquet && !report::PARQUET_BUILT {
+                return Err(parts[0]
+                    .error(format!(
+                        "the shards ran with --parquet, but {}",
+                        report::PARQUET_MISSING
+                    ))
+                    .into());
+            }
             reps::render(&loaded, &merged, &sets, None, total, extras).map_err(render_failed)?
         }
         "sweep" => whatif::sweep_merge(ui, &parts)?,

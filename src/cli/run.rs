@@ -70,6 +70,13 @@ pub struct RunArgs {
     /// (timeseries_long.csv: date,metric,entity,value,unit), and units.csv.
     #[arg(long)]
     pub tidy: bool,
+    /// Also write the daily series as Parquet: timeseries.parquet (the wide table) and
+    /// timeseries_long.parquet (the long one), for pandas, Polars, DuckDB or Spark.
+    ///
+    /// Needs a capsim built with the cargo feature `parquet` (`cargo install --features
+    /// parquet`); others refuse the flag with exit code 2.
+    #[arg(long)]
+    pub parquet: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -85,6 +92,11 @@ struct RunDoc<'a> {
 }
 
 pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
+    if o.parquet && !report::PARQUET_BUILT {
+        return Err(Failure::bad_input(vec![Problem::error(
+            report::PARQUET_MISSING.to_string(),
+        )]));
+    }
     if o.reps.is_some() || o.until_ci.is_some() {
         return run_reps(ui, o);
     }
@@ -101,6 +113,7 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let extras = report::Extras {
         charts,
         tidy: o.tidy,
+        parquet: o.parquet,
     };
     let r = super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, extras)?;
     let dir = o
@@ -121,6 +134,9 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     }
     if o.tidy {
         what.push_str(", timeseries_long.csv, units.csv");
+    }
+    if o.parquet {
+        what.push_str(", timeseries.parquet, timeseries_long.parquet");
     }
     if charts {
         what.push_str(", report.md, report.html, charts/");
@@ -176,6 +192,7 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let extras = report::Extras {
         charts: !o.no_charts,
         tidy: o.tidy,
+        parquet: o.parquet,
     };
     let files = reps::render(
         &loaded,
@@ -208,6 +225,12 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     })?;
     let mut what = report::OUTPUT_FILES.join(", ");
     what.push_str(", bands.csv, replications.csv");
+    if o.tidy {
+        what.push_str(", timeseries_long.csv, units.csv");
+    }
+    if o.parquet {
+        what.push_str(", timeseries.parquet, timeseries_long.parquet");
+    }
     if !o.no_charts {
         what.push_str(", report.md, report.html, charts/");
     }
@@ -257,8 +280,8 @@ fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Fail
 }
 
 /// What a `run --reps` shard records of its options in `shard.json`, for `capsim merge`
-/// (the seed is the document's own). `tidy` only when set and `confidence` only when not 0.95,
-/// so older shards read the same.
+/// (the seed is the document's own). `tidy` and `parquet` only when set, `confidence` only
+/// when not 0.95, so older shards read the same.
 fn invocation(o: &RunArgs, total: u64) -> serde_json::Value {
     let s = &o.scenario;
     let mut inv = serde_json::json!({
@@ -269,6 +292,9 @@ fn invocation(o: &RunArgs, total: u64) -> serde_json::Value {
     });
     if o.tidy {
         inv["tidy"] = serde_json::Value::Bool(true);
+    }
+    if o.parquet {
+        inv["parquet"] = serde_json::Value::Bool(true);
     }
     if let Some(c) = o.confidence.filter(|c| !c.is_default()) {
         inv["confidence"] = serde_json::json!(c);
@@ -309,6 +335,7 @@ mod tests {
             "0/2",
             "--no-charts",
             "--tidy",
+            "--parquet",
             "--confidence",
             "0.9",
         ])
