@@ -355,10 +355,10 @@ pub const PARQUET_FILES: [&str; 2] = ["timeseries.parquet", "timeseries_long.par
 pub const PARQUET_BUILT: bool = cfg!(feature = "parquet");
 
 /// Why `--parquet` cannot be honoured by a capsim built without the feature.
-pub const PARQUET_MISSING: &str = "this capsim was built without Parquet support; rebuild it with \
-     `cargo install --features parquet capsim` (or `cargo build --release --features parquet` in \
-     its source folder) to write timeseries.parquet and timeseries_long.parquet, or use --tidy \
-     for the same series as CSV";
+pub const PARQUET_MISSING: &str = "this capsim was built without Parquet support; rebuild it \
+     with `cargo install --features parquet --path .` in capsim's source folder (or `cargo \
+     build --release --features parquet`) to write timeseries.parquet and \
+     timeseries_long.parquet, or use --tidy for the same series as CSV";
 
 /// Files every run writes.
 pub const OUTPUT_FILES: [&str; 5] = [

@@ -33,7 +33,7 @@ fn without_the_feature_parquet_is_refused_naming_the_rebuild() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("built without Parquet support")
-                && err.contains("cargo install --features parquet"),
+                && err.contains("cargo install --features parquet --path ."),
             "{err}"
         );
         assert!(!tmp.path().join("out").exists(), "outputs were written");
