@@ -390,6 +390,7 @@ fn montecarlo(c: &mut Criterion) {
             seed: 1,
             reps: n,
             until_ci: None,
+            confidence: capsim::montecarlo::Confidence::default(),
         };
         let of = |_r: u64| -> Result<std::borrow::Cow<'_, capsim::scenario::Scenario>, String> {
             Ok(std::borrow::Cow::Borrowed(&s))

@@ -31,6 +31,9 @@ use crate::model::{self, RunOutput, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::yaml::did_you_mean;
 
+pub mod confidence;
+pub use confidence::Confidence;
+
 /// Replications per batch: run in parallel, then folded in order.
 pub const BATCH: u64 = 64;
 /// Percentiles reported, as (quantile, name).
@@ -64,6 +67,8 @@ pub struct Plan {
     pub reps: u64,
     /// Stop once the confidence interval of a metric's mean is this narrow.
     pub until_ci: Option<UntilCi>,
+    /// The level of the confidence intervals (and of `until_ci`).
+    pub confidence: Confidence,
 }
 
 /// `--until-ci METRIC=HALF_WIDTH`.
@@ -71,7 +76,8 @@ pub struct Plan {
 pub struct UntilCi {
     /// A summary metric (`pause_days`, `fleet_end.H100`, ...).
     pub metric: String,
-    /// The largest acceptable half-width of the 95% confidence interval of its mean.
+    /// The largest acceptable half-width of the confidence interval of its mean (at the
+    /// run's `--confidence`, 95% by default).
     pub half_width: f64,
 }
 
@@ -361,17 +367,20 @@ struct Bands {
 /// First bytes of the bands' state (`Outcome::bands_state`).
 const BANDS_MAGIC: &[u8] = b"capsim bands state 1\n";
 
-/// The distribution of one numeric metric over the replications.
-#[derive(Debug, Clone, serde::Serialize)]
+/// The distribution of one numeric metric over the replications. Serialised with the
+/// interval's keys named after its level: `ci95_low`, `ci95_high` at 0.95.
+#[derive(Debug, Clone)]
 pub struct Stats {
     /// Mean.
     pub mean: f64,
     /// Sample standard deviation (0 with one replication).
     pub sd: f64,
-    /// 95% confidence interval of the mean (Student's t), low end.
-    pub ci95_low: f64,
+    /// The level of the confidence interval.
+    pub confidence: Confidence,
+    /// Confidence interval of the mean (Student's t), low end.
+    pub ci_low: f64,
     /// ... high end.
-    pub ci95_high: f64,
+    pub ci_high: f64,
     /// Smallest value.
     pub min: f64,
     /// Percentiles (linear interpolation between order statistics).
@@ -386,6 +395,25 @@ pub struct Stats {
     pub p95: f64,
     /// Largest value.
     pub max: f64,
+}
+
+impl serde::Serialize for Stats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(11))?;
+        m.serialize_entry("mean", &self.mean)?;
+        m.serialize_entry("sd", &self.sd)?;
+        m.serialize_entry(&self.confidence.low_key(), &self.ci_low)?;
+        m.serialize_entry(&self.confidence.high_key(), &self.ci_high)?;
+        m.serialize_entry("min", &self.min)?;
+        m.serialize_entry("p5", &self.p5)?;
+        m.serialize_entry("p25", &self.p25)?;
+        m.serialize_entry("p50", &self.p50)?;
+        m.serialize_entry("p75", &self.p75)?;
+        m.serialize_entry("p95", &self.p95)?;
+        m.serialize_entry("max", &self.max)?;
+        m.end()
+    }
 }
 
 /// The distribution of a date metric: how often it never happens, and percentiles of when.
@@ -418,6 +446,8 @@ pub struct Outcome {
     pub stop: Stop,
     /// `--until-ci`, if given.
     pub until_ci: Option<UntilCi>,
+    /// The level of the confidence intervals.
+    pub confidence: Confidence,
     /// What was measured.
     pub layout: Layout,
     /// Per metric, its value in each replication (in replication order, from `first`).
@@ -528,7 +558,7 @@ pub fn run_range<'s>(
         }
         done = to;
         if let Some((i, hw)) = target {
-            if done >= MIN_REPS_FOR_CI && ci_half_width(&metrics[i]) <= hw {
+            if done >= MIN_REPS_FOR_CI && ci_half_width(&metrics[i], plan.confidence) <= hw {
                 stop = Stop::CiMet;
                 break;
             }
@@ -544,6 +574,7 @@ pub fn run_range<'s>(
         reps: done - start,
         stop,
         until_ci: plan.until_ci.clone(),
+        confidence: plan.confidence,
         layout,
         metrics,
         dates,
@@ -594,9 +625,13 @@ pub fn merge(parts: Vec<Outcome>) -> Result<Outcome, MergeError> {
                 all.first + all.reps
             )));
         }
-        if p.seed != all.seed || p.until_ci.is_some() || all.until_ci.is_some() {
+        if p.seed != all.seed
+            || p.confidence != all.confidence
+            || p.until_ci.is_some()
+            || all.until_ci.is_some()
+        {
             return Err(MergeError(
-                "the parts differ in seed or use --until-ci".into(),
+                "the parts differ in seed or confidence level, or use --until-ci".into(),
             ));
         }
         if p.layout != all.layout {
@@ -690,34 +725,13 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom: a table to 30, then the
-/// Cornish-Fisher expansion around the normal quantile (error below 1e-4 beyond 30).
-pub fn t_975(df: u64) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    if df == 0 {
-        return f64::INFINITY;
-    }
-    if let Some(t) = TABLE.get(df as usize - 1) {
-        return *t;
-    }
-    let z: f64 = 1.959_963_984_540_054;
-    let d = df as f64;
-    z + (z.powi(3) + z) / (4.0 * d)
-        + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
-        + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * d.powi(3))
-}
-
-/// Half-width of the 95% confidence interval of the mean.
-pub fn ci_half_width(values: &[f64]) -> f64 {
+/// Half-width of the confidence interval of the mean at `level`: t · sd / √n.
+pub fn ci_half_width(values: &[f64], level: Confidence) -> f64 {
     if values.len() < 2 {
         return f64::INFINITY;
     }
     let (_, sd) = mean_sd(values);
-    t_975(values.len() as u64 - 1) * sd / (values.len() as f64).sqrt()
+    level.t_quantile(values.len() as u64 - 1) * sd / (values.len() as f64).sqrt()
 }
 
 /// Summary statistics of a sample of a metric. When no value is negative (counts, costs,
@@ -725,30 +739,31 @@ pub fn ci_half_width(values: &[f64]) -> f64 {
 /// interval is clamped at 0: the mean of a quantity that is never negative cannot be, and a
 /// negative bound (the symmetric t interval of a skewed sample, e.g. mostly 0 with a few large
 /// values) would read as nonsense. The high end is the t interval's.
-pub fn stats(values: &[f64]) -> Stats {
-    let mut s = stats_signed(values);
-    if s.min >= 0.0 && s.ci95_low < 0.0 {
-        s.ci95_low = 0.0;
+pub fn stats(values: &[f64], level: Confidence) -> Stats {
+    let mut s = stats_signed(values, level);
+    if s.min >= 0.0 && s.ci_low < 0.0 {
+        s.ci_low = 0.0;
     }
     s
 }
 
 /// Summary statistics of a sample that may be negative (paired differences): the confidence
 /// interval is Student's t, never clamped.
-pub fn stats_signed(values: &[f64]) -> Stats {
+pub fn stats_signed(values: &[f64], level: Confidence) -> Stats {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f64::total_cmp);
     let (mean, sd) = mean_sd(&sorted);
     let hw = if sorted.len() < 2 {
         0.0
     } else {
-        ci_half_width(&sorted)
+        ci_half_width(&sorted, level)
     };
     Stats {
         mean,
         sd,
-        ci95_low: mean - hw,
-        ci95_high: mean + hw,
+        confidence: level,
+        ci_low: mean - hw,
+        ci_high: mean + hw,
         min: sorted.first().copied().unwrap_or(f64::NAN),
         p5: percentile(&sorted, 0.05),
         p25: percentile(&sorted, 0.25),
@@ -766,7 +781,7 @@ impl Outcome {
             .metrics
             .iter()
             .zip(&self.metrics)
-            .map(|(n, v)| (n.as_str(), stats(v)))
+            .map(|(n, v)| (n.as_str(), stats(v, self.confidence)))
             .collect()
     }
 
@@ -899,6 +914,7 @@ impl Outcome {
             reps,
             stop: Stop::Count,
             until_ci: None,
+            confidence: Confidence::default(),
             representative: first + representative(&layout, &metrics),
             layout,
             metrics,
@@ -983,7 +999,7 @@ pub fn paired(a: &Outcome, b: &Outcome) -> Vec<(String, Stats)> {
                 .zip(&b.metrics[j][..n])
                 .map(|(x, y)| y - x)
                 .collect();
-            Some((name.clone(), stats_signed(&d)))
+            Some((name.clone(), stats_signed(&d, a.confidence)))
         })
         .collect()
 }
@@ -1004,39 +1020,37 @@ mod tests {
     }
 
     #[test]
-    fn t_quantiles_match_tables() {
-        // Published two-sided 95% critical values.
-        assert_eq!(t_975(1), 12.706);
-        assert_eq!(t_975(10), 2.228);
-        assert!((t_975(40) - 2.021).abs() < 1e-3);
-        assert!((t_975(60) - 2.000).abs() < 1e-3);
-        assert!((t_975(120) - 1.980).abs() < 1e-3);
-        assert!((t_975(1_000_000) - 1.960).abs() < 1e-3);
-    }
-
-    #[test]
     fn the_interval_of_a_metric_never_negative_stays_non_negative() {
         // Mostly 0 with one large value: the t interval would go below 0.
         let mut v = vec![0.0; 9];
         v.push(100.0);
-        let s = stats(&v);
-        assert_eq!(s.ci95_low, 0.0);
-        assert!((s.ci95_high - (10.0 + ci_half_width(&v))).abs() < 1e-9);
+        let c = Confidence::default();
+        let s = stats(&v, c);
+        assert_eq!(s.ci_low, 0.0);
+        assert!((s.ci_high - (10.0 + ci_half_width(&v, c))).abs() < 1e-9);
         // Differences may be negative: never clamped.
-        let d = stats_signed(&v);
-        assert!(d.ci95_low < 0.0);
-        let d = stats(&[-1.0, 5.0, 9.0]);
-        assert!(d.ci95_low < 0.0);
+        let d = stats_signed(&v, c);
+        assert!(d.ci_low < 0.0);
+        let d = stats(&[-1.0, 5.0, 9.0], c);
+        assert!(d.ci_low < 0.0);
     }
 
     #[test]
     fn stats_of_a_known_sample() {
-        let s = stats(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        let sample = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let s = stats(&sample, Confidence::default());
         assert_eq!(s.mean, 5.0);
         // Sample sd: sqrt(32 / 7).
         assert!((s.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        // t(0.975, 7) = 2.365 in the tables (2.364624...).
         let hw = 2.365 * s.sd / 8f64.sqrt();
-        assert!((s.ci95_high - 5.0 - hw).abs() < 1e-12);
+        assert!((s.ci_high - 5.0 - hw).abs() < 1e-3 * hw);
+        // At 90%, t(0.95, 7) = 1.895: narrower.
+        let s90 = stats(&sample, "0.9".parse().expect("level"));
+        let hw90 = 1.895 * s.sd / 8f64.sqrt();
+        assert!((s90.ci_high - 5.0 - hw90).abs() < 1e-3 * hw90);
+        let json = serde_json::to_value(&s90).expect("serialises");
+        assert!(json.get("ci90_low").is_some() && json.get("ci95_low").is_none());
         assert_eq!(s.min, 2.0);
         assert_eq!(s.max, 9.0);
     }

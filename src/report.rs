@@ -24,6 +24,8 @@ pub mod html;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod read;
 pub mod shard;
 pub mod tidy;
@@ -280,6 +282,10 @@ pub struct ManifestReps {
     pub until_ci: Option<String>,
     /// The replication whose files are written.
     pub representative: u64,
+    /// `--confidence`: the level of the confidence intervals, written only when it is not
+    /// the default 0.95 (so a run at the default reads as before).
+    #[serde(skip_serializing_if = "crate::montecarlo::Confidence::is_default")]
+    pub confidence: crate::montecarlo::Confidence,
 }
 
 /// `manifest.json`: what produced these outputs. It holds no time stamp, so the same inputs
@@ -296,10 +302,23 @@ pub fn manifest_json_with(
     sets: &[String],
     reps: Option<&ManifestReps>,
 ) -> Result<Vec<u8>, ReportError> {
+    manifest_json_listing(loaded, seed, sets, reps, &[])
+}
+
+/// `manifest.json` listing `extra` files too (`--parquet`'s), after the run's and the Monte
+/// Carlo run's own.
+pub fn manifest_json_listing(
+    loaded: &Loaded,
+    seed: u64,
+    sets: &[String],
+    reps: Option<&ManifestReps>,
+    extra: &[&str],
+) -> Result<Vec<u8>, ReportError> {
     let mut files: Vec<&str> = OUTPUT_FILES.to_vec();
     if reps.is_some() {
         files.extend(montecarlo::MC_FILES);
     }
+    files.extend(extra);
     let mut raw = loaded.raw.clone();
     raw.seed = Some(seed);
     json(
@@ -328,6 +347,18 @@ pub fn manifest_json_with(
         "manifest.json",
     )
 }
+
+/// Files `--parquet` adds: the wide and the long daily series.
+pub const PARQUET_FILES: [&str; 2] = ["timeseries.parquet", "timeseries_long.parquet"];
+
+/// Whether this capsim was built with Parquet output (cargo feature `parquet`).
+pub const PARQUET_BUILT: bool = cfg!(feature = "parquet");
+
+/// Why `--parquet` cannot be honoured by a capsim built without the feature.
+pub const PARQUET_MISSING: &str = "this capsim was built without Parquet support; rebuild it \
+     with `cargo install --features parquet --path .` in capsim's source folder (or `cargo \
+     build --release --features parquet`) to write timeseries.parquet and \
+     timeseries_long.parquet, or use --tidy for the same series as CSV";
 
 /// Files every run writes.
 pub const OUTPUT_FILES: [&str; 5] = [

@@ -101,6 +101,7 @@ impl WhatIfArgs {
             charts: !self.no_charts,
             from: None,
             max_runs: self.max_runs,
+            confidence: crate::montecarlo::Confidence::default(),
         }
     }
 }

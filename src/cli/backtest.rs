@@ -71,6 +71,7 @@ pub fn run(ui: &Ui, a: BacktestArgs) -> Result<(), Failure> {
     let extras = report::Extras {
         charts,
         tidy: false,
+        parquet: false,
     };
     let mut r = render_loaded(ui, &loaded, warnings, &sets, seed, extras, true)?;
     let bt = r

@@ -75,12 +75,26 @@ pub fn run(ui: &Ui, a: MergeArgs) -> Result<(), Failure> {
     let files = match command.as_str() {
         "run" => {
             let (loaded, sets) = load_for_merge(ui, &parts)?;
-            let merged = shard::merge_run(&parts)?;
+            let mut merged = shard::merge_run(&parts)?;
+            if let Some(level) = parts[0].doc.invocation.get("confidence") {
+                merged.confidence = serde_json::from_value(level.clone()).map_err(|e| {
+                    parts[0].error(format!("shard.json `invocation.confidence`: {e}"))
+                })?;
+            }
             let flag = |k| parts[0].doc.invocation.get(k) == Some(&serde_json::Value::Bool(true));
             let extras = report::Extras {
                 charts: flag("charts"),
                 tidy: flag("tidy"),
+                parquet: flag("parquet"),
             };
+            if extras.parquet && !report::PARQUET_BUILT {
+                return Err(parts[0]
+                    .error(format!(
+                        "the shards ran with --parquet, but {}",
+                        report::PARQUET_MISSING
+                    ))
+                    .into());
+            }
             reps::render(&loaded, &merged, &sets, None, total, extras).map_err(render_failed)?
         }
         "sweep" => whatif::sweep_merge(ui, &parts)?,

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::ui::{Failure, Problem, Ui, load_problems};
 use crate::format::{human, signed, usd};
 use crate::model;
-use crate::montecarlo::{self, Outcome, Plan, UntilCi};
+use crate::montecarlo::{self, Confidence, Outcome, Plan, UntilCi};
 use crate::report::montecarlo::{PAIRED_SHOWN, PairedDoc, verdict};
 use crate::report::{self, Extras};
 use crate::scenario::{Loaded, Scenario};
@@ -50,12 +50,14 @@ pub fn replicate(
     seed: u64,
     reps: u64,
     until_ci: Option<UntilCi>,
+    confidence: Confidence,
     what: &str,
 ) -> Result<Outcome, Failure> {
     let plan = Plan {
         seed,
         reps,
         until_ci,
+        confidence,
     };
     let bar = progress_bar(ui, reps, what);
     let of = |r: u64| scenario_of(loaded, seed, r);
@@ -72,11 +74,13 @@ pub fn replicate_range(
     seed: u64,
     total: u64,
     range: std::ops::Range<u64>,
+    confidence: Confidence,
 ) -> Result<Outcome, Failure> {
     let plan = Plan {
         seed,
         reps: total,
         until_ci: None,
+        confidence,
     };
     let bar = progress_bar(ui, range.end - range.start, "shard");
     let of = |r: u64| scenario_of(loaded, seed, r);
@@ -113,6 +117,7 @@ pub fn describe(o: &Outcome) -> String {
         o.reps, o.seed, o.representative
     );
     let stats = o.metric_stats();
+    let level = o.confidence.percent();
     let get = |name: &str| stats.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
     for (name, label, money) in [
         ("pause_days", "pause days", false),
@@ -125,13 +130,13 @@ pub fn describe(o: &Outcome) -> String {
                 if money { usd(v) } else { human(v) }
             };
             out.push_str(&format!(
-                "  {label}: median {}, P5–P95 {} – {}, mean {} (95% CI {} – {})\n",
+                "  {label}: median {}, P5–P95 {} – {}, mean {} ({level}% CI {} – {})\n",
                 f(s.p50),
                 f(s.p5),
                 f(s.p95),
                 f(s.mean),
-                f(s.ci95_low),
-                f(s.ci95_high)
+                f(s.ci_low),
+                f(s.ci_high)
             ));
         }
     }
@@ -155,7 +160,7 @@ pub fn describe(o: &Outcome) -> String {
         montecarlo::Stop::CiMet => {
             if let Some(u) = &o.until_ci {
                 out.push_str(&format!(
-                    "  stopped: the 95% CI of the mean of {} is within ±{} after {} replications\n",
+                    "  stopped: the {level}% CI of the mean of {} is within ±{} after {} replications\n",
                     u.metric, u.half_width, o.reps
                 ));
             }
@@ -163,7 +168,7 @@ pub fn describe(o: &Outcome) -> String {
         montecarlo::Stop::CiNotMet => {
             if let Some(u) = &o.until_ci {
                 out.push_str(&format!(
-                    "  stopped at the most replications allowed ({}): the 95% CI of the mean of {} is still wider than ±{}\n",
+                    "  stopped at the most replications allowed ({}): the {level}% CI of the mean of {} is still wider than ±{}\n",
                     o.reps, u.metric, u.half_width
                 ));
             }
@@ -177,16 +182,19 @@ pub fn paired_text(paired: &[PairedDoc]) -> String {
     let mut out = String::new();
     for p in paired {
         out.push_str(&format!(
-            "paired differences, {} − {} ({} replications, 95% CI):\n",
-            p.scenario, p.baseline, p.replications
+            "paired differences, {} − {} ({} replications, {}% CI):\n",
+            p.scenario,
+            p.baseline,
+            p.replications,
+            p.confidence.percent()
         ));
         for (key, label, money) in PAIRED_SHOWN {
             if let Some(s) = p.differences.get(key) {
                 out.push_str(&format!(
                     "  {label}: {} ({} to {}){}\n",
                     signed(s.mean, money),
-                    signed(s.ci95_low, money),
-                    signed(s.ci95_high, money),
+                    signed(s.ci_low, money),
+                    signed(s.ci_high, money),
                     if verdict(s) == "yes" {
                         ""
                     } else {

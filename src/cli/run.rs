@@ -37,16 +37,24 @@ pub struct RunArgs {
     /// Each replication samples the scenario's distributions and draws its noise from
     /// streams of (seed, replication, name). Adds bands.csv and replications.csv; the
     /// other files are those of the replication nearest the median, and summary.json
-    /// gains `replications` (percentiles, mean and 95% CI of every metric).
+    /// gains `replications` (percentiles, mean and confidence interval of every metric).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub reps: Option<u64>,
-    /// Add replications until the 95% CI of METRIC's mean is within ±HALF_WIDTH.
+    /// Add replications until the confidence interval (95% unless --confidence) of METRIC's
+    /// mean is within ±HALF_WIDTH.
     ///
     /// Checked after every 64 replications (at least 30 run); stops at --reps (default
     /// 10000) if never met. METRIC is a summary metric as in `expect:`, e.g.
     /// pause_days, lost_revenue_usd, fleet_end.H100.
     #[arg(long, value_name = "METRIC=HALF_WIDTH")]
     pub until_ci: Option<montecarlo::UntilCi>,
+    /// With --reps or --until-ci: the level of the confidence intervals of the means, a number
+    /// between 0 and 1 [default: 0.95].
+    ///
+    /// Their keys and columns name it: ci95_low and ci95_high at 0.95, ci90_low at 0.9,
+    /// ci99_5_low at 0.995. --until-ci watches the interval at this level.
+    #[arg(long, value_name = "LEVEL")]
+    pub confidence: Option<montecarlo::Confidence>,
     /// With --reps: run only shard K of N (from 0), `auto/N` (K from SLURM_ARRAY_TASK_ID,
     /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX) or replications A..B.
     ///
@@ -62,6 +70,13 @@ pub struct RunArgs {
     /// (timeseries_long.csv: date,metric,entity,value,unit), and units.csv.
     #[arg(long)]
     pub tidy: bool,
+    /// Also write the daily series as Parquet: timeseries.parquet (the wide table) and
+    /// timeseries_long.parquet (the long one), for pandas, Polars, DuckDB or Spark.
+    ///
+    /// Needs a capsim built with the cargo feature `parquet` (`cargo install --features
+    /// parquet`); others refuse the flag with exit code 2.
+    #[arg(long)]
+    pub parquet: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -77,8 +92,20 @@ struct RunDoc<'a> {
 }
 
 pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
+    if o.parquet && !report::PARQUET_BUILT {
+        return Err(Failure::bad_input(vec![Problem::error(
+            report::PARQUET_MISSING.to_string(),
+        )]));
+    }
     if o.reps.is_some() || o.until_ci.is_some() {
         return run_reps(ui, o);
+    }
+    if o.confidence.is_some() {
+        return Err(Failure::bad_input(vec![Problem::error(
+            "--confidence sets the level of the confidence intervals of a Monte Carlo run; \
+             give --reps N (or --until-ci) with it"
+                .to_string(),
+        )]));
     }
     let started = Instant::now();
     let charts = !o.no_charts;
@@ -86,6 +113,7 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     let extras = report::Extras {
         charts,
         tidy: o.tidy,
+        parquet: o.parquet,
     };
     let r = super::common::simulate_and_render(ui, s.scenario.as_deref(), &s.sets, s.seed, extras)?;
     let dir = o
@@ -106,6 +134,9 @@ pub fn run(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     }
     if o.tidy {
         what.push_str(", timeseries_long.csv, units.csv");
+    }
+    if o.parquet {
+        what.push_str(", timeseries.parquet, timeseries_long.parquet");
     }
     if charts {
         what.push_str(", report.md, report.html, charts/");
@@ -147,11 +178,21 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
         .as_ref()
         .map(|u| format!("{}={}", u.metric, u.half_width));
     let sim_start = Instant::now();
-    let outcome = reps::replicate(ui, &loaded, seed, asked, o.until_ci.clone(), "running")?;
+    let confidence = o.confidence.unwrap_or_default();
+    let outcome = reps::replicate(
+        ui,
+        &loaded,
+        seed,
+        asked,
+        o.until_ci.clone(),
+        confidence,
+        "running",
+    )?;
     let sim_s = sim_start.elapsed().as_secs_f64();
     let extras = report::Extras {
         charts: !o.no_charts,
         tidy: o.tidy,
+        parquet: o.parquet,
     };
     let files = reps::render(
         &loaded,
@@ -184,6 +225,12 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
     })?;
     let mut what = report::OUTPUT_FILES.join(", ");
     what.push_str(", bands.csv, replications.csv");
+    if o.tidy {
+        what.push_str(", timeseries_long.csv, units.csv");
+    }
+    if o.parquet {
+        what.push_str(", timeseries.parquet, timeseries_long.parquet");
+    }
     if !o.no_charts {
         what.push_str(", report.md, report.html, charts/");
     }
@@ -207,7 +254,8 @@ fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Fail
     let seed = s.seed.unwrap_or(loaded.scenario.seed);
     let total = o.reps.unwrap_or(reps::DEFAULT_MAX_REPS);
     let sh = shard::resolve(spec, total, "replications")?;
-    let outcome = reps::replicate_range(ui, &loaded, seed, total, sh.first..sh.end)?;
+    let confidence = o.confidence.unwrap_or_default();
+    let outcome = reps::replicate_range(ui, &loaded, seed, total, sh.first..sh.end, confidence)?;
     let mut doc = shard::ShardDoc::new(
         "run",
         &loaded.scenario.name,
@@ -232,7 +280,8 @@ fn run_shard(ui: &Ui, o: &RunArgs, spec: &crate::shard::Spec) -> Result<(), Fail
 }
 
 /// What a `run --reps` shard records of its options in `shard.json`, for `capsim merge`
-/// (the seed is the document's own). `tidy` only when set, so older shards read the same.
+/// (the seed is the document's own). `tidy` and `parquet` only when set, `confidence` only
+/// when not 0.95, so older shards read the same.
 fn invocation(o: &RunArgs, total: u64) -> serde_json::Value {
     let s = &o.scenario;
     let mut inv = serde_json::json!({
@@ -243,6 +292,12 @@ fn invocation(o: &RunArgs, total: u64) -> serde_json::Value {
     });
     if o.tidy {
         inv["tidy"] = serde_json::Value::Bool(true);
+    }
+    if o.parquet {
+        inv["parquet"] = serde_json::Value::Bool(true);
+    }
+    if let Some(c) = o.confidence.filter(|c| !c.is_default()) {
+        inv["confidence"] = serde_json::json!(c);
     }
     inv
 }
@@ -280,6 +335,9 @@ mod tests {
             "0/2",
             "--no-charts",
             "--tidy",
+            "--parquet",
+            "--confidence",
+            "0.9",
         ])
         .expect("parses");
         let crate::cli::Command::Run(o) = cli.command else {

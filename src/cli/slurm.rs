@@ -62,6 +62,13 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
         /// `run --tidy`: each shard records it, and the merge writes them.
         #[arg(long)]
         tidy: bool,
+        /// Also write timeseries.parquet and timeseries_long.parquet, as `run --parquet`
+        /// (needs a capsim built with the cargo feature `parquet`).
+        #[arg(long)]
+        parquet: bool,
+        /// The level of the confidence intervals, as for `run`.
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<crate::montecarlo::Confidence>,
         #[command(flatten)]
         slurm: SlurmArgs,
         #[command(flatten)]
@@ -86,6 +93,9 @@ slurm/sweep-<scenario>] as for `capsim slurm run`; the merged sweep goes to --ou
         /// Additions apply from this date on, as for `sweep`.
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
+        /// The level of the confidence intervals, as for `sweep`.
+        #[arg(long, value_name = "LEVEL")]
+        confidence: Option<crate::montecarlo::Confidence>,
         #[command(flatten)]
         slurm: SlurmArgs,
         #[command(flatten)]
@@ -244,6 +254,8 @@ fn forwarded(job: &Job) -> Vec<String> {
             no_charts,
             reps,
             tidy,
+            parquet,
+            confidence,
             ..
         } => {
             let mut args = vec!["run".to_string()];
@@ -251,11 +263,15 @@ fn forwarded(job: &Job) -> Vec<String> {
             args.extend(["--reps".into(), reps.to_string()]);
             args.extend(sc.seed.map(|s| format!("--seed={s}")));
             args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
+            args.extend(confidence.map(|c| format!("--confidence={c}")));
             if *no_charts {
                 args.push("--no-charts".into());
             }
             if *tidy {
                 args.push("--tidy".into());
+            }
+            if *parquet {
+                args.push("--parquet".into());
             }
             args
         }
@@ -264,6 +280,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             vary,
             metric,
             from,
+            confidence,
             ..
         } => {
             let sc = &common.scenario;
@@ -276,6 +293,7 @@ fn forwarded(job: &Job) -> Vec<String> {
             args.extend(sc.seed.map(|s| format!("--seed={s}")));
             args.extend(sc.sets.iter().map(|s| format!("--set={s}")));
             args.extend(from.as_ref().map(|d| format!("--from={d}")));
+            args.extend(confidence.map(|c| format!("--confidence={c}")));
             args.push(format!("--max-runs={}", common.max_runs));
             if common.no_charts {
                 args.push("--no-charts".into());
@@ -298,9 +316,16 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
                     ..
                 },
             reps,
+            parquet,
             slurm,
             ..
         } => {
+            // Refused here, not by every shard once the job has run.
+            if parquet && !crate::report::PARQUET_BUILT {
+                return Err(Failure::bad_input(vec![Problem::error(
+                    crate::report::PARQUET_MISSING.to_string(),
+                )]));
+            }
             let (loaded, _) = load(ui, scenario.as_deref(), &sets)?;
             let out = out.unwrap_or_else(|| PathBuf::from("output").join(&loaded.scenario.name));
             ("run", loaded.scenario.name.clone(), args, out, reps, slurm)
@@ -451,8 +476,11 @@ mod tests {
                 "3",
                 "--set",
                 "end=2025-01",
+                "--confidence",
+                "0.9",
                 "--no-charts",
                 "--tidy",
+                "--parquet",
             ],
             &[
                 "sweep",
@@ -473,6 +501,8 @@ mod tests {
                 "end=2025-01",
                 "--max-runs",
                 "9",
+                "--confidence",
+                "0.9",
                 "--no-charts",
             ],
         ];

@@ -39,6 +39,11 @@ pub struct SweepArgs {
     /// folder for `capsim merge` (docs/scale.md).
     #[arg(long, value_name = "K/N|auto/N|A..B")]
     pub shard: Option<crate::shard::Spec>,
+    /// With --reps: the level of the confidence intervals of sweep.csv's means, a number
+    /// between 0 and 1 [default: 0.95]; their columns name it (`<metric>.ci95_low` at 0.95,
+    /// `<metric>.ci90_low` at 0.9).
+    #[arg(long, value_name = "LEVEL", requires = "reps")]
+    pub confidence: Option<crate::montecarlo::Confidence>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -46,6 +51,7 @@ pub struct SweepArgs {
 pub fn run(ui: &Ui, a: SweepArgs) -> Result<(), Failure> {
     let c = whatif::Common {
         from: a.from,
+        confidence: a.confidence.unwrap_or_default(),
         ..a.common.common()
     };
     whatif::sweep(ui, &c, &a.vary, &a.metric, a.shard.as_ref())

@@ -41,6 +41,8 @@ pub struct Common {
     pub charts: bool,
     /// Largest number of runs a sweep starts (`--max-runs`).
     pub max_runs: u64,
+    /// The level of the confidence intervals in `sweep.csv` (`--confidence` of sweep).
+    pub confidence: montecarlo::Confidence,
 }
 
 /// The scenario as the user gave it, and what every point is built from.
@@ -121,6 +123,7 @@ impl Common {
                 seed,
                 reps: self.reps,
                 until_ci: None,
+                confidence: self.confidence,
             };
             let of = |r: u64| scenario_of(l, seed, r);
             montecarlo::run_range(&plan, 0..self.reps, false, &of, tick)
@@ -144,7 +147,7 @@ impl Common {
                 s.sort_by(f64::total_cmp);
                 montecarlo::percentile(&s, p / 100.0)
             }
-            (_, None) => montecarlo::stats(v).mean,
+            (_, None) => montecarlo::stats(v, o.confidence).mean,
         }
     }
 
@@ -344,14 +347,19 @@ fn sweep_points(
 }
 
 /// `arguments` of a sweep's `manifest.json`.
+/// `confidence` only when not the default 0.95, so a sweep at the default reads as before.
 fn sweep_args(c: &Common, varies: &[Vary], metric: &str) -> Value {
-    serde_json::json!({
+    let mut args = serde_json::json!({
         "vary": varies.iter().map(|v| serde_json::json!({
             "path": v.path, "op": if v.op == whatif::Op::Add { "add" } else { "set" }, "values": v.values
         })).collect::<Vec<_>>(),
         "metric": metric,
         "percentile": c.percentile, "from": c.from.map(|d| d.to_string()),
-    })
+    });
+    if !c.confidence.is_default() {
+        args["confidence"] = serde_json::json!(c.confidence);
+    }
+    args
 }
 
 /// What a shard of a what-if command records of it, for `capsim merge`.
@@ -366,6 +374,9 @@ struct Invocation {
     from: Option<String>,
     max_runs: u64,
     metric: String,
+    /// Sweep's `--confidence`, when not the default 0.95.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confidence: Option<montecarlo::Confidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     vary: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -386,6 +397,7 @@ impl Invocation {
             from: c.from.map(|d| d.to_string()),
             max_runs: c.max_runs,
             metric: metric.to_string(),
+            confidence: Some(c.confidence).filter(|l| !l.is_default()),
             vary: None,
             delta: None,
             params: None,
@@ -419,6 +431,7 @@ impl Invocation {
             from,
             charts: inv.charts,
             max_runs: inv.max_runs,
+            confidence: inv.confidence.unwrap_or_default(),
         };
         Ok((inv, c))
     }
@@ -1151,6 +1164,7 @@ mod tests {
             from: None,
             charts: true,
             max_runs: 1,
+            confidence: "0.9".parse().expect("level"),
         };
         let inv = Invocation {
             vary: Some(Value::Null),

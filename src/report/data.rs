@@ -101,33 +101,62 @@ impl ChartData {
     }
 }
 
-/// A number of `summary.json` that may be `null` (JSON has no NaN): `null` reads as NaN.
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-}
-
 /// The distribution of a numeric metric over the replications: an entry of
-/// `replications.metrics` in `summary.json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `replications.metrics` in `summary.json`. Numbers may be `null` (JSON has no NaN), read as
+/// NaN; the confidence interval's keys name its level (`ci95_low`, `ci90_low`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricStats {
     /// Mean.
-    #[serde(deserialize_with = "nullable")]
     pub mean: f64,
-    /// 95% confidence interval of the mean, low end.
-    #[serde(deserialize_with = "nullable")]
-    pub ci95_low: f64,
+    /// The level of the confidence interval, from its keys.
+    pub confidence: crate::montecarlo::Confidence,
+    /// Confidence interval of the mean, low end.
+    pub ci_low: f64,
     /// ... high end.
-    #[serde(deserialize_with = "nullable")]
-    pub ci95_high: f64,
+    pub ci_high: f64,
     /// 5th percentile.
-    #[serde(deserialize_with = "nullable")]
     pub p5: f64,
     /// Median.
-    #[serde(deserialize_with = "nullable")]
     pub p50: f64,
     /// 95th percentile.
-    #[serde(deserialize_with = "nullable")]
     pub p95: f64,
+}
+
+impl<'de> Deserialize<'de> for MetricStats {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let m = BTreeMap::<String, Option<f64>>::deserialize(d)?;
+        let get = |k: &str| {
+            m.get(k).map(|v| v.unwrap_or(f64::NAN)).ok_or_else(|| {
+                D::Error::missing_field(match k {
+                    "mean" => "mean",
+                    "p5" => "p5",
+                    "p50" => "p50",
+                    _ => "p95",
+                })
+            })
+        };
+        let (stem, confidence) = m
+            .keys()
+            .filter_map(|k| k.strip_suffix("_low"))
+            .find_map(|stem| Some((stem, crate::montecarlo::Confidence::from_key(stem)?)))
+            .ok_or_else(|| D::Error::custom("no confidence interval (`ci95_low`, ...)"))?;
+        let end = |side: &str| {
+            let k = format!("{stem}_{side}");
+            m.get(&k)
+                .map(|v| v.unwrap_or(f64::NAN))
+                .ok_or_else(|| D::Error::custom(format!("missing field `{k}`")))
+        };
+        Ok(MetricStats {
+            mean: get("mean")?,
+            confidence,
+            ci_low: end("low")?,
+            ci_high: end("high")?,
+            p5: get("p5")?,
+            p50: get("p50")?,
+            p95: get("p95")?,
+        })
+    }
 }
 
 /// The distribution of a date metric: an entry of `replications.dates` in `summary.json`.
@@ -170,6 +199,18 @@ pub struct Replications {
     pub metrics: BTreeMap<String, MetricStats>,
     /// Date metrics by name (`first_pause.<segment>`, ...).
     pub dates: BTreeMap<String, DateStats>,
+}
+
+impl Replications {
+    /// The level of the confidence intervals (every metric has the same), 0.95 if there is
+    /// no metric.
+    pub fn confidence(&self) -> crate::montecarlo::Confidence {
+        self.metrics
+            .values()
+            .next()
+            .map(|m| m.confidence)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]

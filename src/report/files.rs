@@ -22,6 +22,9 @@ pub struct Extras {
     pub charts: bool,
     /// `timeseries_long.csv` and `units.csv`.
     pub tidy: bool,
+    /// `timeseries.parquet` and `timeseries_long.parquet` (a capsim built with the feature
+    /// `parquet`; without it, asking is an error the command line reports before running).
+    pub parquet: bool,
 }
 
 /// Adds the charts and reports, then the tidy files, as `extras` asks.
@@ -33,7 +36,43 @@ fn add_extras(files: &mut Files, extras: Extras) -> Result<(), ReportError> {
     if extras.tidy {
         super::tidy::add(files)?;
     }
+    if extras.parquet {
+        add_parquet(files)?;
+    }
     Ok(())
+}
+
+/// Adds `timeseries.parquet` and `timeseries_long.parquet`, made from `timeseries.csv` among
+/// `files`.
+#[cfg(feature = "parquet")]
+fn add_parquet(files: &mut Files) -> Result<(), ReportError> {
+    let Some((_, wide)) = files.iter().find(|(n, _)| n == "timeseries.csv") else {
+        return Ok(());
+    };
+    let (w, l) = rayon::join(|| super::parquet::wide(wide), || super::parquet::long(wide));
+    let [wide_name, long_name] = super::PARQUET_FILES;
+    files.push((wide_name.into(), w?));
+    files.push((long_name.into(), l?));
+    Ok(())
+}
+
+/// Without the feature `parquet` there is nothing to add: the command line refuses
+/// `--parquet` before running (`report::PARQUET_MISSING`).
+#[cfg(not(feature = "parquet"))]
+fn add_parquet(_files: &mut Files) -> Result<(), ReportError> {
+    Err(ReportError::Serialise {
+        what: "timeseries.parquet",
+        message: super::PARQUET_MISSING.into(),
+    })
+}
+
+/// The Parquet files `extras` adds, for the manifest's list.
+fn parquet_listed(extras: Extras) -> &'static [&'static str] {
+    if extras.parquet {
+        &super::PARQUET_FILES
+    } else {
+        &[]
+    }
 }
 
 /// The files of one run, and its observations set beside it.
@@ -57,6 +96,19 @@ pub fn run_files(
     extras: Extras,
 ) -> Result<RunFiles, ReportError> {
     let mut files = super::render_all(loaded, run, sets)?;
+    if extras.parquet {
+        for (name, bytes) in &mut files {
+            if name == "manifest.json" {
+                *bytes = super::manifest_json_listing(
+                    loaded,
+                    run.summary.seed,
+                    sets,
+                    None,
+                    parquet_listed(extras),
+                )?;
+            }
+        }
+    }
     let mut bt = None;
     let mut unevaluated = Vec::new();
     if !loaded.observed.is_empty() {
@@ -95,12 +147,19 @@ pub fn mc_files(
         asked,
         until_ci: until_ci.map(str::to_string),
         representative: o.representative,
+        confidence: o.confidence,
     };
     for (name, bytes) in &mut files {
         match name.as_str() {
             "summary.json" => *bytes = super::montecarlo::summary_json(run, o)?,
             "manifest.json" => {
-                *bytes = super::manifest_json_with(loaded, o.seed, sets, Some(&reps))?;
+                *bytes = super::manifest_json_listing(
+                    loaded,
+                    o.seed,
+                    sets,
+                    Some(&reps),
+                    parquet_listed(extras),
+                )?;
             }
             _ => {}
         }

@@ -170,25 +170,26 @@ fn uncertainty_md(out: &mut String, u: &Uncertainty) {
          holds every replication's metrics, `bands.csv` the daily percentiles.\n",
         r.count, r.seed, r.representative
     );
+    let level = r.confidence().percent();
     if let Some(c) = &r.until_ci {
         let _ = match r.stop.as_str() {
             "ci_met" => writeln!(
                 out,
-                "Replications stopped once the 95% confidence interval of the mean of `{}` \
+                "Replications stopped once the {level}% confidence interval of the mean of `{}` \
                  was within ±{}.\n",
                 c.metric, c.half_width
             ),
             _ => writeln!(
                 out,
-                "Replications stopped at the most allowed: the 95% confidence interval of the \
-                 mean of `{}` is still wider than ±{}.\n",
+                "Replications stopped at the most allowed: the {level}% confidence interval of \
+                 the mean of `{}` is still wider than ±{}.\n",
                 c.metric, c.half_width
             ),
         };
     }
     let _ = writeln!(
         out,
-        "| metric | median | P5 – P95 | mean (95% CI) |\n|---|---:|---:|---:|"
+        "| metric | median | P5 – P95 | mean ({level}% CI) |\n|---|---:|---:|---:|"
     );
     for (label, metric, unit) in MC_METRICS {
         let Some(m) = r.metrics.get(metric) else {
@@ -202,8 +203,8 @@ fn uncertainty_md(out: &mut String, u: &Uncertainty) {
             f(m.p5),
             f(m.p95),
             f(m.mean),
-            f(m.ci95_low),
-            f(m.ci95_high)
+            f(m.ci_low),
+            f(m.ci_high)
         );
     }
     let _ = writeln!(out);
@@ -521,18 +522,23 @@ fn day_diff(a: &str, b: &str) -> String {
 
 /// The paired-difference section of compare.md.
 pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
+    let level = paired
+        .first()
+        .map(|p| p.confidence)
+        .unwrap_or_default()
+        .percent();
     let mut out = format!(
         "\n## Paired differences ({reps} replications, common random numbers)\n\n\
          Every scenario ran replications 0..{reps} with seed {seed}, so replication r of each \
          drew the same random numbers wherever they share an entity. Each cell is the mean of \
-         (scenario − baseline) over the replications, with its 95% confidence interval; \
+         (scenario − baseline) over the replications, with its {level}% confidence interval; \
          \"clear\" says whether that interval excludes 0. Every metric is in \
          `compare --json`.\n"
     );
     for p in paired {
         let _ = writeln!(
             out,
-            "\n### {} − {}\n\n| metric | mean difference | 95% CI | clear |\n|---|---|---|---|",
+            "\n### {} − {}\n\n| metric | mean difference | {level}% CI | clear |\n|---|---|---|---|",
             p.scenario, p.baseline
         );
         for (key, label, money) in PAIRED_SHOWN {
@@ -541,8 +547,8 @@ pub fn paired_md(paired: &[PairedDoc], reps: u64, seed: u64) -> String {
                     out,
                     "| {label} | {} | {} to {} | {} |",
                     crate::format::signed(s.mean, money),
-                    crate::format::signed(s.ci95_low, money),
-                    crate::format::signed(s.ci95_high, money),
+                    crate::format::signed(s.ci_low, money),
+                    crate::format::signed(s.ci_high, money),
                     verdict(s)
                 );
             }

@@ -112,7 +112,7 @@ pub fn summary_json(representative: &RunOutput, o: &Outcome) -> Result<Vec<u8>, 
         reached: o
             .layout
             .metric(&u.metric)
-            .map(|i| crate::montecarlo::ci_half_width(&o.metrics[i]))
+            .map(|i| crate::montecarlo::ci_half_width(&o.metrics[i], o.confidence))
             .unwrap_or(f64::NAN),
     });
     json(
@@ -151,6 +151,9 @@ pub struct PairedDoc {
     pub scenario: String,
     /// Replications paired.
     pub replications: u64,
+    /// The level of the confidence intervals (their keys in `differences` name it).
+    #[serde(skip)]
+    pub confidence: crate::montecarlo::Confidence,
     /// Per metric: the distribution of (this − baseline), replication by replication.
     pub differences: std::collections::BTreeMap<String, Stats>,
 }
@@ -162,6 +165,7 @@ impl PairedDoc {
             baseline: a_name.to_string(),
             scenario: b_name.to_string(),
             replications: a.reps.min(b.reps),
+            confidence: a.confidence,
             differences: crate::montecarlo::paired(a, b).into_iter().collect(),
         }
     }
@@ -169,7 +173,7 @@ impl PairedDoc {
 
 /// Whether a confidence interval excludes 0.
 pub fn verdict(s: &Stats) -> &'static str {
-    if s.ci95_low > 0.0 || s.ci95_high < 0.0 {
+    if s.ci_low > 0.0 || s.ci_high < 0.0 {
         "yes"
     } else {
         "no"

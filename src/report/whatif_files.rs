@@ -174,6 +174,7 @@ pub fn outcome_columns(o: &Outcome, reps: u64) -> (Vec<String>, Vec<String>) {
             );
         }
     } else {
+        let (low, high) = (o.confidence.low_key(), o.confidence.high_key());
         for (name, s) in o.metric_stats() {
             for (stat, v) in [
                 ("mean", s.mean),
@@ -182,8 +183,8 @@ pub fn outcome_columns(o: &Outcome, reps: u64) -> (Vec<String>, Vec<String>) {
                 ("p50", s.p50),
                 ("p75", s.p75),
                 ("p95", s.p95),
-                ("ci95_low", s.ci95_low),
-                ("ci95_high", s.ci95_high),
+                (low.as_str(), s.ci_low),
+                (high.as_str(), s.ci_high),
             ] {
                 header.push(format!("{name}.{stat}"));
                 row.push(num(v));

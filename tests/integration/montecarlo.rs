@@ -35,6 +35,7 @@ fn replicate(loaded: &Loaded, reps: u64, until_ci: Option<UntilCi>) -> Outcome {
         seed: 3,
         reps,
         until_ci,
+        confidence: montecarlo::Confidence::default(),
     };
     let of = |_r: u64| -> Result<Cow<'_, scenario::Scenario>, String> {
         Ok(Cow::Borrowed(&loaded.scenario))
@@ -61,7 +62,7 @@ fn metrics_and_bands_agree_with_replications_run_one_by_one() {
     }
     // The replications differ (else this test would prove little).
     let pd = o.layout.metric("fleet_end_h100e").unwrap();
-    let spread = montecarlo::stats(&o.metrics[pd]);
+    let spread = montecarlo::stats(&o.metrics[pd], o.confidence);
     assert!(spread.max > spread.min, "replications do not differ");
 
     // Daily bands: the t-digest percentiles are close to the exact ones, the mean is exact,
@@ -145,6 +146,7 @@ fn until_ci_stops_when_the_interval_is_narrow_enough_or_at_the_most() {
             metric: "pause_day".into(),
             half_width: 1.0,
         }),
+        confidence: montecarlo::Confidence::default(),
     };
     let of = |_r: u64| -> Result<Cow<'_, scenario::Scenario>, String> {
         Ok(Cow::Borrowed(&loaded.scenario))
@@ -301,5 +303,191 @@ fn bad_replication_arguments_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
+
+/// `capsim run --reps 20` into `dir`, with `extra` arguments; its `summary.json`.
+fn run_20(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut c = capsim();
+    c.args(["run", "--reps", "20", "--seed", "3", "--no-charts", "--out"])
+        .arg(dir);
+    for s in SETS {
+        c.args(["--set", s]);
+    }
+    let out = c.args(extra).output().expect("capsim runs");
+    assert!(
+        out.status.success(),
+        "capsim run --reps failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary.json"))
+        .expect("JSON")
+}
+
+#[test]
+fn a_confidence_level_names_its_interval_and_sets_its_width() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (d95, d90) = (tmp.path().join("95"), tmp.path().join("90"));
+    let s95 = run_20(&d95, &[]);
+    let s90 = run_20(&d90, &["--confidence", "0.9"]);
+    let (m95, m90) = (
+        &s95["replications"]["metrics"],
+        &s90["replications"]["metrics"],
+    );
+    let metric = "fleet_end_h100e";
+    let (a, b) = (&m95[metric], &m90[metric]);
+    assert!(
+        a.get("ci95_low").is_some() && a.get("ci90_low").is_none(),
+        "{a}"
+    );
+    assert!(
+        b.get("ci90_low").is_some() && b.get("ci95_low").is_none(),
+        "{b}"
+    );
+    assert_eq!(a["mean"], b["mean"]);
+    let width = |m: &serde_json::Value, k: &str| {
+        m[format!("{k}_high")].as_f64().expect("high")
+            - m[format!("{k}_low")].as_f64().expect("low")
+    };
+    let (w95, w90) = (width(a, "ci95"), width(b, "ci90"));
+    assert!(w90 > 0.0 && w90 < w95, "90%: {w90}, 95%: {w95}");
+    // Student's t with 19 degrees of freedom: t(0.95) = 1.729, t(0.975) = 2.093.
+    assert!((w90 / w95 - 1.729 / 2.093).abs() < 1e-3, "{}", w90 / w95);
+    // Every metric names the level; nothing else moves.
+    for (name, m) in m90.as_object().expect("metrics") {
+        assert!(m.get("ci90_high").is_some(), "{name}: {m}");
+    }
+    for f in ["bands.csv", "replications.csv", "timeseries.csv"] {
+        assert!(
+            std::fs::read(d95.join(f)).unwrap() == std::fs::read(d90.join(f)).unwrap(),
+            "{f} differs with the confidence level"
+        );
+    }
+    // The manifest records a level other than the default.
+    let manifest = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap()
+    };
+    assert_eq!(manifest(&d90)["replications"]["confidence"], 0.9);
+    assert!(manifest(&d95)["replications"].get("confidence").is_none());
+    // A non-integer percentage: `ci99_5`.
+    let s995 = run_20(
+        &tmp.path().join("995"),
+        &["--confidence", "0.995", "--quiet"],
+    );
+    let c = &s995["replications"]["metrics"][metric];
+    assert!(c.get("ci99_5_low").is_some(), "{c}");
+    assert!(width(c, "ci99_5") > w95);
+}
+
+#[test]
+fn the_chosen_level_reaches_the_text_the_report_and_compare() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("mc");
+    let mut c = capsim();
+    c.args(["run", "--reps", "8", "--confidence", "0.9", "--out"])
+        .arg(&dir)
+        .args(["--set", "end=2023-03"]);
+    let out = c.output().expect("capsim runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(90% CI") && !text.contains("95% CI"),
+        "{text}"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(md.contains("mean (90% CI)") && !md.contains("95%"), "{md}");
+    // `capsim chart` redraws the same report from the files.
+    let before = std::fs::read(dir.join("report.md")).unwrap();
+    let out = capsim().arg("chart").arg(&dir).arg("-q").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(before == std::fs::read(dir.join("report.md")).unwrap());
+
+    let cmp = tmp.path().join("cmp");
+    let out = capsim()
+        .args([
+            "compare",
+            "scenarios/default.yaml",
+            "scenarios/default.yaml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--reps",
+            "4",
+            "--confidence",
+            "0.99",
+            "--json",
+            "--set",
+            "end=2023-03",
+        ])
+        .arg("--out")
+        .arg(&cmp)
+        .output()
+        .expect("capsim runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let d = &doc["paired"][0]["differences"]["pause_days"];
+    assert!(d.get("ci99_low").is_some(), "{d}");
+    let md = std::fs::read_to_string(cmp.join("compare.md")).unwrap();
+    assert!(
+        md.contains("| 99% CI |") && md.contains("its 99% confidence"),
+        "{md}"
+    );
+}
+
+#[test]
+fn bad_confidence_levels_are_refused_with_the_form_to_use() {
+    for (args, says) in [
+        (
+            vec!["run", "--reps", "3", "--confidence", "95"],
+            "`95` is not a confidence level between 0 and 1",
+        ),
+        (
+            vec!["run", "--reps", "3", "--confidence", "1"],
+            "between 0 and 1",
+        ),
+        (
+            vec!["run", "--reps", "3", "--confidence", "0"],
+            "between 0 and 1",
+        ),
+        (
+            vec!["run", "--reps", "3", "--confidence", "high"],
+            "`high` is not a number",
+        ),
+        (
+            vec!["run", "--reps", "3", "--confidence", "0.99995"],
+            "more than four decimals",
+        ),
+        (
+            vec!["run", "--confidence", "0.9"],
+            "give --reps N (or --until-ci) with it",
+        ),
+        (
+            vec!["compare", "a.yaml", "b.yaml", "--confidence", "0.9"],
+            "--reps",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = capsim()
+            .args(&args)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .output()
+            .expect("capsim runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!tmp.path().join("out").exists(), "{args:?} wrote outputs");
     }
 }

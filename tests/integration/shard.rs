@@ -108,6 +108,17 @@ fn merged_replications_are_byte_identical_to_one_process() {
         shard_and_merge(cwd, &base, &specs, name);
         assert_same(&cwd.join("single"), &cwd.join(name));
     }
+    // At another confidence level, recorded by the shards and used by the merge.
+    let mut base90 = vec!["run", "--reps", "40", "--seed", "11", "--confidence", "0.9"];
+    base90.extend(SETS);
+    base90.push("--no-charts");
+    let mut single = base90.clone();
+    single.extend(["--out", "single90", "--quiet"]);
+    ok(&single, cwd);
+    shard_and_merge(cwd, &base90, &["0/2", "1/2"], "two90");
+    assert_same(&cwd.join("single90"), &cwd.join("two90"));
+    let summary = std::fs::read_to_string(cwd.join("two90/summary.json")).expect("summary");
+    assert!(summary.contains("\"ci90_low\"") && !summary.contains("ci95"));
     // 7 shards of 200 end at 28, 57, 85, 114, 142, 171: none a multiple of 64 or 128.
     let doc = std::fs::read_to_string(cwd.join("seven.shard2/shard.json")).expect("shard.json");
     assert!(
@@ -146,13 +157,19 @@ fn merged_sweeps_and_sensitivities_are_byte_identical_to_one_process() {
         shard_and_merge(cwd, &base, &specs, name);
         assert_same(&cwd.join("sweep"), &cwd.join(name));
     }
-    // Replications per point, without charts.
-    base.extend(["--reps", "3", "--no-charts"]);
+    // Replications per point, without charts, intervals at 90% (`.ci90_low` columns).
+    base.extend(["--reps", "3", "--no-charts", "--confidence", "0.9"]);
     let mut single = base.clone();
     single.extend(["--out", "sweep-reps", "--quiet"]);
     ok(&single, cwd);
     shard_and_merge(cwd, &base, &["0..100", "100..301"], "sweep-reps-merged");
     assert_same(&cwd.join("sweep-reps"), &cwd.join("sweep-reps-merged"));
+    let csv = std::fs::read_to_string(cwd.join("sweep-reps/sweep.csv")).expect("sweep.csv");
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("shortage_days.ci90_low") && !header.contains("ci95"),
+        "{header}"
+    );
 
     let sens = [
         "sensitivity",
