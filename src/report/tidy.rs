@@ -295,8 +295,9 @@ mod tests {
     /// names whose unit is not their last part are named here, each with why.
     #[test]
     fn metric_names_end_with_their_unit() {
-        // (suffix, what the listed unit must then be)
-        const SUFFIXES: [(&str, fn(&str) -> bool); 8] = [
+        /// A suffix, and what the listed unit must then be.
+        type Rule = (&'static str, fn(&str) -> bool);
+        const SUFFIXES: [Rule; 8] = [
             ("_per_day", |u| u.ends_with("/day")),
             ("_h100e", |u| u == "H100e"),
             ("_units", |u| u == "units"),
