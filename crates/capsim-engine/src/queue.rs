@@ -33,7 +33,7 @@ pub type Time = i64;
 ///
 /// Pops come from the *run*, a vector sorted so that the next event is at its end. When it is
 /// empty, the lowest bucket becomes the run: sorted if it is small and dense enough
-/// ([`SORT_MAX`] events, at least one per 2^16 ticks of its span), else dealt first into the
+/// (at most 2,047 events, at least one per 2¹⁶ ticks of its span), else dealt first into the
 /// lower levels (which are empty) around its smallest key, as in a radix heap, until the
 /// lowest bucket is. The sort orders by key, then by position in the bucket (one integer,
 /// radix-sorted byte by byte), so equal keys keep their push order; a push is an append to a
@@ -56,8 +56,8 @@ pub type Time = i64;
 /// new key (`rebase`, linear in the events pending), which keeps the order exact.
 ///
 /// Limits: every `i64` time is accepted, negative ones included, and orders correctly; no
-/// sequence counter, so nothing wraps. Memory: about 50 KiB of bucket tables per queue. The payload `E` takes no part in the ordering and
-/// needs no trait bounds.
+/// sequence counter, so nothing wraps. The payload `E` takes no part in the ordering and
+/// needs no trait bounds. Memory: the events, plus about 50 KiB of bucket tables per queue.
 pub struct EventQueue<E> {
     /// The run: events taken out of the buckets, sorted so that the next one is last
     /// (descending by key; among equal keys, the earliest pushed last).
