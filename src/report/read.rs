@@ -51,11 +51,11 @@ pub struct Table {
     pub text_columns: Vec<(String, Vec<String>)>,
 }
 
-/// The header and rows of a CSV file, as text.
-pub(crate) fn csv_records(
+/// A reader of a CSV file with a header, past its header, and the header's names.
+fn csv_reader<'a>(
     what: &'static str,
-    bytes: &[u8],
-) -> Result<(Vec<String>, Vec<Vec<String>>), ParseError> {
+    bytes: &'a [u8],
+) -> Result<(csv::Reader<&'a [u8]>, Vec<String>), ParseError> {
     let mut r = csv::Reader::from_reader(bytes);
     let header: Vec<String> = r
         .headers()
@@ -63,6 +63,15 @@ pub(crate) fn csv_records(
         .iter()
         .map(str::to_string)
         .collect();
+    Ok((r, header))
+}
+
+/// The header and rows of a CSV file, as text.
+pub(crate) fn csv_records(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(Vec<String>, Vec<Vec<String>>), ParseError> {
+    let (mut r, header) = csv_reader(what, bytes)?;
     let mut rows = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| bad(what, e.to_string()))?;
@@ -128,13 +137,7 @@ impl Table {
     /// buffer reused), so a 100,000-cell file makes no String per number: the charts of every
     /// run read `timeseries.csv` back this way.
     pub fn parse_file(what: &'static str, bytes: &[u8]) -> Result<Table, ParseError> {
-        let mut r = csv::Reader::from_reader(bytes);
-        let header: Vec<String> = r
-            .headers()
-            .map_err(|e| bad(what, e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let (mut r, header) = csv_reader(what, bytes)?;
         if header.first().map(String::as_str) != Some("date") {
             return Err(bad(what, "the first column must be `date`"));
         }

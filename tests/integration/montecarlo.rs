@@ -159,9 +159,14 @@ fn until_ci_stops_when_the_interval_is_narrow_enough_or_at_the_most() {
 }
 
 fn run_reps(dir: &Path, threads: &str, extra: &[&str]) -> std::process::Output {
+    run_n_reps(dir, "70", threads, extra)
+}
+
+/// `capsim run --reps N` of the default scenario with `SETS`, seed 3, no charts.
+fn run_n_reps(dir: &Path, reps: &str, threads: &str, extra: &[&str]) -> std::process::Output {
     let mut c = capsim();
     c.env("RAYON_NUM_THREADS", threads)
-        .args(["run", "--reps", "70", "--seed", "3", "--no-charts", "--out"])
+        .args(["run", "--reps", reps, "--seed", "3", "--no-charts", "--out"])
         .arg(dir);
     for s in SETS {
         c.args(["--set", s]);
@@ -308,18 +313,7 @@ fn bad_replication_arguments_are_refused() {
 
 /// `capsim run --reps 20` into `dir`, with `extra` arguments; its `summary.json`.
 fn run_20(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut c = capsim();
-    c.args(["run", "--reps", "20", "--seed", "3", "--no-charts", "--out"])
-        .arg(dir);
-    for s in SETS {
-        c.args(["--set", s]);
-    }
-    let out = c.args(extra).output().expect("capsim runs");
-    assert!(
-        out.status.success(),
-        "capsim run --reps failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_n_reps(dir, "20", "2", extra);
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).expect("summary.json"))
         .expect("JSON")
 }
