@@ -93,8 +93,8 @@ slurm/sweep-<scenario>] as for `capsim slurm run`; the merged sweep goes to --ou
         /// Additions apply from this date on, as for `sweep`.
         #[arg(long, value_name = "DATE")]
         from: Option<String>,
-        /// The level of the confidence intervals, as for `sweep`.
-        #[arg(long, value_name = "LEVEL")]
+        /// The level of the confidence intervals, as for `sweep` (with --reps 2 or more).
+        #[arg(long, value_name = "LEVEL", requires = "reps")]
         confidence: Option<crate::montecarlo::Confidence>,
         #[command(flatten)]
         slurm: SlurmArgs,
@@ -333,9 +333,11 @@ pub fn run(ui: &Ui, job: Job) -> Result<(), Failure> {
         Job::Sweep {
             common,
             vary,
+            confidence,
             slurm,
             ..
         } => {
+            super::sweep::confidence_needs_reps(confidence.is_some(), common.reps)?;
             let sc = &common.scenario;
             let (loaded, _) = load(ui, sc.scenario.as_deref(), &sc.sets)?;
             let varies = vary

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::args::parse_from;
-use super::ui::{Failure, Ui};
+use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, WhatIfArgs, whatif};
 
 pub const AFTER_HELP: &str = "Examples:
@@ -49,10 +49,24 @@ pub struct SweepArgs {
 }
 
 pub fn run(ui: &Ui, a: SweepArgs) -> Result<(), Failure> {
+    confidence_needs_reps(a.confidence.is_some(), a.common.reps)?;
     let c = whatif::Common {
         from: a.from,
         confidence: a.confidence.unwrap_or_default(),
         ..a.common.common()
     };
     whatif::sweep(ui, &c, &a.vary, &a.metric, a.shard.as_ref())
+}
+
+/// `--confidence` of a sweep names the interval of `sweep.csv`'s means, which only a sweep of
+/// two or more replications a point has: refused otherwise (as docs/cli.md says), rather than
+/// recorded in the manifest for columns that are not there.
+pub fn confidence_needs_reps(confidence: bool, reps: u64) -> Result<(), Failure> {
+    if confidence && reps < 2 {
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "--confidence needs --reps 2 or more: with {reps} replication a point, sweep.csv \
+             has no confidence interval"
+        ))]));
+    }
+    Ok(())
 }

@@ -471,6 +471,31 @@ fn bad_confidence_levels_are_refused_with_the_form_to_use() {
             vec!["compare", "a.yaml", "b.yaml", "--confidence", "0.9"],
             "--reps",
         ),
+        (
+            vec![
+                "sweep",
+                "--vary",
+                "segments.paid.pause.pause_above=0.9,1.0",
+                "--reps",
+                "1",
+                "--confidence",
+                "0.9",
+            ],
+            "--confidence needs --reps 2 or more",
+        ),
+        (
+            vec![
+                "slurm",
+                "sweep",
+                "--vary",
+                "segments.paid.pause.pause_above=0.9,1.0",
+                "--shards",
+                "2",
+                "--confidence",
+                "0.9",
+            ],
+            "--reps",
+        ),
     ] {
         let tmp = tempfile::tempdir().expect("temp dir");
         let out = capsim()
