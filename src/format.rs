@@ -210,6 +210,15 @@ pub fn readout(v: f64) -> String {
     if v < 0.0 { format!("-{out}") } else { out }
 }
 
+/// A count of replications in words: "1 replication", "20 replications".
+pub fn replications(n: u64) -> String {
+    if n == 1 {
+        "1 replication".to_string()
+    } else {
+        format!("{n} replications")
+    }
+}
+
 /// Seconds in words: "40 s", "12 min", "3.5 h", "2.1 days".
 pub fn duration_words(secs: f64) -> String {
     if secs < 120.0 {
@@ -347,5 +356,7 @@ mod tests {
         assert_eq!(share_pct(0.547), "54.7%");
         assert_eq!(tenths(45.0), "45");
         assert_eq!(tenths(12.46), "12.5");
+        assert_eq!(replications(1), "1 replication");
+        assert_eq!(replications(20), "20 replications");
     }
 }

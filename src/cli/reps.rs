@@ -113,8 +113,10 @@ pub fn render(
 /// A few lines a person reads after a Monte Carlo run.
 pub fn describe(o: &Outcome) -> String {
     let mut out = format!(
-        "{} replications (seed {}); replication {} is nearest the median and its files are written\n",
-        o.reps, o.seed, o.representative
+        "{} (seed {}); replication {} is nearest the median and its files are written\n",
+        crate::format::replications(o.reps),
+        o.seed,
+        o.representative
     );
     let stats = o.metric_stats();
     let level = o.confidence.percent();

@@ -235,12 +235,12 @@ fn run_reps(ui: &Ui, o: RunArgs) -> Result<(), Failure> {
         what.push_str(", report.md, report.html, charts/");
     }
     ui.say(&format!(
-        "scenario {name} ({} to {})\n{}outputs: {}/ ({what})\nsimulated {} replications in {:.2} s ({:.2} s in all)\n",
+        "scenario {name} ({} to {})\n{}outputs: {}/ ({what})\nsimulated {} in {:.2} s ({:.2} s in all)\n",
         loaded.scenario.calendar.date(0).format("%Y-%m-%d"),
         loaded.scenario.calendar.date(loaded.scenario.days - 1).format("%Y-%m-%d"),
         reps::describe(&outcome),
         dir.display(),
-        outcome.reps,
+        crate::format::replications(outcome.reps),
         sim_s,
         started.elapsed().as_secs_f64()
     ))
