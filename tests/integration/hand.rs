@@ -237,13 +237,10 @@ fn lost_revenue_counts_lost_signups_until_the_end() {
     assert_eq!(r.summary.lost_revenue_churn_usd, 0.0);
 }
 
-#[test]
-fn stranded_units_wait_for_power() {
-    // The operator's site has 1 MW; each unit draws 500 W × 1.0 overhead × 1.0 PUE, so
-    // 2,000 units fit. 600 units a day finish from day 10 and arrive 2 days later (day 12
-    // on), installing at once (no delay). After day 15 (4 deliveries, 2,400 units) 2,000
-    // are installed and 400 wait: the site is full.
-    let text = supply_scenario(73_000.0, "")
+/// The supply scenario with its buyer `A` as an operator whose units ship in 2 days and are
+/// placed at `sites` (a `sites:` block), serving a segment of unbounded demand.
+fn operator_with_sites(sites: &str) -> String {
+    supply_scenario(73_000.0, "")
         .replace(
             "  - name: A\n    headroom: 0",
             "  - name: A\n    kind: operator\n    headroom: 0",
@@ -253,20 +250,32 @@ fn stranded_units_wait_for_power() {
             "vendors:\n  - name: V\n",
             "vendors:\n  - name: V\n    shipping_days: 2\n",
         )
-        + r#"sites:
+        + sites
+        + r#"segments:
+  - name: s
+    growth: {timeline: 1.0e12}
+    queries_per_user_per_day: 1
+    tokens_per_query: 1000
+    h100_seconds_per_1k_tokens: 1
+"#
+}
+
+#[test]
+fn stranded_units_wait_for_power() {
+    // The operator's site has 1 MW; each unit draws 500 W × 1.0 overhead × 1.0 PUE, so
+    // 2,000 units fit. 600 units a day finish from day 10 and arrive 2 days later (day 12
+    // on), installing at once (no delay). After day 15 (4 deliveries, 2,400 units) 2,000
+    // are installed and 400 wait: the site is full.
+    let text = operator_with_sites(
+        r#"sites:
   - name: S
     owner: A
     megawatts: 1
     pue: 1.0
     server_overhead: 1.0
     install_delay_days: 0
-segments:
-  - name: s
-    growth: {timeline: 1.0e12}
-    queries_per_user_per_day: 1
-    tokens_per_query: 1000
-    h100_seconds_per_1k_tokens: 1
-"#;
+"#,
+    );
     let r = run(&text);
     assert!(close(at(&r, "installed_units[P]", 14), 1_800.0));
     assert!(close(at(&r, "stranded_units", 14), 0.0));
@@ -281,17 +290,8 @@ fn units_go_to_the_site_that_serves_soonest_first() {
     // As above, but a slow site (30-day install) is listed before a fast one (no delay),
     // each with 1 MW (2,000 units). Units go to the fast site first: 1,800 installed by day
     // 14; on day 15 it fills at 2,000 and the other 400 start installing at the slow site.
-    let text = supply_scenario(73_000.0, "")
-        .replace(
-            "  - name: A\n    headroom: 0",
-            "  - name: A\n    kind: operator\n    headroom: 0",
-        )
-        .replace("    demand_h100e: {timeline: 1.0e7}\n", "")
-        .replace(
-            "vendors:\n  - name: V\n",
-            "vendors:\n  - name: V\n    shipping_days: 2\n",
-        )
-        + r#"sites:
+    let text = operator_with_sites(
+        r#"sites:
   - name: Slow
     owner: A
     megawatts: 1
@@ -304,13 +304,8 @@ fn units_go_to_the_site_that_serves_soonest_first() {
     pue: 1.0
     server_overhead: 1.0
     install_delay_days: 0
-segments:
-  - name: s
-    growth: {timeline: 1.0e12}
-    queries_per_user_per_day: 1
-    tokens_per_query: 1000
-    h100_seconds_per_1k_tokens: 1
-"#;
+"#,
+    );
     let r = run(&text);
     assert!(close(at(&r, "installed_units[P]", 14), 1_800.0));
     assert!(close(at(&r, "installing_units", 14), 0.0));

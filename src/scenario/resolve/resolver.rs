@@ -10,7 +10,7 @@ use crate::scenario::raw::*;
 use crate::scenario::timeline::RawTimeline;
 use crate::scenario::types::*;
 use crate::scenario::yaml::{
-    Diagnostic, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
+    Diagnostic, Loc, Node, Severity, child_path, did_you_mean, locate, locate_key, locate_nearest,
 };
 
 use super::{MAX_DAYS_FIELD, MAX_ITEMS, name_problem};
@@ -26,8 +26,14 @@ pub(super) struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub(super) fn push(&mut self, severity: Severity, path: &str, message: String) {
-        // A field left out (and defaulted) has no node: point at the item that lacks it.
-        let loc = locate(self.root, path).or_else(|| Some(locate_nearest(self.root, path)));
+        let loc = locate(self.root, path);
+        self.push_located(severity, path, message, loc);
+    }
+
+    /// A problem at `loc`; a field left out (and defaulted) has no node (`None`), so the
+    /// problem points at the item that lacks it.
+    fn push_located(&mut self, severity: Severity, path: &str, message: String, loc: Option<Loc>) {
+        let loc = loc.or_else(|| Some(locate_nearest(self.root, path)));
         self.problems.push(Diagnostic {
             severity,
             loc,
@@ -42,13 +48,8 @@ impl<'a> Resolver<'a> {
     }
 
     pub(super) fn push_at_key(&mut self, severity: Severity, path: &str, message: String) {
-        let loc = locate_key(self.root, path).or_else(|| Some(locate_nearest(self.root, path)));
-        self.problems.push(Diagnostic {
-            severity,
-            loc,
-            path: path.to_string(),
-            message,
-        });
+        let loc = locate_key(self.root, path);
+        self.push_located(severity, path, message, loc);
     }
 
     pub(super) fn err(&mut self, path: &str, message: impl Into<String>) {
