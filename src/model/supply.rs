@@ -271,7 +271,14 @@ impl World<'_> {
 }
 
 /// Each product's production capacity on the last [`RATE_WINDOW`] days (fewer at the start)
-/// [units/day], for lead times: one ring of rows, a row per day holding every product.
+/// [units/day], for lead times: one ring of rows, a row per day holding every product, and
+/// each product's running sum over the ring.
+///
+/// Values are kept in fixed point (multiples of 2⁻²⁴ units/day, in `i64`), so that a day
+/// leaving the window takes out exactly what it put in: the sums never drift, and a window
+/// of zeros sums to zero, as re-adding the whole window each day would (it did, until
+/// 2026-12-05: the means moved in their last bits, which moved one quote of one golden by a
+/// day, and one order by a unit).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RateWindow {
     products: usize,
@@ -279,8 +286,24 @@ pub(crate) struct RateWindow {
     head: usize,
     /// Days kept.
     len: usize,
-    /// `RATE_WINDOW` rows of `products` values.
-    ring: Vec<f64>,
+    /// `RATE_WINDOW` rows of `products` values, in fixed point.
+    ring: Vec<i64>,
+    /// Each product's sum over the days kept, in fixed point.
+    sums: Vec<i64>,
+}
+
+/// Fixed-point units per unit/day: 2²⁴ (a resolution of 6e-8 units/day).
+const FIXED_ONE: f64 = (1u64 << 24) as f64;
+/// The largest rate kept [units/day]: 2³³ (8.6 billion units a day, a million times the
+/// world's accelerator output), so that a window of them (2⁵⁷ × 30) fits `i64`.
+const FIXED_MAX: f64 = (1u64 << 33) as f64;
+
+/// A rate in fixed point: rounded to the nearest 2⁻²⁴ (halves up), negative and NaN as 0,
+/// capped at [`FIXED_MAX`]. Conversions in hardware (`f64::round` and `i128` are calls on
+/// x86-64: they cost more than the sums saved).
+fn to_fixed(v: f64) -> i64 {
+    // `as` maps NaN to 0 and truncates the non-negative value, after adding ½: rounding.
+    (v.clamp(0.0, FIXED_MAX) * FIXED_ONE + 0.5) as i64
 }
 
 impl RateWindow {
@@ -289,7 +312,8 @@ impl RateWindow {
             products,
             head: 0,
             len: 0,
-            ring: vec![0.0; RATE_WINDOW * products],
+            ring: vec![0; RATE_WINDOW * products],
+            sums: vec![0; products],
         }
     }
 
@@ -305,36 +329,25 @@ impl RateWindow {
             (self.head + self.len - 1) % RATE_WINDOW
         };
         let n = self.products;
-        self.ring[row * n..(row + 1) * n].copy_from_slice(today);
+        let slots = &mut self.ring[row * n..(row + 1) * n];
+        for ((slot, sum), &v) in slots.iter_mut().zip(&mut self.sums).zip(today) {
+            let x = to_fixed(v);
+            // The slot holds the day leaving the window (0 while it fills).
+            *sum += x - *slot;
+            *slot = x;
+        }
     }
 
     /// The mean over the window of each product's capacity into `out` [units per day]: the
     /// production rate a lead time is quoted on (0 before the first day).
-    ///
-    /// Each product's values are added oldest first from -0.0, as `Iterator::sum` over the
-    /// days would, so the means are the same to the last bit; the products are summed side
-    /// by side, which lets their additions overlap.
     pub(crate) fn means(&self, out: &mut [f64]) {
-        let n = self.products;
-        if self.len == 0 || n == 0 {
+        if self.len == 0 {
             out.fill(0.0);
             return;
         }
-        out.fill(-0.0);
-        // Oldest first.
-        let mut row = self.head;
-        for _ in 0..self.len {
-            for (o, &v) in out.iter_mut().zip(&self.ring[row * n..(row + 1) * n]) {
-                *o += v;
-            }
-            row += 1;
-            if row == RATE_WINDOW {
-                row = 0;
-            }
-        }
         let len = self.len as f64;
-        for o in out.iter_mut() {
-            *o /= len;
+        for (o, &sum) in out.iter_mut().zip(&self.sums) {
+            *o = sum as f64 / FIXED_ONE / len;
         }
     }
 }
@@ -400,5 +413,69 @@ impl InputLimits<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RATE_WINDOW, RateWindow};
+
+    /// The means are those of the last `RATE_WINDOW` days (fewer at the start) to within
+    /// the fixed point's rounding, over a long run of values of very different sizes; and
+    /// a window of zeros after them is exactly zero.
+    #[test]
+    fn means_are_the_window_means_and_never_drift() {
+        let mut w = RateWindow::new(2);
+        let mut seen: Vec<[f64; 2]> = Vec::new();
+        let mut out = [f64::NAN; 2];
+        w.means(&mut out);
+        assert_eq!(out, [0.0, 0.0]);
+        let mut x: u64 = 12345;
+        for day in 0..5_000 {
+            // A cheap pseudo-random sequence: rates from 1e-6 to 1e9 units/day, and zeros.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = if day % 7 == 0 {
+                0.0
+            } else {
+                10f64.powf(a * 15.0 - 6.0)
+            };
+            let today = [v, 3.5];
+            w.push(&today);
+            seen.push(today);
+            w.means(&mut out);
+            let from = seen.len().saturating_sub(RATE_WINDOW);
+            for p in 0..2 {
+                let window: Vec<f64> = seen[from..].iter().map(|r| r[p]).collect();
+                let mean = window.iter().sum::<f64>() / window.len() as f64;
+                // Half a fixed-point step, and the float sum's own rounding.
+                let tolerance = 3e-8 + 1e-15 * window.iter().fold(0.0f64, |m, &v| m.max(v));
+                assert!(
+                    (out[p] - mean).abs() <= tolerance,
+                    "day {day}, product {p}: {} vs {mean}",
+                    out[p]
+                );
+            }
+        }
+        for _ in 0..RATE_WINDOW {
+            w.push(&[0.0, 0.0]);
+        }
+        w.means(&mut out);
+        assert_eq!(out, [0.0, 0.0]);
+    }
+
+    /// Negative and NaN rates count as 0; huge ones are capped, and the sums stay in range.
+    #[test]
+    fn odd_rates_are_kept_in_range() {
+        let mut w = RateWindow::new(3);
+        for _ in 0..2 * RATE_WINDOW {
+            w.push(&[f64::NAN, -5.0, f64::INFINITY]);
+        }
+        let mut out = [1.0; 3];
+        w.means(&mut out);
+        assert_eq!(out[..2], [0.0, 0.0]);
+        assert_eq!(out[2], (1u64 << 33) as f64);
     }
 }
