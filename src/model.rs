@@ -27,6 +27,7 @@ pub mod demand;
 pub mod disrupt;
 mod legacy;
 pub mod market;
+pub(crate) mod num;
 pub mod ordering;
 pub mod procurement;
 pub mod record;

@@ -121,7 +121,7 @@ impl World<'_> {
                     } else {
                         // The small allowance keeps float rounding (1 - 0.9 MW) from
                         // refusing a unit that exactly fits.
-                        ((*free / per_unit + 1e-9).floor().max(0.0) as u64).min(n)
+                        (super::num::floor(*free / per_unit + 1e-9).max(0.0) as u64).min(n)
                     };
                     if fit == 0 {
                         continue;

@@ -118,7 +118,9 @@ impl World<'_> {
                                 continue;
                             }
                             let owed = self.buyers[b].floor_carry[ci];
-                            let units = (owed.floor() as u64).min(remaining_open[b]).min(stock);
+                            let units = (super::num::floor(owed) as u64)
+                                .min(remaining_open[b])
+                                .min(stock);
                             self.buyers[b].floor_carry[ci] = owed - units as f64;
                             give[b].0 += units;
                             remaining_open[b] -= units;

@@ -239,7 +239,7 @@ impl World<'_> {
                 continue;
             }
             let price = self.price_usd[p];
-            let phantom = (n as f64 * phantom_share).floor() as u64;
+            let phantom = super::num::floor(n as f64 * phantom_share) as u64;
             self.buyers[b].committed_usd += n as f64 * price;
             self.backlog[p][b].push_back(Order {
                 units: n,
@@ -317,7 +317,7 @@ impl World<'_> {
         if cost > left {
             let f = left / cost;
             for l in lines.iter_mut() {
-                l.1 = (l.1 as f64 * f).floor() as u64;
+                l.1 = super::num::floor(l.1 as f64 * f) as u64;
             }
         }
     }

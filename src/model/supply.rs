@@ -236,7 +236,7 @@ impl World<'_> {
                 sc.wafers_used[li] += units / sc.upw[p];
             }
             self.carry[p] += units;
-            let start = self.carry[p].floor();
+            let start = super::num::floor(self.carry[p]);
             self.carry[p] -= start;
             let start = start as u64;
             self.rec.production_started[p] = start as f64;
@@ -347,7 +347,8 @@ impl RateWindow {
         }
         let len = self.len as f64;
         for (o, &sum) in out.iter_mut().zip(&self.sums) {
-            *o = sum as f64 / FIXED_ONE / len;
+            // × 2⁻²⁴ is exact: one rounding, in the division by the days.
+            *o = sum as f64 * (1.0 / FIXED_ONE) / len;
         }
     }
 }

@@ -282,7 +282,7 @@ impl World<'_> {
     /// Books up to `units` of product `p`: what the booking window can still take.
     pub(crate) fn book(&mut self, p: usize, units: u64) -> u64 {
         let book = &mut self.vendor.products[p];
-        let accepted = units.min(book.atp_units.floor().max(0.0) as u64);
+        let accepted = units.min(super::num::floor(book.atp_units).max(0.0) as u64);
         book.atp_units -= accepted as f64;
         accepted
     }
@@ -324,7 +324,7 @@ impl World<'_> {
         for (b, w) in sc.weights.iter_mut().enumerate() {
             // Histories in thousandths of a unit per day, for whole-number weights.
             *w = if open[b] > 0 {
-                (self.vendor.history[p * nb + b] * 1000.0).round() as u64
+                super::num::round(self.vendor.history[p * nb + b] * 1000.0) as u64
             } else {
                 0
             };
