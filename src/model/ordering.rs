@@ -75,10 +75,33 @@ impl StockRule {
 /// Sterman's adaptive expectations (*Business Dynamics*, ch. 16), used for perceived lead
 /// times, expected order rates and expected acquisitions. `τ ≤ 0` follows the input at once.
 pub fn smooth(x: f64, input: f64, dt: f64, tau: f64) -> f64 {
-    if tau <= 0.0 {
-        return input;
+    Smoother::new(dt, tau).apply(x, input)
+}
+
+/// [`smooth`] with one `Δt` and `τ` for many values: the share `min(1, Δt/τ)` is divided
+/// out once (the values are [`smooth`]'s to the bit).
+#[derive(Debug, Clone, Copy)]
+pub struct Smoother {
+    /// `min(1, Δt/τ)`, or `None` for `τ ≤ 0` (follow the input).
+    share: Option<f64>,
+}
+
+impl Smoother {
+    /// The smoothing of a step `dt` with time constant `tau`.
+    pub fn new(dt: f64, tau: f64) -> Self {
+        Smoother {
+            share: (tau > 0.0).then(|| (dt / tau).min(1.0)),
+        }
     }
-    x + (input - x) * (dt / tau).min(1.0)
+
+    /// `x` moved toward `input`.
+    #[inline]
+    pub fn apply(self, x: f64, input: f64) -> f64 {
+        match self.share {
+            Some(share) => x + (input - x) * share,
+            None => input,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -293,9 +293,10 @@ impl World<'_> {
         let s = self.s;
         let vendor = &s.vendors[s.products[p].vendor];
         let nb = s.buyers.len();
+        let history = super::ordering::Smoother::new(1.0, vendor.history_days);
         for (b, &(floor, other)) in shipped.iter().enumerate().take(nb) {
             let h = &mut self.vendor.history[p * nb + b];
-            *h = smooth(*h, (floor + other) as f64, 1.0, vendor.history_days);
+            *h = history.apply(*h, (floor + other) as f64);
         }
         let net = self.rec.ordered_today[p] - self.rec.cancelled_today[p];
         let book = &mut self.vendor.products[p];
