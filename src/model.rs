@@ -35,6 +35,7 @@ pub mod supply;
 pub mod vendor;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chrono::Datelike;
 use rand_chacha::ChaCha8Rng;
@@ -43,6 +44,7 @@ use crate::engine::{Context, Model, Simulation, Time, random};
 use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
 pub use record::{EventRecord, LedgerRow, RunOutput, Summary};
+pub use vendor::CapacityPlan;
 
 /// Something that happens at a tick: the engine's event type.
 ///
@@ -576,7 +578,7 @@ impl Scratch {
 }
 
 impl<'s> World<'s> {
-    fn new(s: &'s Scenario, seed: u64, replication: u64) -> Self {
+    fn new(s: &'s Scenario, plan: Arc<CapacityPlan>, seed: u64, replication: u64) -> Self {
         let np = s.products.len();
         let nb = s.buyers.len();
         let mut sites = Vec::new();
@@ -644,7 +646,7 @@ impl<'s> World<'s> {
             capacity_history: supply::RateWindow::new(np),
             nominal_history: supply::RateWindow::new(np),
             idle_wafers: vec![0.0; np],
-            vendor: vendor::Vendors::new(s),
+            vendor: vendor::Vendors::new(s, plan),
             procurement: vec![procurement::Procurement::default(); nb],
             day_binding: Constraint::Demand,
             backlog: vec![vec![VecDeque::new(); nb]; np],
@@ -1037,15 +1039,43 @@ pub fn simulate_observed(
     s: &Scenario,
     seed: u64,
     replication: u64,
+    after_day: impl FnMut(Time),
+) -> RunOutput {
+    simulate_planned(s, None, seed, replication, after_day)
+}
+
+/// Runs replication `replication` of a scenario on its capacity plan, made once by
+/// [`CapacityPlan::new`] of the same scenario and shared by its replications: the same run
+/// as [`simulate_replication`], less the plan's making.
+pub fn simulate_replication_on(
+    s: &Scenario,
+    plan: &Arc<CapacityPlan>,
+    seed: u64,
+    replication: u64,
+) -> RunOutput {
+    simulate_planned(s, Some(plan), seed, replication, |_| {})
+}
+
+/// [`simulate_observed`] on a given plan of `s` (`None`: made here).
+fn simulate_planned(
+    s: &Scenario,
+    plan: Option<&Arc<CapacityPlan>>,
+    seed: u64,
+    replication: u64,
     mut after_day: impl FnMut(Time),
 ) -> RunOutput {
     // Expansions that slip move in a copy of the scenario, made only when something slips.
     let slipped = disrupt::slipped(s, seed, replication);
-    let (s, slip_log) = match &slipped {
-        Some((slipped, log)) => (slipped, log.clone()),
-        None => (s, Vec::new()),
+    let (plan, s, slip_log) = match &slipped {
+        // The copy's lines differ: a plan of its own.
+        Some((slipped, log)) => (Arc::new(CapacityPlan::new(slipped)), slipped, log.clone()),
+        None => (
+            plan.map_or_else(|| Arc::new(CapacityPlan::new(s)), Arc::clone),
+            s,
+            Vec::new(),
+        ),
     };
-    let mut world = World::new(s, seed, replication);
+    let mut world = World::new(s, plan, seed, replication);
     let mut init: Vec<(Time, Event)> = Vec::new();
     // Reviews are staggered: each buyer's first is at its offset within one period.
     for (b, buyer) in s.buyers.iter().enumerate() {

@@ -23,11 +23,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::model::record::{SUMMARY_DATES, SUMMARY_NUMBERS};
-use crate::model::{self, RunOutput, Summary};
+use crate::model::{self, CapacityPlan, RunOutput, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::yaml::did_you_mean;
 
@@ -488,14 +489,26 @@ pub fn run_range<'s>(
             message,
         })
     };
+    // Replication 0 fixes the layout (the run's dates, the binding constraints named).
+    let s0 = scenario(0)?;
+    // Replications that borrow the scenario of replication 0 (no distributions to sample)
+    // run on one capacity plan, made once; a scenario of their own makes its own.
+    let shared: Option<(&Scenario, Arc<CapacityPlan>)> = match &s0 {
+        Cow::Borrowed(s) => Some((*s, Arc::new(CapacityPlan::new(s)))),
+        Cow::Owned(_) => None,
+    };
     let run_on = |s: &Scenario, r: u64| {
-        let out = model::simulate_replication(s, plan.seed, r);
+        let out = match &shared {
+            // The same scenario (borrowed for 's, so its address is no other's meanwhile).
+            Some((same, capacity)) if std::ptr::eq(*same, s) => {
+                model::simulate_replication_on(s, capacity, plan.seed, r)
+            }
+            _ => model::simulate_replication(s, plan.seed, r),
+        };
         progress();
         out
     };
     let one = |r: u64| -> Result<RunOutput, RepError> { Ok(run_on(&*scenario(r)?, r)) };
-    // Replication 0 fixes the layout (the run's dates, the binding constraints named).
-    let s0 = scenario(0)?;
     let first = if range.contains(&0) {
         run_on(&s0, 0)
     } else {

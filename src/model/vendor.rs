@@ -8,6 +8,8 @@
 //! of models). Its quote is available-to-promise from its capacity plan, bounded by the
 //! booking window.
 
+use std::sync::Arc;
+
 use crate::engine::Time;
 use crate::scenario::types::{Allocation, Scenario, Split};
 
@@ -29,24 +31,59 @@ pub(crate) struct ProductBook {
     pub(crate) realised_lead_days: f64,
     /// Phantom units among the open orders [units].
     pub(crate) phantom_units: u64,
-    /// Cumulative planned capacity: `planned[d]` is the product's planned output of days
-    /// `0..d` (its share of its line's planned wafers, or its fixed output) [units].
-    pub(crate) planned: Vec<f64>,
 }
 
-/// What vendors know: a book per product and each buyer's purchase history.
-#[derive(Debug, Clone, Default)]
+/// What vendors know: a book per product, each buyer's purchase history, and the
+/// capacity plan.
+#[derive(Debug, Clone)]
 pub(crate) struct Vendors {
     pub(crate) products: Vec<ProductBook>,
+    /// The plan, shared by the replications of one scenario.
+    pub(crate) plan: Arc<CapacityPlan>,
     /// `[p * buyers + b]`: deliveries of product `p` to buyer `b`, smoothed over the
     /// vendor's `history_days` [units/day].
     pub(crate) history: Vec<f64>,
 }
 
+/// Each product's planned capacity from day 0 to the run's end plus the longest booking
+/// window and cycle time: what its vendor quotes on. It follows from the scenario alone,
+/// so the replications of a Monte Carlo run that share their scenario share one plan
+/// (building it reads the line and yield timelines some 70,000 times for the default
+/// scenario, about 3% of a replication).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityPlan {
+    /// `planned[p][d]`: product `p`'s planned output of days `0..d` (its share of its line's
+    /// planned wafers, or its fixed output) [units].
+    planned: Vec<Vec<f64>>,
+}
+
 impl Vendors {
-    /// Books with each product's planned capacity from day 0 to the run's end plus the
-    /// longest booking window and cycle time.
-    pub(crate) fn new(s: &Scenario) -> Self {
+    /// Empty books on the scenario's plan.
+    pub(crate) fn new(s: &Scenario, plan: Arc<CapacityPlan>) -> Self {
+        Vendors {
+            products: vec![ProductBook::default(); s.products.len()],
+            history: vec![0.0; s.products.len() * s.buyers.len()],
+            plan,
+        }
+    }
+
+    /// Planned output of product `p` on days `from..to` [units].
+    pub(crate) fn planned_between(&self, p: usize, from: Time, to: Time) -> f64 {
+        let planned = &self.plan.planned[p];
+        let last = planned.len() - 1;
+        let at = |t: Time| planned[usize::try_from(t).unwrap_or(0).min(last)];
+        at(to) - at(from)
+    }
+
+    /// Planned capacity of product `p` on day `t` [units/day].
+    pub(crate) fn planned_on(&self, p: usize, t: Time) -> f64 {
+        self.planned_between(p, t, t + 1)
+    }
+}
+
+impl CapacityPlan {
+    /// The plan of a scenario.
+    pub fn new(s: &Scenario) -> Self {
         let horizon = usize::try_from(
             s.days
                 + s.vendors
@@ -109,7 +146,7 @@ impl Vendors {
                 }
             }
         }
-        let products = daily
+        let planned = daily
             .into_iter()
             .map(|day| {
                 let mut planned = Vec::with_capacity(day.len() + 1);
@@ -119,30 +156,10 @@ impl Vendors {
                     sum += v;
                     planned.push(sum);
                 }
-                ProductBook {
-                    planned,
-                    ..ProductBook::default()
-                }
+                planned
             })
             .collect();
-        Vendors {
-            products,
-            history: vec![0.0; np * s.buyers.len()],
-        }
-    }
-}
-
-impl ProductBook {
-    /// Planned output of days `from..to` [units].
-    fn planned_between(&self, from: Time, to: Time) -> f64 {
-        let last = self.planned.len() - 1;
-        let at = |t: Time| self.planned[usize::try_from(t).unwrap_or(0).min(last)];
-        at(to) - at(from)
-    }
-
-    /// Planned capacity of day `t` [units/day].
-    pub(crate) fn planned_on(&self, t: Time) -> f64 {
-        self.planned_between(t, t + 1)
+        CapacityPlan { planned }
     }
 }
 
@@ -176,7 +193,7 @@ impl World<'_> {
             if prod.available > 0 {
                 continue;
             }
-            let rate = self.vendor.products[p].planned_on(0) * s.warm_start_utilisation;
+            let rate = self.vendor.planned_on(p, 0) * s.warm_start_utilisation;
             self.vendor.products[p].smoothed_orders = rate;
             let mut carry = 0.0;
             for d in 0..prod.cycle_time_days {
@@ -213,7 +230,7 @@ impl World<'_> {
             a.in_production as f64
         };
         let starts = if x > cycle {
-            efficiency * self.vendor.products[p].planned_between(t, t + x - cycle)
+            efficiency * self.vendor.planned_between(p, t, t + x - cycle)
         } else {
             0.0
         };
