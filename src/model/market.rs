@@ -36,8 +36,14 @@ pub(crate) fn apportion_into(
     // `total × weight` in u128 (no overflow); in u64 when every product fits, which gives
     // the same quotients and remainders faster.
     let small = weights.iter().all(|&w| total.checked_mul(w).is_some());
+    rem.clear();
     if small {
-        out.extend(weights.iter().map(|&w| total * w / sum));
+        // Quotient and remainder of one division each.
+        for (i, &w) in weights.iter().enumerate() {
+            let x = total * w;
+            out.push(x / sum);
+            rem.push((u128::from(x % sum), i));
+        }
     } else {
         out.extend(
             weights
@@ -50,15 +56,7 @@ pub(crate) fn apportion_into(
         // No unit left over for the largest remainders.
         return;
     }
-    rem.clear();
-    if small {
-        rem.extend(
-            weights
-                .iter()
-                .enumerate()
-                .map(|(i, &w)| (u128::from(total * w % sum), i)),
-        );
-    } else {
+    if !small {
         rem.extend(
             weights
                 .iter()
