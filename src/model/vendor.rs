@@ -217,24 +217,19 @@ impl World<'_> {
         }
     }
 
-    /// Units of product `p` that could reach new orders by `x` days from day `t`: finished
-    /// stock, work in process finishing evenly over the cycle time, and planned starts from
-    /// today finishing a cycle time later (scaled by `efficiency`, the share of planned
-    /// capacity recently achieved) [units].
-    fn supply_by(&self, p: usize, t: Time, x: Time, efficiency: f64) -> f64 {
+    /// What can reach new orders of product `p` from day `t` on (see [`SupplyBy`]).
+    fn supply_from(&self, p: usize, t: Time, efficiency: f64) -> SupplyBy<'_> {
         let a = &self.accounts[p];
-        let cycle = self.s.products[p].cycle_time_days;
-        let wip = if cycle > 0 {
-            a.in_production as f64 * (x as f64 / cycle as f64).min(1.0)
-        } else {
-            a.in_production as f64
-        };
-        let starts = if x > cycle {
-            efficiency * self.vendor.planned_between(p, t, t + x - cycle)
-        } else {
-            0.0
-        };
-        a.inventory as f64 + wip + starts
+        let planned = &self.vendor.plan.planned[p];
+        SupplyBy {
+            inventory: a.inventory as f64,
+            in_production: a.in_production as f64,
+            cycle: self.s.products[p].cycle_time_days,
+            efficiency,
+            planned,
+            today: planned[usize::try_from(t).unwrap_or(0).min(planned.len() - 1)],
+            t,
+        }
     }
 
     /// The quote and what can still be booked, for product `p` at the end of day `t`:
@@ -245,8 +240,9 @@ impl World<'_> {
         let window = self.s.vendors[self.s.products[p].vendor].booking_window_days;
         let open: u64 = self.backlog_units[p].iter().sum();
         let need = open as f64 + 1.0;
-        let by_window = self.supply_by(p, t, window, efficiency);
-        let quote = if self.supply_by(p, t, 0, efficiency) >= need {
+        let supply = self.supply_from(p, t, efficiency);
+        let by_window = supply.by(window);
+        let quote = if supply.by(0) >= need {
             0
         } else if by_window < need {
             window
@@ -257,7 +253,7 @@ impl World<'_> {
             // from, by steps doubling away from it, then halving (a few probes instead of
             // a bisection of the whole window). Invariant: not covered at `lo`, covered at
             // `hi`.
-            let covered = |x: Time| self.supply_by(p, t, x, efficiency) >= need;
+            let covered = |x: Time| supply.by(x) >= need;
             // quote_days is a whole number of days in [0, window].
             #[allow(clippy::cast_possible_truncation)]
             let guess = (self.vendor.products[p].quote_days as Time).clamp(1, window);
@@ -354,6 +350,44 @@ impl World<'_> {
             open[b] -= units;
             *stock -= units;
         }
+    }
+}
+
+/// Units of a product that could reach new orders by `x` days from day `t`: finished
+/// stock, work in process finishing evenly over the cycle time, and planned starts from
+/// today finishing a cycle time later (scaled by `efficiency`, the share of planned capacity
+/// recently achieved) [units]. What a quote's search reads a dozen times a day for each
+/// product, so what does not depend on `x` is read once.
+struct SupplyBy<'a> {
+    inventory: f64,
+    in_production: f64,
+    cycle: Time,
+    efficiency: f64,
+    /// The product's cumulative plan.
+    planned: &'a [f64],
+    /// Its value on day `t`.
+    today: f64,
+    t: Time,
+}
+
+impl SupplyBy<'_> {
+    /// Supply by `x` days from today [units].
+    #[inline]
+    fn by(&self, x: Time) -> f64 {
+        let cycle = self.cycle;
+        let wip = if cycle > 0 {
+            self.in_production * (x as f64 / cycle as f64).min(1.0)
+        } else {
+            self.in_production
+        };
+        let starts = if x > cycle {
+            let last = self.planned.len() - 1;
+            let to = usize::try_from(self.t + x - cycle).unwrap_or(0).min(last);
+            self.efficiency * (self.planned[to] - self.today)
+        } else {
+            0.0
+        };
+        self.inventory + wip + starts
     }
 }
 
