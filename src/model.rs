@@ -436,6 +436,8 @@ pub struct World<'s> {
     pub(crate) scratch: Scratch,
     /// Flows under way, by the day they land. See [`Flow`].
     pub(crate) flows: FlowRing,
+    /// The date of each day (YYYY-MM-DD), for the output; shared by the replications.
+    pub(crate) dates: Arc<[String]>,
 }
 
 /// Flows under way: a ring of per-day lists, one slot per day from today to the longest
@@ -713,6 +715,7 @@ impl<'s> World<'s> {
             level_yesterday: vec![0.0; s.segments.len()],
             scratch: Scratch::default(),
             flows: FlowRing::default(),
+            dates: Arc::from([]),
         };
         // One slot per day of the longest delay, and today's; each sized for a day's flows:
         // a completion per product, an arrival per ledger row, an installation per site and
@@ -1044,38 +1047,57 @@ pub fn simulate_observed(
     simulate_planned(s, None, seed, replication, after_day)
 }
 
-/// Runs replication `replication` of a scenario on its capacity plan, made once by
-/// [`CapacityPlan::new`] of the same scenario and shared by its replications: the same run
-/// as [`simulate_replication`], less the plan's making.
+/// What the replications of one scenario share, made once from it: the vendors' capacity
+/// plan and the run's dates (1,096 strings for the default scenario), which each replication
+/// otherwise makes again.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    plan: Arc<CapacityPlan>,
+    dates: Arc<[String]>,
+}
+
+impl Prepared {
+    /// What `s`'s replications share.
+    pub fn new(s: &Scenario) -> Self {
+        Prepared {
+            plan: Arc::new(CapacityPlan::new(s)),
+            dates: record::dates(s).into(),
+        }
+    }
+}
+
+/// Runs replication `replication` of a scenario with what [`Prepared::new`] made of the same
+/// scenario: the same run as [`simulate_replication`], less that making.
 pub fn simulate_replication_on(
     s: &Scenario,
-    plan: &Arc<CapacityPlan>,
+    prepared: &Prepared,
     seed: u64,
     replication: u64,
 ) -> RunOutput {
-    simulate_planned(s, Some(plan), seed, replication, |_| {})
+    simulate_planned(s, Some(prepared), seed, replication, |_| {})
 }
 
-/// [`simulate_observed`] on a given plan of `s` (`None`: made here).
+/// [`simulate_observed`] with what was prepared of `s` (`None`: made here).
 fn simulate_planned(
     s: &Scenario,
-    plan: Option<&Arc<CapacityPlan>>,
+    prepared: Option<&Prepared>,
     seed: u64,
     replication: u64,
     mut after_day: impl FnMut(Time),
 ) -> RunOutput {
     // Expansions that slip move in a copy of the scenario, made only when something slips.
     let slipped = disrupt::slipped(s, seed, replication);
-    let (plan, s, slip_log) = match &slipped {
+    let (prepared, s, slip_log) = match &slipped {
         // The copy's lines differ: a plan of its own.
-        Some((slipped, log)) => (Arc::new(CapacityPlan::new(slipped)), slipped, log.clone()),
+        Some((slipped, log)) => (Prepared::new(slipped), slipped, log.clone()),
         None => (
-            plan.map_or_else(|| Arc::new(CapacityPlan::new(s)), Arc::clone),
+            prepared.map_or_else(|| Prepared::new(s), Prepared::clone),
             s,
             Vec::new(),
         ),
     };
-    let mut world = World::new(s, plan, seed, replication);
+    let mut world = World::new(s, prepared.plan, seed, replication);
+    world.dates = prepared.dates;
     let mut init: Vec<(Time, Event)> = Vec::new();
     // Reviews are staggered: each buyer's first is at its offset within one period.
     for (b, buyer) in s.buyers.iter().enumerate() {

@@ -23,12 +23,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::model::record::{SUMMARY_DATES, SUMMARY_NUMBERS};
-use crate::model::{self, CapacityPlan, RunOutput, Summary};
+use crate::model::{self, RunOutput, Summary};
 use crate::scenario::Scenario;
 use crate::scenario::yaml::did_you_mean;
 
@@ -198,7 +197,7 @@ impl Layout {
             dates,
             series,
             segments: s.segments.iter().map(|g| g.name.clone()).collect(),
-            days: run.dates.clone(),
+            days: run.dates.to_vec(),
         }
     }
 
@@ -492,9 +491,10 @@ pub fn run_range<'s>(
     // Replication 0 fixes the layout (the run's dates, the binding constraints named).
     let s0 = scenario(0)?;
     // Replications that borrow the scenario of replication 0 (no distributions to sample)
-    // run on one capacity plan, made once; a scenario of their own makes its own.
-    let shared: Option<(&Scenario, Arc<CapacityPlan>)> = match &s0 {
-        Cow::Borrowed(s) => Some((*s, Arc::new(CapacityPlan::new(s)))),
+    // share one capacity plan and one list of dates, made once; a scenario of their own
+    // makes its own.
+    let shared: Option<(&Scenario, model::Prepared)> = match &s0 {
+        Cow::Borrowed(s) => Some((*s, model::Prepared::new(s))),
         Cow::Owned(_) => None,
     };
     let run_on = |s: &Scenario, r: u64| {

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -199,7 +200,7 @@ pub struct RunOutput {
     /// Text values, row by row.
     pub text_values: Vec<&'static str>,
     /// The date of each row (YYYY-MM-DD).
-    pub dates: Vec<String>,
+    pub dates: Arc<[String]>,
     /// Event log, in date order.
     pub events: Vec<EventRecord>,
     /// Allocation ledger, in date order.
@@ -905,7 +906,7 @@ impl World<'_> {
             text_columns,
             values,
             text_values,
-            dates: dates(s),
+            dates: std::mem::replace(&mut self.dates, Arc::from([])),
             events,
             ledger,
             summary,
