@@ -1064,6 +1064,12 @@ impl Prepared {
             dates: record::dates(s).into(),
         }
     }
+
+    /// Whether this can be of `s`: as many products and dates as it has.
+    fn fits(&self, s: &Scenario) -> bool {
+        self.plan.products() == s.products.len()
+            && self.dates.len() == usize::try_from(s.days).unwrap_or(0)
+    }
 }
 
 /// Runs replication `replication` of a scenario with what [`Prepared::new`] made of the same
@@ -1096,6 +1102,11 @@ fn simulate_planned(
             Vec::new(),
         ),
     };
+    // A `Prepared` made of another scenario would quietly give another plan and dates.
+    debug_assert!(
+        prepared.fits(s),
+        "simulate_replication_on: what was prepared is not of this scenario"
+    );
     let mut world = World::new(s, prepared.plan, seed, replication);
     world.dates = prepared.dates;
     let mut init: Vec<(Time, Event)> = Vec::new();

@@ -297,6 +297,8 @@ const FIXED_ONE: f64 = (1u64 << 24) as f64;
 /// The largest rate kept [units/day]: 2³³ (8.6 billion units a day, a million times the
 /// world's accelerator output), so that a window of them (2⁵⁷ × 30) fits `i64`.
 const FIXED_MAX: f64 = (1u64 << 33) as f64;
+// A full window of capped rates fits `i64`: 2³³ × 2²⁴ × RATE_WINDOW < 2⁶³.
+const _: () = assert!(RATE_WINDOW < 1 << (63 - 33 - 24));
 
 /// A rate in fixed point: rounded to the nearest 2⁻²⁴ (halves up), negative and NaN as 0,
 /// capped at [`FIXED_MAX`]. Conversions in hardware (`f64::round` and `i128` are calls on

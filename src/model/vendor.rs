@@ -82,6 +82,11 @@ impl Vendors {
 }
 
 impl CapacityPlan {
+    /// How many products it plans.
+    pub(crate) fn products(&self) -> usize {
+        self.planned.len()
+    }
+
     /// The plan of a scenario.
     pub fn new(s: &Scenario) -> Self {
         let horizon = usize::try_from(
