@@ -400,7 +400,8 @@ fn montecarlo(c: &mut Criterion) {
     group.finish();
 }
 
-/// `Loaded::replication`: drawing a replication's distributions and checking and resolving
+/// `scenario/load`: loading the built-in scenario. `scenario/replication`:
+/// `Loaded::replication`, drawing a replication's distributions and checking and resolving
 /// the scenario again, on the default scenario with two distributions (a cost paid once per
 /// replication, before its run).
 fn replication_scenario(c: &mut Criterion) {
@@ -412,6 +413,16 @@ fn replication_scenario(c: &mut Criterion) {
     let loaded = capsim::scenario::load(capsim::scenario::Source::BuiltIn, &sets)
         .expect("the default scenario with two distributions loads");
     let mut group = c.benchmark_group("scenario");
+    // Loading the built-in scenario: parsing its YAML with locations, checking and resolving
+    // it (the first stage of every `capsim run`).
+    group.bench_function("load", |b| {
+        b.iter(|| {
+            black_box(
+                capsim::scenario::load(capsim::scenario::Source::BuiltIn, &[])
+                    .map(|l| l.scenario.days),
+            )
+        })
+    });
     let mut rep = 0u64;
     group.bench_function("replication", |b| {
         b.iter(|| {
