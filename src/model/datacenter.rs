@@ -98,12 +98,15 @@ impl World<'_> {
                 continue;
             }
             free.clear();
-            free.extend(
-                self.buyers[b]
-                    .placement
-                    .iter()
-                    .map(|&k| self.site_mw_today[k] - self.site_used_mw(k)),
-            );
+            // A virtual site's power is unlimited: nothing to add up (∞ − used is ∞).
+            free.extend(self.buyers[b].placement.iter().map(|&k| {
+                let mw = self.site_mw_today[k];
+                if mw.is_infinite() {
+                    mw
+                } else {
+                    mw - self.site_used_mw(k)
+                }
+            }));
             // Each waiting batch once, in order: a batch that does not fit whole goes back
             // at the end, so the queue keeps its order and never needs more room.
             for _ in 0..self.buyers[b].stranded.len() {
