@@ -845,7 +845,7 @@ impl Row {
         if self.is_date {
             date_of(v).map_or_else(String::new, |d| d.to_string())
         } else {
-            let mut buf = ryu::Buffer::new();
+            let mut buf = crate::format::Shortest::new();
             crate::format::fmt_num(&mut buf, v).to_string()
         }
     }
@@ -1206,7 +1206,7 @@ pub fn backtest_csv(bt: &Backtest) -> Result<Vec<u8>, CsvError> {
     let err = |e: csv::Error| CsvError::Write(e.to_string());
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_COLUMNS).map_err(err)?;
-    let mut buf = ryu::Buffer::new();
+    let mut buf = crate::format::Shortest::new();
     let mut num = |v: Option<f64>| {
         v.filter(|x| x.is_finite()).map_or_else(String::new, |x| {
             crate::format::fmt_num(&mut buf, x).to_string()

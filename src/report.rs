@@ -157,7 +157,7 @@ pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
         .map(|start| {
             let end = (start + ROWS_PER_TASK).min(run.dates.len());
             let mut out = Vec::with_capacity((end - start) * (n + m + 1) * 8);
-            let mut buf = ryu::Buffer::new();
+            let mut buf = crate::format::Shortest::new();
             for row in start..end {
                 csvout::field(&mut out, &run.dates[row]);
                 for &v in &run.values[row * n..(row + 1) * n] {
@@ -221,7 +221,7 @@ pub fn events_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError>
 pub fn ledger_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
     let mut out = b"date,vendor,product,buyer,units,rule,price_usd\n".to_vec();
     out.reserve(run.ledger.len() * 64);
-    let mut buf = ryu::Buffer::new();
+    let mut buf = crate::format::Shortest::new();
     for l in &run.ledger {
         push_date(&mut out, s, run, l.day);
         for f in [

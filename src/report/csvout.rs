@@ -1,7 +1,8 @@
 //! CSV written straight into a byte buffer: the bytes the `csv` crate's default writer gives
 //! (`,` between fields, `\n` after a record, a field quoted only when it holds `,`, `"`, `\r`
 //! or `\n`, quotes doubled inside), without its per-field state machine, and numbers formatted
-//! in place (integers digit by digit, others by `ryu`) instead of through a `&str` each.
+//! in place (integers digit by digit, others in their shortest form by
+//! [`crate::format::Shortest`]) instead of through a `&str` each.
 //!
 //! The tests below check the bytes against the `csv` crate's for awkward fields and numbers.
 
@@ -23,17 +24,15 @@ pub(crate) fn field(out: &mut Vec<u8>, field: &str) {
 }
 
 /// Appends a number as [`crate::format::fmt_num`] formats it: `0` for both zeros, whole
-/// numbers below 10¹⁵ in magnitude as integers, everything else in `ryu`'s shortest
+/// numbers below 10¹⁵ in magnitude as integers, everything else in its shortest
 /// round-trip form.
-pub(crate) fn num(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
+pub(crate) fn num(out: &mut Vec<u8>, buf: &mut crate::format::Shortest, v: f64) {
     if v == 0.0 {
         out.push(b'0');
-    } else if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
-        // Exact: |v| < 10^15 < 2^53, a whole number.
-        #[allow(clippy::cast_possible_truncation)]
-        int(out, v as i64);
+    } else if let Some(i) = crate::format::whole_below_1e15(v) {
+        int(out, i);
     } else {
-        out.extend_from_slice(buf.format(v).as_bytes());
+        buf.push(out, v);
     }
 }
 
@@ -70,7 +69,7 @@ mod tests {
 
     /// The same record through the `csv` crate and through this module.
     fn both(fields: &[&str], nums: &[f64]) -> (Vec<u8>, Vec<u8>) {
-        let mut buf = ryu::Buffer::new();
+        let mut buf = crate::format::Shortest::new();
         let mut w = csv::Writer::from_writer(Vec::new());
         for f in fields {
             w.write_field(f).unwrap();

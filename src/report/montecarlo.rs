@@ -20,7 +20,7 @@ pub fn bands_csv(o: &Outcome) -> Result<Vec<u8>, ReportError> {
     let mut h = vec!["date"];
     h.extend(header.iter().map(String::as_str));
     w.write_record(&h).map_err(csv_err("bands.csv"))?;
-    let mut buf = ryu::Buffer::new();
+    let mut buf = crate::format::Shortest::new();
     for (date, row) in o.layout.days.iter().zip(&rows) {
         w.write_field(date).map_err(csv_err("bands.csv"))?;
         for v in row {
@@ -41,7 +41,7 @@ pub fn replications_csv(o: &Outcome) -> Result<Vec<u8>, ReportError> {
     h.extend(o.layout.metrics.iter().map(String::as_str));
     h.extend(o.layout.dates.iter().map(String::as_str));
     w.write_record(&h).map_err(csv_err("replications.csv"))?;
-    let mut buf = ryu::Buffer::new();
+    let mut buf = crate::format::Shortest::new();
     for r in 0..o.reps as usize {
         w.write_field((o.first + r as u64).to_string())
             .map_err(csv_err("replications.csv"))?;
