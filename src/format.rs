@@ -26,33 +26,28 @@ impl Shortest {
 
     /// `v` in its shortest round-trip form.
     pub fn format(&mut self, v: f64) -> &str {
-        let b = self.buf.format(v).as_bytes();
-        let len = match b.iter().position(|&c| c == b'+') {
-            None => {
-                self.plain[..b.len()].copy_from_slice(b);
-                b.len()
-            }
-            Some(plus) => {
-                self.plain[..plus].copy_from_slice(&b[..plus]);
-                self.plain[plus..b.len() - 1].copy_from_slice(&b[plus + 1..]);
-                b.len() - 1
-            }
-        };
+        let (head, tail) = without_plus(self.buf.format(v).as_bytes());
+        let len = head.len() + tail.len();
+        self.plain[..head.len()].copy_from_slice(head);
+        self.plain[head.len()..len].copy_from_slice(tail);
         // ASCII digits, `-`, `.`, `e` and the letters of `NaN` and `inf`: valid UTF-8.
         std::str::from_utf8(&self.plain[..len]).unwrap_or_default()
     }
 
     /// Appends `v`'s shortest round-trip form to `out` ([`Shortest::format`]'s bytes).
     pub fn push(&mut self, out: &mut Vec<u8>, v: f64) {
-        let b = self.buf.format(v).as_bytes();
-        // A `+` can only be the exponent's.
-        match b.iter().position(|&c| c == b'+') {
-            None => out.extend_from_slice(b),
-            Some(plus) => {
-                out.extend_from_slice(&b[..plus]);
-                out.extend_from_slice(&b[plus + 1..]);
-            }
-        }
+        let (head, tail) = without_plus(self.buf.format(v).as_bytes());
+        out.extend_from_slice(head);
+        out.extend_from_slice(tail);
+    }
+}
+
+/// `zmij`'s form as the two pieces around the `+` of a positive exponent (which can be its
+/// only `+`): joined, `ryu`'s form.
+fn without_plus(b: &[u8]) -> (&[u8], &[u8]) {
+    match b.iter().position(|&c| c == b'+') {
+        Some(plus) => (&b[..plus], &b[plus + 1..]),
+        None => (b, &[]),
     }
 }
 
