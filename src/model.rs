@@ -430,6 +430,8 @@ pub struct World<'s> {
     pub(crate) hbm_stacks: Vec<f64>,
     /// Chip power of each product [W] (`Product::power_w`, side by side).
     pub(crate) power_w: Vec<f64>,
+    /// Each product's daily failure draws (`Product::failure_rate_per_day`).
+    pub(crate) failures: Vec<binomial::Binomials>,
     /// Each segment's growth-law level on the previous day (`U*(t − 1)`).
     pub(crate) level_yesterday: Vec<f64>,
     /// Reusable buffers of the day's steps.
@@ -712,6 +714,11 @@ impl<'s> World<'s> {
             site_mw_today: Vec::new(),
             hbm_stacks: s.products.iter().map(|p| p.hbm_stacks).collect(),
             power_w: s.products.iter().map(|p| p.power_w).collect(),
+            failures: s
+                .products
+                .iter()
+                .map(|p| binomial::Binomials::new(p.failure_rate_per_day))
+                .collect(),
             level_yesterday: vec![0.0; s.segments.len()],
             scratch: Scratch::default(),
             flows: FlowRing::default(),

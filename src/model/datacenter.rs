@@ -1,7 +1,5 @@
 //! Datacenters: power, installation, stranded units, failures and retirement.
 
-use super::binomial::binomial;
-
 use crate::engine::Time;
 
 use super::{Flow, World, idx};
@@ -67,7 +65,7 @@ impl World<'_> {
                 if n == 0 || rate <= 0.0 {
                     continue;
                 }
-                let failed = binomial(n, rate, &mut st.rng);
+                let failed = self.failures[p].draw(n, &mut st.rng);
                 if failed == 0 {
                     continue;
                 }
