@@ -6,7 +6,7 @@
 //! scenario.yaml ──scenario::load──▶ Scenario (typed, resolved, checked)
 //!        │
 //!        ▼
-//!   model::simulate ──▶ engine::Simulation (event queue, one Day event per day)
+//!   model::simulate ──▶ engine::Simulation (event queue; each day's step after its events)
 //!        │
 //!        ▼
 //!   RunOutput (daily series, events, ledger, summary) ──report──▶ output/<name>/

@@ -1,8 +1,9 @@
 //! The capacity model: what the events mean.
 //!
 //! [`simulate`] builds a [`World`] from a resolved [`Scenario`], seeds the engine with the
-//! dated events (launches, export rules, reservations, expansions, reviews) and one `Day`
-//! event, and runs to the scenario's end. Each day runs, in order (see `docs/model.md`):
+//! dated events (launches, export rules, reservations, expansions, reviews), and for each
+//! day runs that day's events, then the day's step. Each day runs, in order (see
+//! `docs/model.md`):
 //!
 //! 1. what is dated that day: units finishing production, arriving or starting to serve
 //!    (fixed-delay `Flow`s, kept out of the engine's heap), and the events (launches, rules,
@@ -53,8 +54,6 @@ pub use vendor::CapacityPlan;
 /// delay (production, shipping, installation) are flows, not events (see `Flow`).
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
-    /// The daily step (scheduled last for each day).
-    Day,
     /// A buyer reviews its needs and orders.
     Review(u32),
     /// A launch event begins.
@@ -75,8 +74,8 @@ pub enum Event {
 /// default scenario), so rather than going through the engine's heap they wait in
 /// [`World::flows`], a ring of per-day lists, and land in the order they were sent. That is
 /// the order the heap's `(time, sequence)` key would give them: flows due on day `t` sent on
-/// earlier days land at the start of day `t`'s Day step (the Day event of day `t` is
-/// scheduled at the end of day `t − 1`, after everything day `t − 1` sent), and those sent
+/// earlier days land at the start of day `t`'s Day step (which runs after day `t`'s events,
+/// as a `Day` event scheduled at the end of day `t − 1` would), and those sent
 /// on day `t` itself (a delay of 0) land right after that step, before anything of day
 /// `t + 1`. Among the other events of a day (reviews, launches, rules, reservations, log
 /// entries) a flow may land earlier than its place in the heap would have been, which
@@ -937,21 +936,6 @@ impl Model for World<'_> {
     fn handle(&mut self, event: Event, ctx: &mut Context<'_, Event>) {
         let t = ctx.now();
         match event {
-            Event::Day => {
-                // Flows sent on earlier days for today land before the step ...
-                self.land_flows(t);
-                self.supply_step(t);
-                self.market_step(t);
-                self.datacenter_step(t);
-                self.demand_step(t);
-                self.record_day(self.day_binding);
-                self.capex_usd_today = 0.0;
-                // ... and those the step sent for today (a delay of 0) right after it.
-                self.land_flows(t);
-                if t + 1 < self.s.days {
-                    schedule(ctx, t + 1, Event::Day);
-                }
-            }
             Event::Review(b) => {
                 match self.s.market {
                     Market::Legacy => self.review_legacy(t, b as usize),
@@ -1006,6 +990,22 @@ impl Model for World<'_> {
                 self.log(t, kind, &subject, detail)
             }
         }
+    }
+}
+
+impl World<'_> {
+    /// The Day step of day `t`, run after the day's events (`simulate_planned`).
+    fn day(&mut self, t: Time) {
+        // Flows sent on earlier days for today land before the step ...
+        self.land_flows(t);
+        self.supply_step(t);
+        self.market_step(t);
+        self.datacenter_step(t);
+        self.demand_step(t);
+        self.record_day(self.day_binding);
+        self.capex_usd_today = 0.0;
+        // ... and those the step sent for today (a delay of 0) right after it.
+        self.land_flows(t);
     }
 }
 
@@ -1159,9 +1159,9 @@ fn simulate_planned(
     }
     init.retain(|(t, _)| (0..s.days).contains(t));
     init.sort_by_key(|(t, _)| *t);
-    // Every event pending at once is there from the start, but for the next Day and each
-    // buyer's next review, which replace the ones being handled.
-    let capacity = init.len() + 1;
+    // Every event pending at once is there from the start, but for each buyer's next
+    // review, which replaces the one being handled.
+    let capacity = init.len();
     world.reserve_outputs();
     let mut sim = Simulation::new(world, 0);
     sim.reserve(capacity);
@@ -1169,12 +1169,13 @@ fn simulate_planned(
         let r = sim.schedule(t, e);
         debug_assert!(r.is_ok());
     }
-    // The Day event of tick 0 goes last so that the day's dated events come before it.
-    let r = sim.schedule(0, Event::Day);
-    debug_assert!(r.is_ok());
-    // Day by day: the same events in the same order as one `run_until(s.days - 1)`.
+    // Day by day: the day's events, then its step. Every event dated a day is queued before
+    // that day's step would be (at the start, or by a review of an earlier day), and the step
+    // queues none, so this is the order of a `Day` event scheduled at the end of each step
+    // for the next day, without the queue's work for it.
     for t in 0..s.days {
         sim.run_until(t);
+        sim.model_mut().day(t);
         after_day(t);
     }
     world = sim.into_model();
