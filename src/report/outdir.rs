@@ -32,6 +32,8 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rayon::prelude::*;
+
 /// The name of the marker file, at the top of every folder capsim writes.
 pub const MARKER: &str = ".capsim-output";
 /// The first line of a valid marker.
@@ -424,20 +426,25 @@ fn fill(
         render_marker(files.iter().map(|(n, _)| n.as_str())),
     )
     .map_err(io_err(&marker))?;
-    let mut dirs = BTreeSet::new();
-    for (name, bytes) in files {
-        let path = tmp.join(name);
-        for d in ancestors(name) {
-            dirs.insert(d);
-        }
-        if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(io_err(p))?;
-        }
-        fs::write(&path, bytes).map_err(io_err(&path))?;
-        if existed {
-            copy_mode(&target.join(name), &path, false).map_err(io_err(&path))?;
-        }
+    let dirs: BTreeSet<String> = files.iter().flat_map(|(n, _)| ancestors(n)).collect();
+    for d in &dirs {
+        let p = tmp.join(d);
+        fs::create_dir_all(&p).map_err(io_err(&p))?;
     }
+    // The files side by side (the kernel's copying into the page cache is most of a write):
+    // every one is attempted, and the first failure in the list's order is the one reported.
+    let written: Vec<Result<(), OutputError>> = files
+        .par_iter()
+        .map(|(name, bytes)| {
+            let path = tmp.join(name);
+            fs::write(&path, bytes).map_err(io_err(&path))?;
+            if existed {
+                copy_mode(&target.join(name), &path, false).map_err(io_err(&path))?;
+            }
+            Ok(())
+        })
+        .collect();
+    written.into_iter().collect::<Result<(), _>>()?;
     if existed {
         // Folders last, deepest first, so a read-only sub-folder is filled before it is made so.
         for d in dirs.iter().rev() {
@@ -633,17 +640,23 @@ fn make_parents(old: &Path, new: &Path, rel: &Path) -> io::Result<()> {
 /// Deletes the files `listed` in `dir` (regular files only), the folders that held them once
 /// empty, the marker, and `dir` itself if it is then empty; warns of what is left.
 fn delete_listed(dir: &Path, listed: &[String], warnings: &mut Vec<String>) {
-    for p in listed {
-        let path = dir.join(p);
-        // Never through a link: a listed `charts/a.png` whose `charts` the user replaced by a
-        // link to a folder of theirs names their file, not capsim's.
-        if in_real_folders(dir, p)
-            && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
-            && let Err(e) = fs::remove_file(&path)
-        {
-            warnings.push(format!("could not delete {}: {e}", path.display()));
-        }
-    }
+    // Side by side (freeing a file's pages is most of its deletion); warnings in list order.
+    let failed: Vec<Option<String>> = listed
+        .par_iter()
+        .map(|p| {
+            let path = dir.join(p);
+            // Never through a link: a listed `charts/a.png` whose `charts` the user replaced
+            // by a link to a folder of theirs names their file, not capsim's.
+            if in_real_folders(dir, p)
+                && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+                && let Err(e) = fs::remove_file(&path)
+            {
+                return Some(format!("could not delete {}: {e}", path.display()));
+            }
+            None
+        })
+        .collect();
+    warnings.extend(failed.into_iter().flatten());
     let made: BTreeSet<String> = listed.iter().flat_map(|p| ancestors(p)).collect();
     // Deepest first: `a/b` sorts after `a`.
     for d in made.iter().rev() {
