@@ -1051,7 +1051,7 @@ pub fn simulate_observed(
     replication: u64,
     after_day: impl FnMut(Time),
 ) -> RunOutput {
-    simulate_planned(s, None, seed, replication, after_day)
+    simulate_planned(s, None, seed, replication, None, after_day)
 }
 
 /// What the replications of one scenario share, made once from it: the vendors' capacity
@@ -1087,7 +1087,23 @@ pub fn simulate_replication_on(
     seed: u64,
     replication: u64,
 ) -> RunOutput {
-    simulate_planned(s, Some(prepared), seed, replication, |_| {})
+    simulate_planned(s, Some(prepared), seed, replication, None, |_| {})
+}
+
+/// Runs replication `replication` of a scenario as a *lean* run: its summary and, of its
+/// daily columns, those named in `keep` (sorted; names it lacks are ignored), all as
+/// [`simulate_replication`] (or [`simulate_replication_on`], given what was prepared)
+/// records them; the other daily columns, the text columns and the ledger are not
+/// recorded (`columns`, `text_columns` and `ledger` say so). For replications whose files
+/// are not written: a Monte Carlo run keeps the series of its bands.
+pub fn simulate_replication_keeping(
+    s: &Scenario,
+    prepared: Option<&Prepared>,
+    seed: u64,
+    replication: u64,
+    keep: &[String],
+) -> RunOutput {
+    simulate_planned(s, prepared, seed, replication, Some(keep), |_| {})
 }
 
 /// [`simulate_observed`] with what was prepared of `s` (`None`: made here).
@@ -1096,6 +1112,7 @@ fn simulate_planned(
     prepared: Option<&Prepared>,
     seed: u64,
     replication: u64,
+    keep: Option<&[String]>,
     mut after_day: impl FnMut(Time),
 ) -> RunOutput {
     // Expansions that slip move in a copy of the scenario, made only when something slips.
@@ -1116,6 +1133,9 @@ fn simulate_planned(
     );
     let mut world = World::new(s, prepared.plan, seed, replication);
     world.dates = prepared.dates;
+    if let Some(keep) = keep {
+        world.keep_only(keep);
+    }
     let mut init: Vec<(Time, Event)> = Vec::new();
     // Reviews are staggered: each buyer's first is at its offset within one period.
     for (b, buyer) in s.buyers.iter().enumerate() {

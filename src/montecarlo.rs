@@ -497,25 +497,39 @@ pub fn run_range<'s>(
         Cow::Borrowed(s) => Some((*s, model::Prepared::new(s))),
         Cow::Owned(_) => None,
     };
-    let run_on = |s: &Scenario, r: u64| {
-        let out = match &shared {
-            // The same scenario (borrowed for 's, so its address is no other's meanwhile).
-            Some((same, capacity)) if std::ptr::eq(*same, s) => {
-                model::simulate_replication_on(s, capacity, plan.seed, r)
-            }
-            _ => model::simulate_replication(s, plan.seed, r),
+    // A replication in full (`keep: None`), or lean: the summary and the kept columns only.
+    let run_on = |s: &Scenario, r: u64, keep: Option<&[String]>| {
+        // The same scenario (borrowed for 's, so its address is no other's meanwhile).
+        let prepared = match &shared {
+            Some((same, prepared)) if std::ptr::eq(*same, s) => Some(prepared),
+            _ => None,
+        };
+        let out = match (keep, prepared) {
+            (Some(keep), _) => model::simulate_replication_keeping(s, prepared, plan.seed, r, keep),
+            (None, Some(prepared)) => model::simulate_replication_on(s, prepared, plan.seed, r),
+            (None, None) => model::simulate_replication(s, plan.seed, r),
         };
         progress();
         out
     };
-    let one = |r: u64| -> Result<RunOutput, RepError> { Ok(run_on(&*scenario(r)?, r)) };
+    // Replication 0 in full: it fixes the layout.
     let first = if range.contains(&0) {
-        run_on(&s0, 0)
+        run_on(&s0, 0, None)
     } else {
         model::simulate_replication(&s0, plan.seed, 0)
     };
     let layout = Layout::new(&s0, &first);
     drop(s0);
+    // The others lean: what `measure` reads of them is their summary and these columns.
+    let mut keep: Vec<String> = Vec::new();
+    if with_bands {
+        keep.extend(layout.series.iter().cloned());
+        keep.extend(layout.segments.iter().map(|g| format!("paused[{g}]")));
+    }
+    keep.sort();
+    keep.dedup();
+    let one =
+        |r: u64| -> Result<RunOutput, RepError> { Ok(run_on(&*scenario(r)?, r, Some(&keep))) };
     let target = plan.until_ci.as_ref().map(|u| {
         (
             layout.metric(&u.metric).map_err(|message| RepError {

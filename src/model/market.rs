@@ -240,15 +240,17 @@ impl World<'_> {
         }
         self.rec.shipped_today[p] += units as f64;
         let vendor = self.s.products[p].vendor;
-        self.rec.ledger.push(LedgerRow {
-            day: t,
-            vendor,
-            product: p,
-            buyer: b,
-            units,
-            rule: std::borrow::Cow::Borrowed(rule),
-            price_usd: if units > 0 { cost / units as f64 } else { 0.0 },
-        });
+        if !self.rec.ledger_off {
+            self.rec.ledger.push(LedgerRow {
+                day: t,
+                vendor,
+                product: p,
+                buyer: b,
+                units,
+                rule: std::borrow::Cow::Borrowed(rule),
+                price_usd: if units > 0 { cost / units as f64 } else { 0.0 },
+            });
+        }
         let arrive = t + shipping;
         self.flows.send(
             arrive,

@@ -359,15 +359,17 @@ impl World<'_> {
             self.rec.cancelled_today[p] += n as f64;
             let c = &mut self.buyers[b].committed_usd;
             *c = (*c - n as f64 * price).max(0.0);
-            self.rec.ledger.push(LedgerRow {
-                day: t,
-                vendor: s.products[p].vendor,
-                product: p,
-                buyer: b,
-                units: n,
-                rule: std::borrow::Cow::Borrowed(CANCELLED),
-                price_usd: price,
-            });
+            if !self.rec.ledger_off {
+                self.rec.ledger.push(LedgerRow {
+                    day: t,
+                    vendor: s.products[p].vendor,
+                    product: p,
+                    buyer: b,
+                    units: n,
+                    rule: std::borrow::Cow::Borrowed(CANCELLED),
+                    price_usd: price,
+                });
+            }
             left -= n as f64 * h;
             total += n;
         }

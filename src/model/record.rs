@@ -232,6 +232,11 @@ impl RunOutput {
 pub(crate) trait Sink {
     fn num(&mut self, name: impl Fn() -> String, v: f64);
     fn text(&mut self, name: impl Fn() -> String, v: &'static str);
+    /// A column whose value takes a loop to compute: computed only if the sink keeps it.
+    #[inline]
+    fn num_with(&mut self, name: impl Fn() -> String, v: impl FnOnce() -> f64) {
+        self.num(name, v());
+    }
 }
 
 struct Names {
@@ -275,6 +280,38 @@ impl Sink for Values<'_> {
         self.text[self.t] = v;
         self.t += 1;
     }
+}
+
+/// Fills a day's row with the kept columns only ([`World::keep_only`]), in order, and
+/// computes no column it does not keep that is written with [`Sink::num_with`].
+struct Picked<'a> {
+    num: &'a mut [f64],
+    /// Whether each column of the whole row is kept.
+    keep: &'a [bool],
+    /// Columns of the whole row passed, and cells filled.
+    i: usize,
+    n: usize,
+}
+
+impl Sink for Picked<'_> {
+    #[inline]
+    fn num(&mut self, _name: impl Fn() -> String, v: f64) {
+        if self.keep[self.i] {
+            self.num[self.n] = v;
+            self.n += 1;
+        }
+        self.i += 1;
+    }
+    #[inline]
+    fn num_with(&mut self, _name: impl Fn() -> String, v: impl FnOnce() -> f64) {
+        if self.keep[self.i] {
+            self.num[self.n] = v();
+            self.n += 1;
+        }
+        self.i += 1;
+    }
+    #[inline]
+    fn text(&mut self, _name: impl Fn() -> String, _v: &'static str) {}
 }
 
 /// Day scratch values written by the steps, and the growing outputs.
@@ -323,6 +360,11 @@ pub struct Recorder {
     pub(crate) cost_per_query: f64,
     pub(crate) events: Vec<EventRecord>,
     pub(crate) ledger: Vec<LedgerRow>,
+    /// Whether allocations are written to the ledger (not in a lean run: see
+    /// [`World::keep_only`]).
+    pub(crate) ledger_off: bool,
+    /// The columns of the whole row a lean run keeps (`None`: all, with the text columns).
+    keep: Option<Vec<bool>>,
     columns: usize,
     text_columns: usize,
     /// Column names, declared once at the start.
@@ -450,6 +492,21 @@ impl SeriesScan {
         }
     }
 
+    /// The columns it reads.
+    fn reads(&self) -> impl Iterator<Item = usize> + '_ {
+        [
+            self.c_demand,
+            self.c_unserved,
+            self.c_lost_pause,
+            self.c_lost_churn,
+            self.c_revenue,
+            self.c_power_cost,
+        ]
+        .into_iter()
+        .chain(self.c_lead.iter().copied())
+        .flatten()
+    }
+
     /// Takes in the row of day `day`.
     fn add(&mut self, day: Time, row: &[f64]) {
         let get = |c: Option<usize>| c.map_or(0.0, |c| row[c]);
@@ -574,10 +631,12 @@ impl World<'_> {
         self.rec
             .text_values
             .reserve_exact(days * self.rec.text_columns.max(1));
-        let rows_per_day = ledger_rows_per_day(s);
-        self.rec
-            .ledger
-            .reserve_exact((days * rows_per_day).min(1 << 20));
+        if !self.rec.ledger_off {
+            let rows_per_day = ledger_rows_per_day(s);
+            self.rec
+                .ledger
+                .reserve_exact((days * rows_per_day).min(1 << 20));
+        }
         let dated = self.expansions.len()
             + s.launches.len()
             + 2 * (s.export_rules.len() + s.reservations.len());
@@ -648,38 +707,55 @@ impl World<'_> {
                 || format!("cancelled_units_per_day[{n}]"),
                 r.cancelled_today[p],
             );
-            let backlog: u64 = self.backlog_units[p].iter().sum();
-            sink.num(|| format!("backlog_units[{n}]"), backlog as f64);
+            sink.num_with(
+                || format!("backlog_units[{n}]"),
+                || self.backlog_units[p].iter().sum::<u64>() as f64,
+            );
             sink.num(|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
             sink.num(
                 || format!("realised_lead_time_days[{n}]"),
                 self.vendor.products[p].realised_lead_days,
             );
             sink.num(|| format!("price_usd[{n}]"), self.price_usd[p]);
-            let mut installed = 0u64;
-            for &b in fleet {
-                for &k in &self.buyers[b].sites {
-                    installed += self.sites[k].installed[p];
-                }
-            }
-            sink.num(|| format!("installed_units[{n}]"), installed as f64);
+            sink.num_with(
+                || format!("installed_units[{n}]"),
+                || {
+                    let mut installed = 0u64;
+                    for &b in fleet {
+                        for &k in &self.buyers[b].sites {
+                            installed += self.sites[k].installed[p];
+                        }
+                    }
+                    installed as f64
+                },
+            );
             sink.text(
                 || format!("binding[{n}]"),
                 binding_str(r.product_binding[p]),
             );
         }
-        sink.num(|| "phantom_share_of_backlog".into(), self.phantom_share());
-        let (mut stranded, mut transit, mut installing) = (0u64, 0u64, 0u64);
-        for &b in fleet {
-            stranded += self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>();
-            transit += self.buyers[b].in_transit.iter().sum::<u64>();
-            for &k in &self.buyers[b].sites {
-                installing += self.sites[k].installing.iter().sum::<u64>();
-            }
-        }
-        sink.num(|| "stranded_units".into(), stranded as f64);
-        sink.num(|| "in_transit_units".into(), transit as f64);
-        sink.num(|| "installing_units".into(), installing as f64);
+        sink.num_with(
+            || "phantom_share_of_backlog".into(),
+            || self.phantom_share(),
+        );
+        // The fleet's units in three states, added up in one pass when first asked for.
+        let totals = std::cell::OnceCell::new();
+        let fleet_units = || {
+            *totals.get_or_init(|| {
+                let (mut stranded, mut transit, mut installing) = (0u64, 0u64, 0u64);
+                for &b in fleet {
+                    stranded += self.buyers[b].stranded.iter().map(|x| x.1).sum::<u64>();
+                    transit += self.buyers[b].in_transit.iter().sum::<u64>();
+                    for &k in &self.buyers[b].sites {
+                        installing += self.sites[k].installing.iter().sum::<u64>();
+                    }
+                }
+                (stranded, transit, installing)
+            })
+        };
+        sink.num_with(|| "stranded_units".into(), || fleet_units().0 as f64);
+        sink.num_with(|| "in_transit_units".into(), || fleet_units().1 as f64);
+        sink.num_with(|| "installing_units".into(), || fleet_units().2 as f64);
         sink.num(|| "power_in_use_mw".into(), r.power_in_use_mw);
         sink.num(
             || "power_available_mw".into(),
@@ -751,19 +827,50 @@ impl World<'_> {
         let (n0, t0) = (values.len(), text.len());
         values.resize(n0 + self.rec.columns, 0.0);
         text.resize(t0 + self.rec.text_columns, "");
-        let mut row = Values {
-            num: &mut values[n0..],
-            text: &mut text[t0..],
-            n: 0,
-            t: 0,
-        };
-        self.emit_row(&mut row);
-        debug_assert_eq!((row.n, row.t), (self.rec.columns, self.rec.text_columns));
+        if let Some(keep) = self.rec.keep.as_deref() {
+            let mut row = Picked {
+                num: &mut values[n0..],
+                keep,
+                i: 0,
+                n: 0,
+            };
+            self.emit_row(&mut row);
+            debug_assert_eq!((row.i, row.n), (keep.len(), self.rec.columns));
+        } else {
+            let mut row = Values {
+                num: &mut values[n0..],
+                text: &mut text[t0..],
+                n: 0,
+                t: 0,
+            };
+            self.emit_row(&mut row);
+            debug_assert_eq!((row.n, row.t), (self.rec.columns, self.rec.text_columns));
+        }
         let day = (n0 / self.rec.columns.max(1)) as Time;
         self.rec.scan.add(day, &values[n0..]);
         self.rec.values = values;
         self.rec.text_values = text;
         self.rec.end_day(binding);
+    }
+
+    /// Makes this a lean run: of the daily columns it records only those named in `keep`
+    /// (sorted) and those the summary reads, no text column and no ledger; the summary and
+    /// the kept columns are those of the whole run, value for value. What a Monte Carlo
+    /// replication needs (its bands' series and its summary), without writing the rest.
+    pub(crate) fn keep_only(&mut self, keep: &[String]) {
+        let (num, _text) = std::mem::take(&mut self.rec.names);
+        let mut mask: Vec<bool> = num.iter().map(|n| keep.binary_search(n).is_ok()).collect();
+        for c in SeriesScan::new(self.s, &num).reads() {
+            mask[c] = true;
+        }
+        let kept = num
+            .into_iter()
+            .zip(&mask)
+            .filter_map(|(n, &k)| k.then_some(n))
+            .collect();
+        self.set_columns(kept, Vec::new());
+        self.rec.keep = Some(mask);
+        self.rec.ledger_off = true;
     }
 
     /// Sets the columns, declared once at the start.

@@ -114,6 +114,60 @@ fn metrics_and_bands_agree_with_replications_run_one_by_one() {
     assert!(checked > 3, "too few days with spread to check the bands");
 }
 
+/// A lean replication (what Monte Carlo runs for all but the first) has the summary and,
+/// column for column, the kept daily series of the same replication run in full; it
+/// records no other column, no text column and no ledger.
+#[test]
+fn a_lean_replication_keeps_the_summary_and_the_named_columns_of_the_full_run() {
+    let loaded = load();
+    let s = &loaded.scenario;
+    for r in [0, 5] {
+        let full = model::simulate_replication(s, 3, r);
+        let mut keep = vec![
+            "users[paid]".to_string(),
+            "lead_time_days[H100]".to_string(),
+            "paused[paid]".to_string(),
+            "no such column".to_string(),
+        ];
+        keep.sort();
+        let prepared = model::Prepared::new(s);
+        for lean in [
+            model::simulate_replication_keeping(s, None, 3, r, &keep),
+            model::simulate_replication_keeping(s, Some(&prepared), 3, r, &keep),
+        ] {
+            assert_eq!(lean.summary, full.summary, "replication {r}");
+            assert!(lean.ledger.is_empty() && !full.ledger.is_empty());
+            assert!(lean.text_columns.is_empty() && lean.text_values.is_empty());
+            // The named columns and those the summary reads (demand, unserved, lead times,
+            // money), in the full run's order; nothing else.
+            for name in [
+                "users[paid]",
+                "paused[paid]",
+                "demand_h100e",
+                "unserved_h100e",
+            ] {
+                assert!(lean.column(name).is_some(), "{name} kept");
+            }
+            assert!(lean.column("capacity_h100e").is_none());
+            assert!(lean.columns.len() < full.columns.len() / 3);
+            let order: Vec<usize> = lean
+                .columns
+                .iter()
+                .map(|c| full.column(c).unwrap())
+                .collect();
+            assert!(order.is_sorted());
+            for c in &lean.columns {
+                let (a, b) = (lean.series(c).unwrap(), full.series(c).unwrap());
+                assert_eq!(a.len(), full.dates.len());
+                assert!(
+                    a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{c} differs"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn until_ci_stops_when_the_interval_is_narrow_enough_or_at_the_most() {
     let loaded = load();
