@@ -431,6 +431,8 @@ pub struct World<'s> {
     pub(crate) power_w: Vec<f64>,
     /// Each product's daily failure draws (`Product::failure_rate_per_day`).
     pub(crate) failures: Vec<binomial::Binomials>,
+    /// Each segment's daily values that depend on the scenario alone (`Prepared`'s).
+    pub(crate) segment_days: Arc<demand::SegmentDays>,
     /// Each segment's growth-law level on the previous day (`U*(t − 1)`).
     pub(crate) level_yesterday: Vec<f64>,
     /// Reusable buffers of the day's steps.
@@ -722,6 +724,7 @@ impl<'s> World<'s> {
             scratch: Scratch::default(),
             flows: FlowRing::default(),
             dates: Arc::from([]),
+            segment_days: Arc::default(),
         };
         // One slot per day of the longest delay, and today's; each sized for a day's flows:
         // a completion per product, an arrival per ledger row, an installation per site and
@@ -1055,12 +1058,13 @@ pub fn simulate_observed(
 }
 
 /// What the replications of one scenario share, made once from it: the vendors' capacity
-/// plan and the run's dates (1,096 strings for the default scenario), which each replication
-/// otherwise makes again.
+/// plan, the run's dates (1,096 strings for the default scenario) and each segment's daily
+/// growth level and compute per query, which each replication otherwise makes again.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     plan: Arc<CapacityPlan>,
     dates: Arc<[String]>,
+    segment_days: Arc<demand::SegmentDays>,
 }
 
 impl Prepared {
@@ -1069,6 +1073,7 @@ impl Prepared {
         Prepared {
             plan: Arc::new(CapacityPlan::new(s)),
             dates: record::dates(s).into(),
+            segment_days: Arc::new(demand::SegmentDays::new(s)),
         }
     }
 
@@ -1076,6 +1081,7 @@ impl Prepared {
     fn fits(&self, s: &Scenario) -> bool {
         self.plan.products() == s.products.len()
             && self.dates.len() == usize::try_from(s.days).unwrap_or(0)
+            && self.segment_days.fits(s)
     }
 }
 
@@ -1133,6 +1139,7 @@ fn simulate_planned(
     );
     let mut world = World::new(s, prepared.plan, seed, replication);
     world.dates = prepared.dates;
+    world.segment_days = prepared.segment_days;
     if let Some(keep) = keep {
         world.keep_only(keep);
     }

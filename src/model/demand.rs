@@ -3,7 +3,7 @@
 use crate::engine::Time;
 
 use super::{PauseEpisode, World};
-use crate::scenario::types::Market;
+use crate::scenario::types::{Market, Scenario, Segment};
 
 /// Seconds per day.
 const DAY_S: f64 = 86_400.0;
@@ -51,11 +51,12 @@ impl World<'_> {
         (limited, q)
     }
 
-    /// Compute needed per query for segment `k` [H100e-days per query], peak included.
+    /// Compute needed per query for segment `k` [H100e-days per query], peak included:
+    /// [`h100e_per_query`], from the run's table within the run.
     fn h100e_per_query(&self, t: Time, k: usize) -> f64 {
-        let seg = &self.s.segments[k];
-        seg.tokens_per_query.at(t) * seg.h100_seconds_per_1k_tokens.at(t) / 1000.0 * seg.peak_factor
-            / DAY_S
+        self.segment_days
+            .per_query(k, t)
+            .unwrap_or_else(|| h100e_per_query(&self.s.segments[k], t))
     }
 
     /// The operator's demand at today's users [H100e].
@@ -81,7 +82,10 @@ impl World<'_> {
             }
             let seg = &s.segments[k];
             // Yesterday's level was computed yesterday (or at the start, for day 0).
-            let level = seg.growth.level(t);
+            let level = self
+                .segment_days
+                .level(k, t)
+                .unwrap_or_else(|| seg.growth.level(t));
             let organic_growth = if t == 0 {
                 0.0
             } else {
@@ -432,5 +436,64 @@ fn fmt_load(load: f64) -> String {
         crate::format::whole_pct(load)
     } else {
         "no capacity".to_string()
+    }
+}
+
+/// Compute needed per query of a segment on day `t` [H100e-days per query], peak included.
+pub(crate) fn h100e_per_query(seg: &Segment, t: Time) -> f64 {
+    seg.tokens_per_query.at(t) * seg.h100_seconds_per_1k_tokens.at(t) / 1000.0 * seg.peak_factor
+        / DAY_S
+}
+
+/// Each segment's values of each day of the run that depend on the scenario alone: its
+/// growth-law level and its compute per query, made once per scenario (with the capacity
+/// plan, in [`super::Prepared`]) instead of each day of each replication. The same numbers
+/// the same functions give day by day (two timeline searches and an exponential a segment
+/// and day), looked up.
+#[derive(Debug, Default)]
+pub(crate) struct SegmentDays {
+    days: usize,
+    /// `[k × days + t]`.
+    level: Vec<f64>,
+    per_query: Vec<f64>,
+}
+
+impl SegmentDays {
+    pub(crate) fn new(s: &Scenario) -> Self {
+        let days = usize::try_from(s.days).unwrap_or(0);
+        let ticks = || 0..s.days.max(0);
+        SegmentDays {
+            days,
+            level: s
+                .segments
+                .iter()
+                .flat_map(|seg| ticks().map(|t| seg.growth.level(t)))
+                .collect(),
+            per_query: s
+                .segments
+                .iter()
+                .flat_map(|seg| ticks().map(|t| h100e_per_query(seg, t)))
+                .collect(),
+        }
+    }
+
+    /// The index of segment `k` on day `t`, if in the table.
+    fn at(&self, k: usize, t: Time) -> Option<usize> {
+        let t = usize::try_from(t).ok().filter(|&t| t < self.days)?;
+        let i = k * self.days + t;
+        (i < self.level.len()).then_some(i)
+    }
+
+    pub(crate) fn level(&self, k: usize, t: Time) -> Option<f64> {
+        self.at(k, t).map(|i| self.level[i])
+    }
+
+    pub(crate) fn per_query(&self, k: usize, t: Time) -> Option<f64> {
+        self.at(k, t).map(|i| self.per_query[i])
+    }
+
+    /// Whether this can be of `s`: as many segments and days as it has.
+    pub(crate) fn fits(&self, s: &Scenario) -> bool {
+        self.level.len() == s.segments.len() * usize::try_from(s.days).unwrap_or(0)
     }
 }
