@@ -248,6 +248,9 @@ impl Sink for Names {
     fn num(&mut self, name: impl Fn() -> String, _v: f64) {
         self.num.push(name());
     }
+    fn num_with(&mut self, name: impl Fn() -> String, _v: impl FnOnce() -> f64) {
+        self.num.push(name());
+    }
     fn text(&mut self, name: impl Fn() -> String, _v: &'static str) {
         self.text.push(name());
     }
@@ -282,31 +285,29 @@ impl Sink for Values<'_> {
     }
 }
 
-/// Fills a day's row with the kept columns only ([`World::keep_only`]), in order, and
-/// computes no column it does not keep that is written with [`Sink::num_with`].
+/// Appends a day's row of the kept columns only ([`World::keep_only`]), in order, to the
+/// series (reserved for the whole run), and computes no column it does not keep that is
+/// written with [`Sink::num_with`].
 struct Picked<'a> {
-    num: &'a mut [f64],
+    values: &'a mut Vec<f64>,
     /// Whether each column of the whole row is kept.
     keep: &'a [bool],
-    /// Columns of the whole row passed, and cells filled.
+    /// Columns of the whole row passed.
     i: usize,
-    n: usize,
 }
 
 impl Sink for Picked<'_> {
     #[inline]
     fn num(&mut self, _name: impl Fn() -> String, v: f64) {
         if self.keep[self.i] {
-            self.num[self.n] = v;
-            self.n += 1;
+            self.values.push(v);
         }
         self.i += 1;
     }
     #[inline]
     fn num_with(&mut self, _name: impl Fn() -> String, v: impl FnOnce() -> f64) {
         if self.keep[self.i] {
-            self.num[self.n] = v();
-            self.n += 1;
+            self.values.push(v());
         }
         self.i += 1;
     }
@@ -319,8 +320,6 @@ impl Sink for Picked<'_> {
 pub struct Recorder {
     pub(crate) line_capacity: Vec<f64>,
     pub(crate) line_used: Vec<f64>,
-    /// Wafers the orders placed today need of each packaging line [wafers/day].
-    pub(crate) line_ordered: Vec<f64>,
     pub(crate) hbm_supply: f64,
     pub(crate) hbm_used: f64,
     pub(crate) product_binding: Vec<Option<Constraint>>,
@@ -363,6 +362,8 @@ pub struct Recorder {
     /// Whether allocations are written to the ledger (not in a lean run: see
     /// [`World::keep_only`]).
     pub(crate) ledger_off: bool,
+    /// The day whose row is being written.
+    row_day: Time,
     /// The columns of the whole row a lean run keeps (`None`: all, with the text columns).
     keep: Option<Vec<bool>>,
     columns: usize,
@@ -387,7 +388,6 @@ impl Recorder {
         Recorder {
             line_capacity: vec![0.0; s.lines.len()],
             line_used: vec![0.0; s.lines.len()],
-            line_ordered: vec![0.0; s.lines.len()],
             product_binding: vec![None; np],
             production_started: vec![0.0; np],
             shipped_today: vec![0.0; np],
@@ -685,9 +685,19 @@ impl World<'_> {
                 || format!("packaging_used_wafers_per_day[{n}]"),
                 r.line_used[li],
             );
-            sink.num(
+            // The wafers the orders placed today need: the line's demand.
+            sink.num_with(
                 || format!("packaging_ordered_wafers_per_day[{n}]"),
-                r.line_ordered[li],
+                || {
+                    let mut wafers = 0.0;
+                    for (p, prod) in s.products.iter().enumerate() {
+                        let upw = prod.units_per_wafer(r.row_day);
+                        if prod.line == Some(li) && upw > 0.0 {
+                            wafers += r.ordered_today[p] / upw;
+                        }
+                    }
+                    wafers
+                },
             );
         }
         if s.hbm_stacks_per_month.is_some() {
@@ -806,15 +816,7 @@ impl World<'_> {
             self.rec.realised_lead_peak = self.rec.realised_lead_peak.max(b.realised_lead_days);
         }
         self.rec.capex_cum += self.rec.capex;
-        // The wafers the orders placed today need: a line's demand.
-        let today = (self.rec.values.len() / self.rec.columns.max(1)) as Time;
-        self.rec.line_ordered.fill(0.0);
-        for (p, prod) in self.s.products.iter().enumerate() {
-            let upw = prod.units_per_wafer(today);
-            if let (Some(li), true) = (prod.line, upw > 0.0) {
-                self.rec.line_ordered[li] += self.rec.ordered_today[p] / upw;
-            }
-        }
+        self.rec.row_day = (self.rec.values.len() / self.rec.columns.max(1)) as Time;
         let mut values = std::mem::take(&mut self.rec.values);
         let mut text = std::mem::take(&mut self.rec.text_values);
         if values.capacity() == 0 {
@@ -825,18 +827,17 @@ impl World<'_> {
         }
         // The row's cells, then its values (the same columns as the header, in order).
         let (n0, t0) = (values.len(), text.len());
-        values.resize(n0 + self.rec.columns, 0.0);
-        text.resize(t0 + self.rec.text_columns, "");
         if let Some(keep) = self.rec.keep.as_deref() {
             let mut row = Picked {
-                num: &mut values[n0..],
+                values: &mut values,
                 keep,
                 i: 0,
-                n: 0,
             };
             self.emit_row(&mut row);
-            debug_assert_eq!((row.i, row.n), (keep.len(), self.rec.columns));
+            debug_assert_eq!((row.i, values.len()), (keep.len(), n0 + self.rec.columns));
         } else {
+            values.resize(n0 + self.rec.columns, 0.0);
+            text.resize(t0 + self.rec.text_columns, "");
             let mut row = Values {
                 num: &mut values[n0..],
                 text: &mut text[t0..],
