@@ -379,6 +379,9 @@ pub struct World<'s> {
     /// Open orders `[product][buyer]`, oldest first.
     pub(crate) backlog: Vec<Vec<VecDeque<Order>>>,
     pub(crate) backlog_units: Vec<Vec<u64>>,
+    /// Each product's open orders of all buyers: the sum of its `backlog_units`, kept as
+    /// they change (the quote, the production plan and the row read it every day).
+    pub(crate) open_units: Vec<u64>,
     pub(crate) lead_time_days: Vec<f64>,
     pub(crate) price_usd: Vec<f64>,
     pub(crate) rules_active: Vec<bool>,
@@ -656,6 +659,7 @@ impl<'s> World<'s> {
             day_binding: Constraint::Demand,
             backlog: vec![vec![VecDeque::new(); nb]; np],
             backlog_units: vec![vec![0; nb]; np],
+            open_units: vec![0; np],
             lead_time_days: vec![0.0; np],
             price_usd: s.products.iter().map(|p| p.price_usd.at(0)).collect(),
             rules_active: vec![false; s.export_rules.len()],

@@ -123,6 +123,7 @@ impl World<'_> {
                 phantom: 0,
             });
             self.backlog_units[p][b] += n;
+            self.open_units[p] += n;
             self.accounts[p].ordered += n;
             self.rec.ordered_today[p] += n as f64;
         }
@@ -145,14 +146,14 @@ impl World<'_> {
 
     /// Units the vendor of product `p` still needs to start to cover its open orders.
     pub(crate) fn uncovered_orders(&self, p: usize) -> f64 {
-        let open: u64 = self.backlog_units[p].iter().sum();
+        let open = self.open_units[p];
         let a = &self.accounts[p];
         (open as f64 - (a.inventory + a.in_production) as f64 - self.carry[p]).max(0.0)
     }
 
     /// The lead time of product `p`: open orders over the trailing production rate.
     pub(crate) fn backlog_lead_time(&self, p: usize) -> f64 {
-        let backlog: u64 = self.backlog_units[p].iter().sum();
+        let backlog = self.open_units[p];
         let rate = self.scratch.production_rate[p];
         if backlog == 0 {
             0.0

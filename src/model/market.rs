@@ -227,6 +227,7 @@ impl World<'_> {
         }
         self.vendor.products[p].phantom_units -= phantom_shipped;
         self.backlog_units[p][b] -= units;
+        self.open_units[p] -= units;
         let a = &mut self.accounts[p];
         a.inventory -= units;
         a.shipped += units;
@@ -293,6 +294,7 @@ impl World<'_> {
                     units += o.units;
                     self.vendor.products[p].phantom_units -= o.phantom;
                 }
+                self.open_units[p] -= self.backlog_units[p][b];
                 self.backlog_units[p][b] = 0;
                 self.accounts[p].cancelled += units;
                 self.rec.cancelled_today[p] += units as f64;

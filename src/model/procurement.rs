@@ -250,6 +250,7 @@ impl World<'_> {
             });
             self.vendor.products[p].phantom_units += phantom;
             self.backlog_units[p][b] += n;
+            self.open_units[p] += n;
             self.accounts[p].ordered += n;
             self.rec.ordered_today[p] += n as f64;
         }
@@ -355,6 +356,7 @@ impl World<'_> {
                 .phantom_units
                 .saturating_sub(phantom);
             self.backlog_units[p][b] -= n;
+            self.open_units[p] -= n;
             self.accounts[p].cancelled += n;
             self.rec.cancelled_today[p] += n as f64;
             let c = &mut self.buyers[b].committed_usd;

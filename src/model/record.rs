@@ -719,7 +719,7 @@ impl World<'_> {
             );
             sink.num_with(
                 || format!("backlog_units[{n}]"),
-                || self.backlog_units[p].iter().sum::<u64>() as f64,
+                || self.open_units[p] as f64,
             );
             sink.num(|| format!("lead_time_days[{n}]"), self.lead_time_days[p]);
             sink.num(
@@ -801,7 +801,7 @@ impl World<'_> {
     /// The phantom share of all open orders [share].
     pub(crate) fn phantom_share(&self) -> f64 {
         let phantom: u64 = self.vendor.products.iter().map(|b| b.phantom_units).sum();
-        let open: u64 = self.backlog_units.iter().flatten().sum();
+        let open: u64 = self.open_units.iter().sum();
         if open > 0 {
             phantom as f64 / open as f64
         } else {
@@ -811,6 +811,13 @@ impl World<'_> {
 
     /// Appends today's row.
     pub(crate) fn record_day(&mut self, binding: Constraint) {
+        debug_assert!(
+            self.backlog_units
+                .iter()
+                .zip(&self.open_units)
+                .all(|(b, &o)| b.iter().sum::<u64>() == o),
+            "open_units is not the sum of backlog_units"
+        );
         self.rec.phantom_share_peak = self.rec.phantom_share_peak.max(self.phantom_share());
         for b in &self.vendor.products {
             self.rec.realised_lead_peak = self.rec.realised_lead_peak.max(b.realised_lead_days);

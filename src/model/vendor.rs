@@ -181,7 +181,7 @@ impl World<'_> {
         let prod = &s.products[p];
         let plan = s.vendors[prod.vendor].plan;
         let o = self.vendor.products[p].smoothed_orders;
-        let open: u64 = self.backlog_units[p].iter().sum();
+        let open = self.open_units[p];
         let a = &self.accounts[p];
         let target = o * (plan.inventory_cover_days + prod.cycle_time_days as f64);
         let net = (a.inventory + a.in_production) as f64 + self.carry[p] - open as f64;
@@ -243,7 +243,7 @@ impl World<'_> {
     /// deliver within the window beyond the open orders.
     pub(crate) fn update_quote(&mut self, p: usize, t: Time, efficiency: f64) {
         let window = self.s.vendors[self.s.products[p].vendor].booking_window_days;
-        let open: u64 = self.backlog_units[p].iter().sum();
+        let open = self.open_units[p];
         let need = open as f64 + 1.0;
         let supply = self.supply_from(p, t, efficiency);
         let by_window = supply.by(window);
