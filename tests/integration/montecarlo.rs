@@ -114,6 +114,63 @@ fn metrics_and_bands_agree_with_replications_run_one_by_one() {
     assert!(checked > 3, "too few days with spread to check the bands");
 }
 
+/// Without a stopping rule the replications run without batch boundaries (each thread
+/// takes a few at a time and folds them as it finishes them); with one, in batches of 64.
+/// Both give the same metrics, bands and bands' state, on one thread or several.
+#[test]
+fn replications_without_batches_give_what_batches_give() {
+    let loaded = load();
+    let never = UntilCi {
+        metric: "fleet_end_h100e".into(),
+        half_width: 0.0,
+    };
+    let batched = replicate(&loaded, 150, Some(never));
+    assert_eq!((batched.reps, batched.stop), (150, Stop::CiNotMet));
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let free = pool.install(|| replicate(&loaded, 150, None));
+        assert_eq!(free.metrics, batched.metrics, "{threads} threads");
+        assert_eq!(free.dates, batched.dates, "{threads} threads");
+        assert_eq!(free.band_rows(), batched.band_rows(), "{threads} threads");
+        assert_eq!(
+            free.bands_state(),
+            batched.bands_state(),
+            "{threads} threads"
+        );
+        assert_eq!(free.representative, batched.representative);
+    }
+}
+
+/// A replication whose scenario cannot be made stops the run with the error of the lowest
+/// such replication, however the threads took them.
+#[test]
+fn a_failed_replication_stops_the_run_with_the_lowest_failure() {
+    let loaded = load();
+    let plan = Plan {
+        seed: 3,
+        reps: 200,
+        until_ci: None,
+        confidence: montecarlo::Confidence::default(),
+    };
+    let of = |r: u64| -> Result<Cow<'_, scenario::Scenario>, String> {
+        if r == 37 || r == 41 {
+            Err(format!("no scenario for {r}"))
+        } else {
+            Ok(Cow::Borrowed(&loaded.scenario))
+        }
+    };
+    let Err(err) = montecarlo::run(&plan, &of, &|| {}) else {
+        panic!("replication 37 fails");
+    };
+    assert_eq!(
+        (err.replication, err.message.as_str()),
+        (37, "no scenario for 37")
+    );
+}
+
 /// A lean replication (what Monte Carlo runs for all but the first) has the summary and,
 /// column for column, the kept daily series of the same replication run in full; it
 /// records no other column, no text column and no ledger.
