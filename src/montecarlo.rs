@@ -15,10 +15,10 @@
 //! threads change any output: the same scenario and seed give the same bytes on one thread
 //! or many, with batches or without.
 //!
-//! Memory: a batch's (or chunk's) daily series are dropped once folded. What is kept grows with the
-//! number of replications only by one number per summary metric per replication (exact
-//! percentiles of the summary, `replications.csv`, paired differences); the daily bands are
-//! sketches of bounded size, one per series and day ([`bands`]).
+//! Memory: a batch's (or chunk's) daily series are dropped once folded. What is kept grows
+//! with the number of replications only by one number per summary metric per replication
+//! (exact percentiles of the summary, `replications.csv`, paired differences); the daily
+//! bands are sketches of bounded size, one per series and day ([`bands`]).
 //!
 //! Sharding: [`run_range`] runs any range of replication numbers; a replication's random
 //! numbers depend only on (seed, replication, name), and the bands' state only on the
@@ -566,13 +566,8 @@ pub fn run_range<'s>(
     if target.is_none() {
         // No stopping rule, so no batch boundaries to keep: see `run_unbatched`.
         let reps = run_unbatched(start..end, &first, &one, &layout, with_bands, &mut bands)?;
-        for (_, r) in reps {
-            for (m, v) in metrics.iter_mut().zip(r.metrics) {
-                m.push(v);
-            }
-            for (d, v) in dates.iter_mut().zip(r.dates) {
-                d.push(v);
-            }
+        for (_, r) in &reps {
+            append(&mut metrics, &mut dates, r);
         }
         done = end;
     }
@@ -593,12 +588,7 @@ pub fn run_range<'s>(
             fold(&mut bands, &results, n_days);
         }
         for r in &results {
-            for (m, v) in metrics.iter_mut().zip(&r.metrics) {
-                m.push(*v);
-            }
-            for (d, v) in dates.iter_mut().zip(&r.dates) {
-                d.push(*v);
-            }
+            append(&mut metrics, &mut dates, r);
         }
         done = to;
         if let Some((i, hw)) = target {
@@ -713,6 +703,16 @@ fn run_unbatched(
     Ok(all)
 }
 
+/// Appends a replication's metrics and dates, one to each metric's and date's list.
+fn append(metrics: &mut [Vec<f64>], dates: &mut [Vec<Option<u32>>], r: &RepResult) {
+    for (m, v) in metrics.iter_mut().zip(&r.metrics) {
+        m.push(*v);
+    }
+    for (d, v) in dates.iter_mut().zip(&r.dates) {
+        d.push(*v);
+    }
+}
+
 /// [`fold`] on the calling thread, cell after cell.
 fn fold_here(bands: &mut Bands, results: &[RepResult], n_days: usize) {
     let mut values = Vec::with_capacity(results.len());
@@ -721,6 +721,11 @@ fn fold_here(bands: &mut Bands, results: &[RepResult], n_days: usize) {
         values.extend(results.iter().map(|r| r.series[cell]));
         c.add(&values);
     }
+    count_paused(bands, results, n_days);
+}
+
+/// Adds the replications' pause flags to the bands' pause counts.
+fn count_paused(bands: &mut Bands, results: &[RepResult], n_days: usize) {
     for r in results {
         for (count, &p) in bands.paused.iter_mut().zip(&r.paused) {
             *count += u64::from(p);
@@ -741,12 +746,7 @@ fn fold(bands: &mut Bands, results: &[RepResult], n_days: usize) {
             values.extend(results.iter().map(|r| r.series[cell]));
             c.add(values);
         });
-    for r in results {
-        for (count, &p) in bands.paused.iter_mut().zip(&r.paused) {
-            *count += u64::from(p);
-        }
-    }
-    debug_assert!(bands.paused.len().is_multiple_of(n_days.max(1)));
+    count_paused(bands, results, n_days);
 }
 
 /// Why outcomes cannot be merged.
