@@ -38,8 +38,14 @@ pub(crate) fn apportion_into(
     let small = weights.iter().all(|&w| total.checked_mul(w).is_some());
     rem.clear();
     if small {
-        // Quotient and remainder of one division each.
+        // Quotient and remainder of one division each; none for a zero weight (a buyer
+        // with nothing open, or of another tier), whose share and remainder are 0.
         for (i, &w) in weights.iter().enumerate() {
+            if w == 0 {
+                out.push(0);
+                rem.push((0, i));
+                continue;
+            }
             let x = total * w;
             out.push(x / sum);
             rem.push((u128::from(x % sum), i));
@@ -326,5 +332,8 @@ mod tests {
         assert_eq!(apportion(5, &[0, 0]), vec![0, 0]);
         // 7 units over 2:5 -> 2,5.
         assert_eq!(apportion(7, &[20, 50]), vec![2, 5]);
+        // Zero claims get nothing, not even a remainder's unit; ties still go low.
+        assert_eq!(apportion(10, &[0, 5, 0, 5, 5]), vec![0, 4, 0, 3, 3]);
+        assert_eq!(apportion(1, &[0, 0, 3]), vec![0, 0, 1]);
     }
 }
