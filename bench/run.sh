@@ -7,6 +7,9 @@
 #   bench/run.sh                    # 21 runs of each
 #   bench/run.sh 41                 # 41 runs of each
 #   bench/run.sh 21 /tmp/capsim-old # the same, alternating with another build, side by side
+#   PAUSE=15 bench/run.sh 5         # 15 s idle before each run: runs as a user makes them,
+#                                   # after a pause, not back to back (docs/performance.md,
+#                                   # third round: on a virtual machine the two differ)
 #
 # Runs alternate between the builds (and between with and without charts), so that a change
 # of load on the machine falls on all of them alike.
@@ -19,10 +22,11 @@ bins=("${CARGO_TARGET_DIR:-target}/release/capsim")
 [ -n "$other" ] && bins+=("$other")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg); pause before each run: ${PAUSE:-0} s"
 for _ in $(seq "$n"); do
     for i in "${!bins[@]}"; do
         for charts in no yes; do
+            sleep "${PAUSE:-0}"
             flag=()
             [ "$charts" = no ] && flag=(--no-charts)
             line=$("${bins[$i]}" run "${flag[@]}" --out "$out/run" | tail -n 1)
