@@ -717,11 +717,16 @@ fn append(metrics: &mut [Vec<f64>], dates: &mut [Vec<Option<u32>>], r: &RepResul
 fn fold_here(bands: &mut Bands, results: &[RepResult], n_days: usize) {
     let mut values = Vec::with_capacity(results.len());
     for (cell, c) in bands.cells.iter_mut().enumerate() {
-        values.clear();
-        values.extend(results.iter().map(|r| r.series[cell]));
-        c.add(&values);
+        add_cell(c, cell, results, &mut values);
     }
     count_paused(bands, results, n_days);
+}
+
+/// Adds the replications' values of cell `cell` to `c`, gathered in `values` (a buffer).
+fn add_cell(c: &mut bands::Cell, cell: usize, results: &[RepResult], values: &mut Vec<f64>) {
+    values.clear();
+    values.extend(results.iter().map(|r| r.series[cell]));
+    c.add(values);
 }
 
 /// Adds the replications' pause flags to the bands' pause counts.
@@ -742,9 +747,7 @@ fn fold(bands: &mut Bands, results: &[RepResult], n_days: usize) {
         .par_iter_mut()
         .enumerate()
         .for_each_init(Vec::new, |values, (cell, c)| {
-            values.clear();
-            values.extend(results.iter().map(|r| r.series[cell]));
-            c.add(values);
+            add_cell(c, cell, results, values)
         });
     count_paused(bands, results, n_days);
 }
