@@ -24,10 +24,10 @@ fn stages(c: &mut Criterion) {
     let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
     let seed = loaded.scenario.seed;
     let run = simulate_replication(&loaded.scenario, seed, 0);
-    let files = render_all(&loaded, &run, &[]).expect("renders");
+    let files = render_all(&loaded, &run, None, &[]).expect("renders");
     let mut group = c.benchmark_group("report");
     group.bench_function("render_all", |b| {
-        b.iter(|| render_all(black_box(&loaded), black_box(&run), &[]).expect("renders"));
+        b.iter(|| render_all(black_box(&loaded), black_box(&run), None, &[]).expect("renders"));
     });
     group.sample_size(20);
     group.bench_function("render_charts", |b| {
@@ -43,7 +43,7 @@ fn whole(c: &mut Criterion) {
         let seed = loaded.scenario.seed;
         let s = loaded.replication(seed, 0).expect("replication 0");
         let run = simulate_replication(&s, seed, 0);
-        let mut files = render_all(&loaded, &run, &[]).expect("renders");
+        let mut files = render_all(&loaded, &run, None, &[]).expect("renders");
         if charts {
             let drawn = render_charts(&files).expect("draws");
             files.extend(drawn);

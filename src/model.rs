@@ -44,7 +44,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::engine::{Context, Model, Simulation, Time, random};
 use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
-pub use record::{EventRecord, LedgerRow, RunOutput, Summary};
+pub use record::{DayRow, EventRecord, LedgerRow, RunOutput, Summary};
 pub use vendor::CapacityPlan;
 
 /// Something that happens at a tick: the engine's event type.
@@ -1037,28 +1037,32 @@ pub(crate) fn schedule(ctx: &mut Context<'_, Event>, t: Time, e: Event) {
 
 /// Runs a scenario with a seed and returns everything it recorded (replication 0).
 pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
-    simulate_observed(s, seed, 0, |_| {})
+    simulate_observed(s, None, seed, 0, |_| {})
 }
 
 /// Runs replication `replication` of a scenario: every random stream is derived from
 /// (seed, replication, stream name), so replication 0 is [`simulate`]'s run, and two
 /// scenarios run with the same seed and replication share their common random numbers.
 pub fn simulate_replication(s: &Scenario, seed: u64, replication: u64) -> RunOutput {
-    simulate_observed(s, seed, replication, |_| {})
+    simulate_observed(s, None, seed, replication, |_| {})
 }
 
-/// Runs a scenario like [`simulate`], and calls `after_day(t)` once day `t` is done: its
-/// dated events and flows, its Day step (the row is recorded) and the flows that step sent
-/// for the same day have run, and nothing of day `t + 1` has. For progress reports and
-/// measurements (`tests/alloc.rs` counts the allocations of each day through it); the run
-/// is the same as [`simulate`]'s whatever `after_day` does.
+/// Runs replication `replication` of a scenario like [`simulate_replication`] (with what
+/// was prepared of it, if given, like [`simulate_replication_on`]), and calls
+/// `after_day(row)` once day `row.day` is done: its dated events and flows, its Day step
+/// (the row is recorded) and the flows that step sent for the same day have run, and
+/// nothing of the next day has; `row` is the day's row as recorded. For measurements
+/// (`tests/alloc.rs` counts the allocations of each day through it) and for writing the
+/// daily table while the run goes on (`report::simulate_with_timeseries`); the run is the
+/// same as [`simulate_replication`]'s whatever `after_day` does.
 pub fn simulate_observed(
     s: &Scenario,
+    prepared: Option<&Prepared>,
     seed: u64,
     replication: u64,
-    after_day: impl FnMut(Time),
+    after_day: impl FnMut(DayRow<'_>),
 ) -> RunOutput {
-    simulate_planned(s, None, seed, replication, None, after_day)
+    simulate_planned(s, prepared, seed, replication, None, after_day)
 }
 
 /// What the replications of one scenario share, made once from it: the vendors' capacity
@@ -1079,6 +1083,11 @@ impl Prepared {
             dates: record::dates(s).into(),
             segment_days: Arc::new(demand::SegmentDays::new(s)),
         }
+    }
+
+    /// The run's dates (YYYY-MM-DD), one a day: those of every replication's rows.
+    pub fn dates(&self) -> Arc<[String]> {
+        Arc::clone(&self.dates)
     }
 
     /// Whether this can be of `s`: as many products and dates as it has.
@@ -1123,7 +1132,7 @@ fn simulate_planned(
     seed: u64,
     replication: u64,
     keep: Option<&[String]>,
-    mut after_day: impl FnMut(Time),
+    mut after_day: impl FnMut(DayRow<'_>),
 ) -> RunOutput {
     // Expansions that slip move in a copy of the scenario, made only when something slips.
     let slipped = disrupt::slipped(s, seed, replication);
@@ -1207,7 +1216,7 @@ fn simulate_planned(
     for t in 0..s.days {
         sim.run_until(t);
         sim.model_mut().day(t);
-        after_day(t);
+        after_day(sim.model().last_row(t));
     }
     world = sim.into_model();
     let mut out = world.finish();

@@ -29,6 +29,7 @@ pub mod parquet;
 pub mod read;
 pub mod shard;
 pub mod tidy;
+mod timeseries;
 pub mod whatif;
 pub mod whatif_files;
 
@@ -46,6 +47,7 @@ use read::{find, get};
 pub use files::{
     Comparison, Extras, Files, Redrawn, RunFiles, compare_files, mc_files, redraw, run_files,
 };
+pub use timeseries::{simulate_with_timeseries, timeseries_csv};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -132,52 +134,6 @@ fn into_bytes(w: csv::Writer<Vec<u8>>, what: &'static str) -> Result<Vec<u8>, Re
         what,
         message: e.to_string(),
     })
-}
-
-/// `timeseries.csv`: one row per day, `date` first, numeric columns then text columns.
-///
-/// Written straight into bytes (`csvout`), the same bytes as the `csv` crate's writer; blocks
-/// of rows are formatted in parallel and joined in order.
-pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
-    use rayon::prelude::*;
-    /// Rows formatted by one task.
-    const ROWS_PER_TASK: usize = 128;
-    let mut out = Vec::new();
-    csvout::field(&mut out, "date");
-    for name in run.columns.iter().chain(&run.text_columns) {
-        out.push(b',');
-        csvout::field(&mut out, name);
-    }
-    out.push(b'\n');
-    let n = run.columns.len();
-    let m = run.text_columns.len();
-    let starts: Vec<usize> = (0..run.dates.len()).step_by(ROWS_PER_TASK).collect();
-    let blocks: Vec<Vec<u8>> = starts
-        .into_par_iter()
-        .map(|start| {
-            let end = (start + ROWS_PER_TASK).min(run.dates.len());
-            let mut out = Vec::with_capacity((end - start) * (n + m + 1) * 8);
-            let mut buf = crate::format::Shortest::new();
-            for row in start..end {
-                csvout::field(&mut out, &run.dates[row]);
-                for &v in &run.values[row * n..(row + 1) * n] {
-                    out.push(b',');
-                    csvout::num(&mut out, &mut buf, v);
-                }
-                for t in &run.text_values[row * m..(row + 1) * m] {
-                    out.push(b',');
-                    csvout::field(&mut out, t);
-                }
-                out.push(b'\n');
-            }
-            out
-        })
-        .collect();
-    out.reserve(blocks.iter().map(Vec::len).sum());
-    for b in blocks {
-        out.extend_from_slice(&b);
-    }
-    Ok(out)
 }
 
 /// `summary.json`, pretty-printed with a trailing newline.
@@ -369,28 +325,38 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "manifest.json",
 ];
 
-/// Serialises every output of a run: `(file name, bytes)`.
+/// Serialises every output of a run: `(file name, bytes)`. `timeseries` is the run's
+/// `timeseries.csv` if it was formatted already ([`simulate_with_timeseries`]).
 pub fn render_all(
     loaded: &Loaded,
     run: &RunOutput,
+    timeseries: Option<Vec<u8>>,
     sets: &[String],
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let s = &loaded.scenario;
-    // The time series (the largest) on one thread while the others are written.
-    let (timeseries, rest) = rayon::join(
-        || timeseries_csv(run),
-        || -> Result<_, ReportError> {
-            Ok([
-                summary_json(run)?,
-                events_csv(s, run)?,
-                ledger_csv(s, run)?,
-                manifest_json(loaded, run.summary.seed, sets)?,
-            ])
-        },
-    );
-    let [summary, events, ledger, manifest] = rest?;
+    let rest = || -> Result<_, ReportError> {
+        Ok([
+            summary_json(run)?,
+            events_csv(s, run)?,
+            manifest_json(loaded, run.summary.seed, sets)?,
+        ])
+    };
+    // The time series (the largest) on one thread while the others are written; the ledger
+    // (the next largest) on its own when the series is made already.
+    let (timeseries, ledger, rest) = match timeseries {
+        Some(t) => {
+            let (ledger, rest) = rayon::join(|| ledger_csv(s, run), rest);
+            (t, ledger?, rest?)
+        }
+        None => {
+            let (t, (ledger, rest)) =
+                rayon::join(|| timeseries_csv(run), || (ledger_csv(s, run), rest()));
+            (t?, ledger?, rest?)
+        }
+    };
+    let [summary, events, manifest] = rest;
     Ok(vec![
-        ("timeseries.csv".into(), timeseries?),
+        ("timeseries.csv".into(), timeseries),
         ("summary.json".into(), summary),
         ("events.csv".into(), events),
         ("ledger.csv".into(), ledger),

@@ -238,7 +238,7 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
         }
     };
     let run = model::simulate_replication(&s, seed, 0);
-    let files = match report::render_all(&loaded, &run, &[]) {
+    let files = match report::render_all(&loaded, &run, None, &[]) {
         Ok(f) => f,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));

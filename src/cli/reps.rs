@@ -7,7 +7,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::ui::{Failure, Problem, Ui, load_problems};
 use crate::format::{human, signed, usd};
-use crate::model;
 use crate::montecarlo::{self, Confidence, Outcome, Plan, UntilCi};
 use crate::report::montecarlo::{PAIRED_SHOWN, PairedDoc, verdict};
 use crate::report::{self, Extras};
@@ -106,8 +105,17 @@ pub fn render(
             message,
         }
     })?;
-    let run = model::simulate_replication(&s, o.seed, o.representative);
-    report::mc_files(loaded, o, &run, sets, until_ci, asked, extras)
+    let (run, timeseries) = report::simulate_with_timeseries(&s, o.seed, o.representative);
+    report::mc_files(
+        loaded,
+        o,
+        &run,
+        Some(timeseries),
+        sets,
+        until_ci,
+        asked,
+        extras,
+    )
 }
 
 /// A few lines a person reads after a Monte Carlo run.

@@ -211,6 +211,24 @@ pub struct RunOutput {
     pub accounts: Vec<Accounts>,
 }
 
+/// A day's row of the daily table as recorded, with the table's column names: what
+/// [`simulate_observed`](super::simulate_observed)'s callback is given once the day is done.
+/// The values are those the run's [`RunOutput::values`] and [`RunOutput::text_values`]
+/// hold for that day (of a lean run, its kept columns).
+#[derive(Debug, Clone, Copy)]
+pub struct DayRow<'a> {
+    /// The day \[tick\].
+    pub day: Time,
+    /// Names of the numeric columns.
+    pub columns: &'a [String],
+    /// Names of the text columns.
+    pub text_columns: &'a [String],
+    /// The day's numeric values, one a column.
+    pub values: &'a [f64],
+    /// The day's text values, one a text column.
+    pub text: &'a [&'static str],
+}
+
 impl RunOutput {
     /// Index of a numeric column by name.
     pub fn column(&self, name: &str) -> Option<usize> {
@@ -806,6 +824,19 @@ impl World<'_> {
             phantom as f64 / open as f64
         } else {
             0.0
+        }
+    }
+
+    /// The row recorded last, on day `day`.
+    pub(crate) fn last_row(&self, day: Time) -> DayRow<'_> {
+        let (n, m) = (self.rec.columns, self.rec.text_columns);
+        let (v, t) = (&self.rec.values, &self.rec.text_values);
+        DayRow {
+            day,
+            columns: &self.rec.names.0,
+            text_columns: &self.rec.names.1,
+            values: &v[v.len().saturating_sub(n)..],
+            text: &t[t.len().saturating_sub(m)..],
         }
     }
 

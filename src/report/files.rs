@@ -88,14 +88,16 @@ pub struct RunFiles {
 }
 
 /// The files of one simulated run: its data files, `backtest.csv` when the scenario has
-/// observations that evaluate, and `extras`.
+/// observations that evaluate, and `extras`. `timeseries`: the run's `timeseries.csv` if it
+/// was formatted already (`report::simulate_with_timeseries`).
 pub fn run_files(
     loaded: &Loaded,
     run: &RunOutput,
+    timeseries: Option<Vec<u8>>,
     sets: &[String],
     extras: Extras,
 ) -> Result<RunFiles, ReportError> {
-    let mut files = super::render_all(loaded, run, sets)?;
+    let mut files = super::render_all(loaded, run, timeseries, sets)?;
     if extras.parquet {
         for (name, bytes) in &mut files {
             if name == "manifest.json" {
@@ -131,17 +133,20 @@ pub fn run_files(
 
 /// The files of a Monte Carlo run: those of its representative replication (`run`, its
 /// summary with the distribution of every metric), `bands.csv`, `replications.csv`, then
-/// `extras`. `until_ci` is `--until-ci` as given; `asked`, the replications asked for.
+/// `extras`. `until_ci` is `--until-ci` as given; `asked`, the replications asked for;
+/// `timeseries`, the representative's `timeseries.csv` if it was formatted already.
+#[allow(clippy::too_many_arguments)]
 pub fn mc_files(
     loaded: &Loaded,
     o: &Outcome,
     run: &RunOutput,
+    timeseries: Option<Vec<u8>>,
     sets: &[String],
     until_ci: Option<&str>,
     asked: u64,
     extras: Extras,
 ) -> Result<Files, ReportError> {
-    let mut files = super::render_all(loaded, run, sets)?;
+    let mut files = super::render_all(loaded, run, timeseries, sets)?;
     let reps = ManifestReps {
         count: o.reps,
         asked,

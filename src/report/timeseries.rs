@@ -1,0 +1,301 @@
+//! `timeseries.csv`, the daily table: one row a day, `date` first, the numeric columns, then
+//! the text columns. Formatted from a finished run ([`timeseries_csv`]), or while the run goes
+//! on ([`simulate_with_timeseries`]): the same bytes either way (a test compares them).
+//!
+//! The table is most of a run's output (about 127,000 numbers for the default scenario) and
+//! formatting it took as long as half the simulation. Formatted while the run goes on, on the
+//! second core, it is ready when the last day is recorded instead of after.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use super::{ReportError, csvout};
+use crate::format::Shortest;
+use crate::model::{self, DayRow, RunOutput};
+use crate::scenario::types::Scenario;
+
+/// Appends the header: `date`, the numeric columns, the text columns.
+fn push_header(out: &mut Vec<u8>, columns: &[String], text_columns: &[String]) {
+    csvout::field(out, "date");
+    for name in columns.iter().chain(text_columns) {
+        out.push(b',');
+        csvout::field(out, name);
+    }
+    out.push(b'\n');
+}
+
+/// Appends one day's row.
+fn push_row(out: &mut Vec<u8>, buf: &mut Shortest, date: &str, values: &[f64], text: &[&str]) {
+    csvout::field(out, date);
+    for &v in values {
+        out.push(b',');
+        csvout::num(out, buf, v);
+    }
+    for t in text {
+        out.push(b',');
+        csvout::field(out, t);
+    }
+    out.push(b'\n');
+}
+
+/// `timeseries.csv` of a finished run.
+///
+/// Written straight into bytes (`csvout`), the same bytes as the `csv` crate's writer; blocks
+/// of rows are formatted in parallel and joined in order.
+pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    use rayon::prelude::*;
+    /// Rows formatted by one task.
+    const ROWS_PER_TASK: usize = 128;
+    let mut out = Vec::new();
+    push_header(&mut out, &run.columns, &run.text_columns);
+    let n = run.columns.len();
+    let m = run.text_columns.len();
+    let starts: Vec<usize> = (0..run.dates.len()).step_by(ROWS_PER_TASK).collect();
+    let blocks: Vec<Vec<u8>> = starts
+        .into_par_iter()
+        .map(|start| {
+            let end = (start + ROWS_PER_TASK).min(run.dates.len());
+            let mut out = Vec::with_capacity((end - start) * (n + m + 1) * 8);
+            let mut buf = Shortest::new();
+            for row in start..end {
+                push_row(
+                    &mut out,
+                    &mut buf,
+                    &run.dates[row],
+                    &run.values[row * n..(row + 1) * n],
+                    &run.text_values[row * m..(row + 1) * m],
+                );
+            }
+            out
+        })
+        .collect();
+    out.reserve(blocks.iter().map(Vec::len).sum());
+    for b in blocks {
+        out.extend_from_slice(&b);
+    }
+    Ok(out)
+}
+
+/// Rows a block carries from the simulation to the thread formatting them: about 30 KB of
+/// values for the default scenario, so that a block is formatted while it is still in the
+/// cache and the table is done a few dozen rows after the run.
+const ROWS_PER_BLOCK: usize = 32;
+
+/// Recorded rows on their way to be formatted.
+struct Block {
+    /// The day of the first row.
+    first: usize,
+    /// Rows in the block.
+    rows: usize,
+    /// Numeric values, row by row.
+    values: Vec<f64>,
+    /// Text values, row by row.
+    text: Vec<&'static str>,
+}
+
+/// What the simulation sends to the formatting thread.
+enum Message {
+    /// The header, before the first row.
+    Header(Vec<u8>),
+    /// Rows.
+    Rows(Block),
+}
+
+/// Simulates replication `replication` of `s` (as [`model::simulate_replication`]) and
+/// formats its `timeseries.csv` while it runs: each block of recorded rows is handed to a
+/// task of rayon's pool, which formats it as the simulation goes on. Returns the run and the
+/// bytes [`timeseries_csv`] gives of it. With one thread in the pool (`--jobs 1`) the rows
+/// are formatted after the run, on the same thread.
+pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> (RunOutput, Vec<u8>) {
+    let prepared = model::Prepared::new(s);
+    let dates = prepared.dates();
+    let (rows, received) = mpsc::channel::<Message>();
+    let (spares, spare) = mpsc::channel::<Block>();
+    let mut table = Vec::new();
+    let run = rayon::scope(|scope| {
+        let table = &mut table;
+        scope.spawn(move |_| *table = format_blocks(&received, &spares, &dates));
+        let mut sender = RowSender {
+            rows,
+            spare,
+            block: None,
+            header_sent: false,
+        };
+        let run = model::simulate_observed(s, Some(&prepared), seed, replication, |row| {
+            sender.add(row);
+        });
+        sender.flush();
+        // `sender` (and with it the channel) is dropped here: the formatting ends.
+        run
+    });
+    // A run without a day has no row to carry its header.
+    if table.is_empty() {
+        push_header(&mut table, &run.columns, &run.text_columns);
+    }
+    (run, table)
+}
+
+/// The simulation's end of the channel: fills blocks with rows and sends them.
+struct RowSender {
+    rows: Sender<Message>,
+    /// Blocks the formatting thread is done with, to be filled again.
+    spare: Receiver<Block>,
+    /// The block being filled.
+    block: Option<Block>,
+    header_sent: bool,
+}
+
+impl RowSender {
+    /// Adds a day's row; sends the block when it is full.
+    fn add(&mut self, row: DayRow<'_>) {
+        if !self.header_sent {
+            let mut header = Vec::new();
+            push_header(&mut header, row.columns, row.text_columns);
+            // The receiving end lives as long as this (it only ends with a panic, which the
+            // scope passes on).
+            let _ = self.rows.send(Message::Header(header));
+            self.header_sent = true;
+        }
+        let block = self.block.get_or_insert_with(|| {
+            self.spare.try_recv().unwrap_or_else(|_| Block {
+                first: 0,
+                rows: 0,
+                values: Vec::with_capacity(ROWS_PER_BLOCK * row.values.len()),
+                text: Vec::with_capacity(ROWS_PER_BLOCK * row.text.len()),
+            })
+        });
+        if block.rows == 0 {
+            block.first = usize::try_from(row.day).unwrap_or(0);
+        }
+        block.values.extend_from_slice(row.values);
+        block.text.extend_from_slice(row.text);
+        block.rows += 1;
+        if block.rows == ROWS_PER_BLOCK {
+            self.flush();
+        }
+    }
+
+    /// Sends the block being filled, if it holds a row.
+    fn flush(&mut self) {
+        if let Some(block) = self.block.take().filter(|b| b.rows > 0) {
+            let _ = self.rows.send(Message::Rows(block));
+        }
+    }
+}
+
+/// Formats the blocks received until the simulation's end of the channel is dropped, and
+/// sends each block back emptied; returns the table.
+fn format_blocks(
+    received: &Receiver<Message>,
+    spares: &Sender<Block>,
+    dates: &[String],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = Shortest::new();
+    for message in received {
+        let mut block = match message {
+            Message::Header(header) => {
+                out = header;
+                continue;
+            }
+            Message::Rows(block) => block,
+        };
+        let before = out.len();
+        let n = block.values.len() / block.rows;
+        let m = block.text.len() / block.rows;
+        for i in 0..block.rows {
+            push_row(
+                &mut out,
+                &mut buf,
+                &dates[block.first + i],
+                &block.values[i * n..(i + 1) * n],
+                &block.text[i * m..(i + 1) * m],
+            );
+        }
+        if block.first == 0 {
+            // Room for the whole table at the first block's length a row, and an eighth.
+            let per_row = (out.len() - before) / block.rows;
+            out.reserve(per_row * dates.len().saturating_sub(block.rows) / 8 * 9);
+        }
+        block.rows = 0;
+        block.values.clear();
+        block.text.clear();
+        // Nobody may take it back once the run is over.
+        let _ = spares.send(block);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::{Source, load};
+
+    /// The run and its table as `simulate_with_timeseries` makes them, against the run of
+    /// `simulate_replication` and the table `timeseries_csv` makes of it.
+    fn same_as_after_the_run(s: &Scenario, seed: u64, replication: u64) {
+        let (run, table) = simulate_with_timeseries(s, seed, replication);
+        let plain = model::simulate_replication(s, seed, replication);
+        let expected = timeseries_csv(&plain).expect("formats");
+        assert!(
+            table == expected,
+            "{} replication {replication}: the table formatted during the run differs",
+            s.name
+        );
+        assert_eq!(run.values.len(), plain.values.len());
+        assert!(
+            run.values
+                .iter()
+                .zip(&plain.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "the run's values changed"
+        );
+        assert_eq!(run.text_values, plain.text_values);
+        assert_eq!(run.ledger, plain.ledger);
+        assert_eq!(run.events, plain.events);
+    }
+
+    #[test]
+    fn the_table_formatted_during_the_run_is_the_table_of_the_run() {
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let s = &loaded.scenario;
+        let days = usize::try_from(s.days).expect("days");
+        assert!(
+            days > 4 * ROWS_PER_BLOCK && days % ROWS_PER_BLOCK != 0,
+            "several blocks, the last one partial"
+        );
+        same_as_after_the_run(s, s.seed, 0);
+        // Text columns, an export rule, reservations, and distributions drawn per replication.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        for (file, replication) in [("baseline.yaml", 0), ("uncertain.yaml", 3)] {
+            let loaded = load(Source::File(&dir.join(file)), &[]).expect("loads");
+            let s = loaded
+                .replication(loaded.scenario.seed, replication)
+                .expect("draws");
+            same_as_after_the_run(&s, loaded.scenario.seed, replication);
+        }
+    }
+
+    #[test]
+    fn one_thread_formats_the_table_after_the_run() {
+        // `--jobs 1`: the formatting task can only start once the simulation is done.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool of one thread");
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let s = &loaded.scenario;
+        pool.install(|| same_as_after_the_run(s, s.seed, 0));
+    }
+
+    #[test]
+    fn a_run_of_one_day_has_its_header_and_row() {
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let mut s = loaded.scenario.clone();
+        s.days = 1;
+        let (run, table) = simulate_with_timeseries(&s, s.seed, 0);
+        assert_eq!(table, timeseries_csv(&run).expect("formats"));
+        assert_eq!(table.iter().filter(|&&b| b == b'\n').count(), 2);
+    }
+}
