@@ -47,7 +47,7 @@ use read::{find, get};
 pub use files::{
     Comparison, Extras, Files, Redrawn, RunFiles, compare_files, mc_files, redraw, run_files,
 };
-pub use timeseries::{simulate_with_timeseries, timeseries_csv};
+pub use timeseries::{Tabled, simulate_with_timeseries, timeseries_csv};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]

@@ -105,7 +105,9 @@ pub fn render(
             message,
         }
     })?;
-    let (run, timeseries) = report::simulate_with_timeseries(&s, o.seed, o.representative);
+    let report::Tabled {
+        run, timeseries, ..
+    } = report::simulate_with_timeseries(&s, o.seed, o.representative);
     report::mc_files(
         loaded,
         o,

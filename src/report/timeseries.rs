@@ -7,6 +7,7 @@
 //! second core, it is ready when the last day is recorded instead of after.
 
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
 
 use super::{ReportError, csvout};
 use crate::format::Shortest;
@@ -100,20 +101,36 @@ enum Message {
     Rows(Block),
 }
 
+/// A run simulated with [`simulate_with_timeseries`].
+#[derive(Debug)]
+pub struct Tabled {
+    /// The run.
+    pub run: RunOutput,
+    /// Its `timeseries.csv`.
+    pub timeseries: Vec<u8>,
+    /// How long the simulation took on its own thread (with the handing over of its rows,
+    /// without the start of the pool's threads or the formatting of the last block): the
+    /// figure `capsim run` prints as "simulated in".
+    pub simulated: Duration,
+}
+
 /// Simulates replication `replication` of `s` (as [`model::simulate_replication`]) and
 /// formats its `timeseries.csv` while it runs: each block of recorded rows is handed to a
 /// task of rayon's pool, which formats it as the simulation goes on. Returns the run and the
 /// bytes [`timeseries_csv`] gives of it. With one thread in the pool (`--jobs 1`) the rows
 /// are formatted after the run, on the same thread.
-pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> (RunOutput, Vec<u8>) {
+pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Tabled {
+    let started = Instant::now();
     let prepared = model::Prepared::new(s);
+    let preparing = started.elapsed();
     let dates = prepared.dates();
     let (rows, received) = mpsc::channel::<Message>();
     let (spares, spare) = mpsc::channel::<Block>();
     let mut table = Vec::new();
-    let run = rayon::scope(|scope| {
+    let (run, running) = rayon::scope(|scope| {
         let table = &mut table;
         scope.spawn(move |_| *table = format_blocks(&received, &spares, &dates));
+        let started = Instant::now();
         let mut sender = RowSender {
             rows,
             spare,
@@ -125,13 +142,17 @@ pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> (R
         });
         sender.flush();
         // `sender` (and with it the channel) is dropped here: the formatting ends.
-        run
+        (run, started.elapsed())
     });
     // A run without a day has no row to carry its header.
     if table.is_empty() {
         push_header(&mut table, &run.columns, &run.text_columns);
     }
-    (run, table)
+    Tabled {
+        run,
+        timeseries: table,
+        simulated: preparing + running,
+    }
 }
 
 /// The simulation's end of the channel: fills blocks with rows and sends them.
@@ -235,7 +256,11 @@ mod tests {
     /// The run and its table as `simulate_with_timeseries` makes them, against the run of
     /// `simulate_replication` and the table `timeseries_csv` makes of it.
     fn same_as_after_the_run(s: &Scenario, seed: u64, replication: u64) {
-        let (run, table) = simulate_with_timeseries(s, seed, replication);
+        let Tabled {
+            run,
+            timeseries: table,
+            ..
+        } = simulate_with_timeseries(s, seed, replication);
         let plain = model::simulate_replication(s, seed, replication);
         let expected = timeseries_csv(&plain).expect("formats");
         assert!(
@@ -294,7 +319,11 @@ mod tests {
         let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
         let mut s = loaded.scenario.clone();
         s.days = 1;
-        let (run, table) = simulate_with_timeseries(&s, s.seed, 0);
+        let Tabled {
+            run,
+            timeseries: table,
+            ..
+        } = simulate_with_timeseries(&s, s.seed, 0);
         assert_eq!(table, timeseries_csv(&run).expect("formats"));
         assert_eq!(table.iter().filter(|&&b| b == b'\n').count(), 2);
     }
