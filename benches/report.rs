@@ -6,7 +6,8 @@
 //! - `report/render_charts`: the six charts (PNG and SVG) and `report.md`, parsed back from
 //!   those bytes as `capsim chart` does;
 //! - `run/no_charts` and `run/charts`: load, simulate and render, as `capsim run` without and
-//!   with charts (everything but writing the folder; `bench/run.sh` times the command itself).
+//!   with charts (`timeseries.csv` formatted beside the simulation; everything but writing
+//!   the folder; `bench/run.sh` times the command itself).
 //!
 //! ```sh
 //! cargo bench --bench report
@@ -16,7 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use capsim::model::simulate_replication;
-use capsim::report::{render_all, render_charts};
+use capsim::report::{render_all, render_charts, simulate_with_timeseries};
 use capsim::scenario::{Source, load};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -42,8 +43,9 @@ fn whole(c: &mut Criterion) {
         let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
         let seed = loaded.scenario.seed;
         let s = loaded.replication(seed, 0).expect("replication 0");
-        let run = simulate_replication(&s, seed, 0);
-        let mut files = render_all(&loaded, &run, None, &[]).expect("renders");
+        // As `capsim run`: the table formatted beside the simulation.
+        let t = simulate_with_timeseries(&s, seed, 0);
+        let mut files = render_all(&loaded, &t.run, Some(t.timeseries), &[]).expect("renders");
         if charts {
             let drawn = render_charts(&files).expect("draws");
             files.extend(drawn);

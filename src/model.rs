@@ -1037,18 +1037,17 @@ pub(crate) fn schedule(ctx: &mut Context<'_, Event>, t: Time, e: Event) {
 
 /// Runs a scenario with a seed and returns everything it recorded (replication 0).
 pub fn simulate(s: &Scenario, seed: u64) -> RunOutput {
-    simulate_observed(s, None, seed, 0, |_| {})
+    simulate_observed(s, seed, 0, |_| {})
 }
 
 /// Runs replication `replication` of a scenario: every random stream is derived from
 /// (seed, replication, stream name), so replication 0 is [`simulate`]'s run, and two
 /// scenarios run with the same seed and replication share their common random numbers.
 pub fn simulate_replication(s: &Scenario, seed: u64, replication: u64) -> RunOutput {
-    simulate_observed(s, None, seed, replication, |_| {})
+    simulate_observed(s, seed, replication, |_| {})
 }
 
-/// Runs replication `replication` of a scenario like [`simulate_replication`] (with what
-/// was prepared of it, if given, like [`simulate_replication_on`]), and calls
+/// Runs replication `replication` of a scenario like [`simulate_replication`], and calls
 /// `after_day(row)` once day `row.day` is done: its dated events and flows, its Day step
 /// (the row is recorded) and the flows that step sent for the same day have run, and
 /// nothing of the next day has; `row` is the day's row as recorded. For measurements
@@ -1057,12 +1056,11 @@ pub fn simulate_replication(s: &Scenario, seed: u64, replication: u64) -> RunOut
 /// same as [`simulate_replication`]'s whatever `after_day` does.
 pub fn simulate_observed(
     s: &Scenario,
-    prepared: Option<&Prepared>,
     seed: u64,
     replication: u64,
     after_day: impl FnMut(DayRow<'_>),
 ) -> RunOutput {
-    simulate_planned(s, prepared, seed, replication, None, after_day)
+    simulate_planned(s, None, seed, replication, None, after_day)
 }
 
 /// What the replications of one scenario share, made once from it: the vendors' capacity
@@ -1083,11 +1081,6 @@ impl Prepared {
             dates: record::dates(s).into(),
             segment_days: Arc::new(demand::SegmentDays::new(s)),
         }
-    }
-
-    /// The run's dates (YYYY-MM-DD), one a day: those of every replication's rows.
-    pub fn dates(&self) -> Arc<[String]> {
-        Arc::clone(&self.dates)
     }
 
     /// Whether this can be of `s`: as many products and dates as it has.
@@ -1125,7 +1118,9 @@ pub fn simulate_replication_keeping(
     simulate_planned(s, prepared, seed, replication, Some(keep), |_| {})
 }
 
-/// [`simulate_observed`] with what was prepared of `s` (`None`: made here).
+/// Runs replication `replication` of `s` with what was prepared of it (`None`: made here),
+/// as a lean run keeping the columns `keep` if given, calling `after_day` at the end of each
+/// day ([`simulate_observed`]).
 fn simulate_planned(
     s: &Scenario,
     prepared: Option<&Prepared>,

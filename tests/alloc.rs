@@ -82,8 +82,7 @@ fn steady_state_days_allocate_nothing_but_event_log_text() {
     );
     // Allocated before the run, so that recording the counts allocates nothing.
     let mut after_day: Vec<u64> = Vec::with_capacity(days);
-    let run =
-        capsim::model::simulate_observed(s, None, s.seed, 0, |_| after_day.push(allocations()));
+    let run = capsim::model::simulate_observed(s, s.seed, 0, |_| after_day.push(allocations()));
     assert_eq!(after_day.len(), days);
 
     // Event-log records written on each day: a pause or resume is decided on the day before

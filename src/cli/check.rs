@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, exit};
 use crate::check::{self, ExpectOutcome, Moved, Tolerance};
-use crate::model;
 use crate::report;
 use crate::scenario::{self, Source};
 
@@ -237,8 +236,10 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let run = model::simulate_replication(&s, seed, 0);
-    let files = match report::render_all(&loaded, &run, None, &[]) {
+    let report::Tabled {
+        run, timeseries, ..
+    } = report::simulate_with_timeseries(&s, seed, 0);
+    let files = match report::render_all(&loaded, &run, Some(timeseries), &[]) {
         Ok(f) => f,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));

@@ -214,11 +214,13 @@ pub struct RunOutput {
 /// A day's row of the daily table as recorded, with the table's column names: what
 /// [`simulate_observed`](super::simulate_observed)'s callback is given once the day is done.
 /// The values are those the run's [`RunOutput::values`] and [`RunOutput::text_values`]
-/// hold for that day (of a lean run, its kept columns).
+/// hold for that day, and `date` is its entry in [`RunOutput::dates`].
 #[derive(Debug, Clone, Copy)]
 pub struct DayRow<'a> {
     /// The day \[tick\].
     pub day: Time,
+    /// Its date (YYYY-MM-DD).
+    pub date: &'a str,
     /// Names of the numeric columns.
     pub columns: &'a [String],
     /// Names of the text columns.
@@ -831,8 +833,13 @@ impl World<'_> {
     pub(crate) fn last_row(&self, day: Time) -> DayRow<'_> {
         let (n, m) = (self.rec.columns, self.rec.text_columns);
         let (v, t) = (&self.rec.values, &self.rec.text_values);
+        let date = usize::try_from(day)
+            .ok()
+            .and_then(|d| self.dates.get(d))
+            .map_or("", String::as_str);
         DayRow {
             day,
+            date,
             columns: &self.rec.names.0,
             text_columns: &self.rec.names.1,
             values: &v[v.len().saturating_sub(n)..],

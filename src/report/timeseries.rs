@@ -43,6 +43,11 @@ fn push_row(out: &mut Vec<u8>, buf: &mut Shortest, date: &str, values: &[f64], t
 /// Written straight into bytes (`csvout`), the same bytes as the `csv` crate's writer; blocks
 /// of rows are formatted in parallel and joined in order.
 pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
+    Ok(format_run(run))
+}
+
+/// [`timeseries_csv`]'s bytes (formatting cannot fail).
+fn format_run(run: &RunOutput) -> Vec<u8> {
     use rayon::prelude::*;
     /// Rows formatted by one task.
     const ROWS_PER_TASK: usize = 128;
@@ -73,7 +78,7 @@ pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
     for b in blocks {
         out.extend_from_slice(&b);
     }
-    Ok(out)
+    out
 }
 
 /// Rows a block carries from the simulation to the thread formatting them: about 30 KB of
@@ -81,19 +86,20 @@ pub fn timeseries_csv(run: &RunOutput) -> Result<Vec<u8>, ReportError> {
 /// cache and the table is done a few dozen rows after the run.
 const ROWS_PER_BLOCK: usize = 32;
 
-/// Recorded rows on their way to be formatted.
+/// Recorded rows on their way to be formatted: consecutive days.
 struct Block {
-    /// The day of the first row.
-    first: usize,
     /// Rows in the block.
     rows: usize,
+    /// The rows' dates, one after the other, and where each ends in `dates`.
+    dates: String,
+    date_ends: Vec<usize>,
     /// Numeric values, row by row.
     values: Vec<f64>,
     /// Text values, row by row.
     text: Vec<&'static str>,
 }
 
-/// What the simulation sends to the formatting thread.
+/// What the simulation sends to the formatting task.
 enum Message {
     /// The header, before the first row.
     Header(Vec<u8>),
@@ -108,38 +114,50 @@ pub struct Tabled {
     pub run: RunOutput,
     /// Its `timeseries.csv`.
     pub timeseries: Vec<u8>,
-    /// How long the simulation took on its own thread (with the handing over of its rows,
-    /// without the start of the pool's threads or the formatting of the last block): the
-    /// figure `capsim run` prints as "simulated in".
+    /// How long the simulation took (with the handing over of its rows; without starting
+    /// the pool's threads or formatting what is left after the last day): the figure
+    /// `capsim run` prints as "simulated in".
     pub simulated: Duration,
 }
 
 /// Simulates replication `replication` of `s` (as [`model::simulate_replication`]) and
-/// formats its `timeseries.csv` while it runs: each block of recorded rows is handed to a
-/// task of rayon's pool, which formats it as the simulation goes on. Returns the run and the
-/// bytes [`timeseries_csv`] gives of it. With one thread in the pool (`--jobs 1`) the rows
-/// are formatted after the run, on the same thread.
+/// formats its `timeseries.csv` while it runs: the recorded rows go in blocks to a task on
+/// rayon's pool, which formats them as the simulation goes on. Returns the run and the bytes
+/// [`timeseries_csv`] gives of it. With one thread in the pool (`--jobs 1`) the table is
+/// formatted after the run.
+///
+/// The simulation runs on a thread of the pool (`rayon::scope`), the formatting task on
+/// another, blocked while it waits for rows. Nothing the simulation calls may wait on rayon
+/// work (`join`, `scope`, parallel iterators): a thread waiting there takes other jobs, and
+/// could take the formatting task, which would then wait for rows that only its own thread
+/// can send. The model uses no rayon.
 pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Tabled {
-    let started = Instant::now();
-    let prepared = model::Prepared::new(s);
-    let preparing = started.elapsed();
-    let dates = prepared.dates();
-    let (rows, received) = mpsc::channel::<Message>();
-    let (spares, spare) = mpsc::channel::<Block>();
+    if rayon::current_num_threads() < 2 {
+        let started = Instant::now();
+        let run = model::simulate_replication(s, seed, replication);
+        let simulated = started.elapsed();
+        let timeseries = format_run(&run);
+        return Tabled {
+            run,
+            timeseries,
+            simulated,
+        };
+    }
+    let days = usize::try_from(s.days).unwrap_or(0);
+    let (rows_tx, rows_rx) = mpsc::channel::<Message>();
+    let (spare_tx, spare_rx) = mpsc::channel::<Block>();
     let mut table = Vec::new();
-    let (run, running) = rayon::scope(|scope| {
+    let (run, simulated) = rayon::scope(|scope| {
         let table = &mut table;
-        scope.spawn(move |_| *table = format_blocks(&received, &spares, &dates));
+        scope.spawn(move |_| *table = format_blocks(&rows_rx, &spare_tx, days));
         let started = Instant::now();
         let mut sender = RowSender {
-            rows,
-            spare,
+            rows: rows_tx,
+            spare: spare_rx,
             block: None,
             header_sent: false,
         };
-        let run = model::simulate_observed(s, Some(&prepared), seed, replication, |row| {
-            sender.add(row);
-        });
+        let run = model::simulate_observed(s, seed, replication, |row| sender.add(row));
         sender.flush();
         // `sender` (and with it the channel) is dropped here: the formatting ends.
         (run, started.elapsed())
@@ -151,14 +169,14 @@ pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Ta
     Tabled {
         run,
         timeseries: table,
-        simulated: preparing + running,
+        simulated,
     }
 }
 
 /// The simulation's end of the channel: fills blocks with rows and sends them.
 struct RowSender {
     rows: Sender<Message>,
-    /// Blocks the formatting thread is done with, to be filled again.
+    /// Blocks the formatting task is done with, to be filled again.
     spare: Receiver<Block>,
     /// The block being filled.
     block: Option<Block>,
@@ -166,7 +184,7 @@ struct RowSender {
 }
 
 impl RowSender {
-    /// Adds a day's row; sends the block when it is full.
+    /// Adds a day's row (the days come in order); sends the block when it is full.
     fn add(&mut self, row: DayRow<'_>) {
         if !self.header_sent {
             let mut header = Vec::new();
@@ -178,15 +196,15 @@ impl RowSender {
         }
         let block = self.block.get_or_insert_with(|| {
             self.spare.try_recv().unwrap_or_else(|_| Block {
-                first: 0,
                 rows: 0,
+                dates: String::with_capacity(ROWS_PER_BLOCK * (row.date.len() + 1)),
+                date_ends: Vec::with_capacity(ROWS_PER_BLOCK),
                 values: Vec::with_capacity(ROWS_PER_BLOCK * row.values.len()),
                 text: Vec::with_capacity(ROWS_PER_BLOCK * row.text.len()),
             })
         });
-        if block.rows == 0 {
-            block.first = usize::try_from(row.day).unwrap_or(0);
-        }
+        block.dates.push_str(row.date);
+        block.date_ends.push(block.dates.len());
         block.values.extend_from_slice(row.values);
         block.text.extend_from_slice(row.text);
         block.rows += 1;
@@ -204,14 +222,11 @@ impl RowSender {
 }
 
 /// Formats the blocks received until the simulation's end of the channel is dropped, and
-/// sends each block back emptied; returns the table.
-fn format_blocks(
-    received: &Receiver<Message>,
-    spares: &Sender<Block>,
-    dates: &[String],
-) -> Vec<u8> {
+/// sends each block back emptied; returns the table (of a run of `days` days).
+fn format_blocks(received: &Receiver<Message>, spares: &Sender<Block>, days: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = Shortest::new();
+    let mut reserved = false;
     for message in received {
         let mut block = match message {
             Message::Header(header) => {
@@ -223,21 +238,26 @@ fn format_blocks(
         let before = out.len();
         let n = block.values.len() / block.rows;
         let m = block.text.len() / block.rows;
-        for i in 0..block.rows {
+        let mut from = 0;
+        for (i, &to) in block.date_ends.iter().enumerate() {
             push_row(
                 &mut out,
                 &mut buf,
-                &dates[block.first + i],
+                &block.dates[from..to],
                 &block.values[i * n..(i + 1) * n],
                 &block.text[i * m..(i + 1) * m],
             );
+            from = to;
         }
-        if block.first == 0 {
+        if !reserved {
             // Room for the whole table at the first block's length a row, and an eighth.
             let per_row = (out.len() - before) / block.rows;
-            out.reserve(per_row * dates.len().saturating_sub(block.rows) / 8 * 9);
+            out.reserve(per_row * days.saturating_sub(block.rows) / 8 * 9);
+            reserved = true;
         }
         block.rows = 0;
+        block.dates.clear();
+        block.date_ends.clear();
         block.values.clear();
         block.text.clear();
         // Nobody may take it back once the run is over.
@@ -303,15 +323,18 @@ mod tests {
     }
 
     #[test]
-    fn one_thread_formats_the_table_after_the_run() {
-        // `--jobs 1`: the formatting task can only start once the simulation is done.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("a pool of one thread");
+    fn pools_of_one_and_two_threads_give_the_same_table() {
+        // One thread (`--jobs 1`): the table is formatted after the run. Two: beside it,
+        // whatever the machine's cores.
         let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
         let s = &loaded.scenario;
-        pool.install(|| same_as_after_the_run(s, s.seed, 0));
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            pool.install(|| same_as_after_the_run(s, s.seed, 0));
+        }
     }
 
     #[test]
