@@ -392,6 +392,9 @@ pub struct World<'s> {
     // Demand.
     pub(crate) segments: Vec<SegmentState>,
     pub(crate) launches_started: Vec<bool>,
+    /// Each launch's surge shape on the days of the run it can touch, and the sum of its
+    /// shape (see [`demand::Surges`]).
+    pub(crate) surges: demand::Surges,
     pub(crate) load_ratio: f64,
     /// Operator demand on recent days [H100e], for its forecast.
     pub(crate) demand_history: VecDeque<f64>,
@@ -668,6 +671,7 @@ impl<'s> World<'s> {
             reservations_active: vec![false; s.reservations.len()],
             segments: vec![SegmentState::default(); s.segments.len()],
             launches_started: vec![false; s.launches.len()],
+            surges: demand::Surges::new(s),
             load_ratio: 0.0,
             // A window longer than the run never fills.
             demand_history: VecDeque::with_capacity(s.operator.map_or(0, |op| {

@@ -10,20 +10,74 @@ const DAY_S: f64 = 86_400.0;
 /// Launch surges are ignored after this many decay constants (e^-20 ≈ 2e-9).
 const SURGE_HORIZON: f64 = 20.0;
 
+/// Each launch's surge shape, day by day, and its total: the values of [`surge_shape`] and
+/// [`surge_total`] the days of the run can ask for, made once when the run starts instead of
+/// with two to four exponentials per launch, segment and day (the same values, bit for bit).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Surges {
+    /// Per launch: the first age in the table, and the shape from that age on, up to the
+    /// last age within both the run and the surge's horizon.
+    shapes: Vec<(Time, Vec<f64>)>,
+    /// Per launch: `extra_signups / surge_total`, the sign-ups a unit of shape brings.
+    signups_per_shape: Vec<f64>,
+}
+
+impl Surges {
+    pub(crate) fn new(s: &Scenario) -> Self {
+        let shapes = s
+            .launches
+            .iter()
+            .map(|l| {
+                // The ages of the run's days: from day 0 (or the launch day) to the last day.
+                let first = (-l.day).max(0);
+                let last = s.days - 1 - l.day;
+                let table = (first..=last)
+                    .map(|age| age as f64)
+                    .take_while(|&age| age <= SURGE_HORIZON * (l.decay_days + l.ramp_days))
+                    .map(|age| surge_shape(l.ramp_days, l.decay_days, age))
+                    .collect();
+                (first, table)
+            })
+            .collect();
+        let signups_per_shape = s
+            .launches
+            .iter()
+            .map(|l| l.extra_signups / surge_total(l.ramp_days, l.decay_days))
+            .collect();
+        Surges {
+            shapes,
+            signups_per_shape,
+        }
+    }
+
+    /// Launch `i`'s shape at `age` days, if the age is within the run and the horizon.
+    fn shape(&self, i: usize, age: Time) -> Option<f64> {
+        let (first, table) = &self.shapes[i];
+        usize::try_from(age - first)
+            .ok()
+            .and_then(|j| table.get(j))
+            .copied()
+    }
+}
+
 impl World<'_> {
     /// Sum over started launches touching segment `k` of `f(launch) × shape(age)`, where
-    /// `shape(a) = (1 − e^{−(a+1)/ramp}) e^{−a/decay}` (`e^{−a/decay}` without a ramp).
-    fn surge(&self, t: Time, k: usize, f: impl Fn(&crate::scenario::types::Launch) -> f64) -> f64 {
+    /// `shape(a) = (1 − e^{−(a+1)/ramp}) e^{−a/decay}` (`e^{−a/decay}` without a ramp), for
+    /// ages from 0 to the horizon ([`Surges`]).
+    fn surge(
+        &self,
+        t: Time,
+        k: usize,
+        f: impl Fn(usize, &crate::scenario::types::Launch) -> f64,
+    ) -> f64 {
         let mut total = 0.0;
         for (i, l) in self.s.launches.iter().enumerate() {
             if !self.launches_started[i] || !l.segments.contains(&k) {
                 continue;
             }
-            let age = (t - l.day) as f64;
-            if age < 0.0 || age > SURGE_HORIZON * (l.decay_days + l.ramp_days) {
-                continue;
+            if let Some(shape) = self.surges.shape(i, t - l.day) {
+                total += f(i, l) * shape;
             }
-            total += f(l) * surge_shape(l.ramp_days, l.decay_days, age);
         }
         total
     }
@@ -33,7 +87,7 @@ impl World<'_> {
     fn usage(&self, t: Time, k: usize) -> (f64, f64) {
         let seg = &self.s.segments[k];
         let q = seg.queries_per_user_per_day.at(t)
-            * (1.0 + self.surge(t, k, |l| l.usage_uplift))
+            * (1.0 + self.surge(t, k, |_, l| l.usage_uplift))
             * self.demand_factor[k];
         let limited = match seg.rate_limit {
             Some(rl)
@@ -94,9 +148,7 @@ impl World<'_> {
             self.level_yesterday[k] = level;
             // Each day of the surge brings (1 - e^{-1/τ}) of what is left, so the days add up
             // to exactly `extra_signups`.
-            let surge = self.surge(t, k, |l| {
-                l.extra_signups / surge_total(l.ramp_days, l.decay_days)
-            });
+            let surge = self.surge(t, k, |i, _| self.surges.signups_per_shape[i]);
             let st = &mut self.segments[k];
             // Sign-ups replace base churn so that, with no pause, users follow the growth law.
             let signups = organic_growth + seg.churn_per_day * st.users + surge;
@@ -495,5 +547,66 @@ impl SegmentDays {
     /// Whether this can be of `s`: as many segments and days as it has.
     pub(crate) fn fits(&self, s: &Scenario) -> bool {
         self.level.len() == s.segments.len() * usize::try_from(s.days).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::types::Launch;
+    use crate::scenario::{Source, load};
+
+    /// The old way of [`World::surge`]: the shape worked out for each age asked.
+    fn shape_asked(l: &Launch, age: Time) -> Option<f64> {
+        let age = age as f64;
+        if age < 0.0 || age > SURGE_HORIZON * (l.decay_days + l.ramp_days) {
+            None
+        } else {
+            Some(surge_shape(l.ramp_days, l.decay_days, age))
+        }
+    }
+
+    #[test]
+    fn the_tables_hold_the_shape_of_every_day_of_the_run_bit_for_bit() {
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let mut s = loaded.scenario.clone();
+        let template = s.launches[0].clone();
+        // Launches before the start, on the first and the last day, after the end, with and
+        // without a ramp, with a horizon longer than the run.
+        for (day, ramp, decay) in [
+            (-30, 0.0, 21.0),
+            (-2_000, 5.0, 80.0),
+            (0, 3.0, 10.0),
+            (400, 0.0, 21.0),
+            (s.days - 1, 2.0, 7.0),
+            (s.days + 5, 0.0, 21.0),
+            (100, 0.0, 1.0e6),
+        ] {
+            s.launches.push(Launch {
+                day,
+                ramp_days: ramp,
+                decay_days: decay,
+                ..template.clone()
+            });
+        }
+        let surges = Surges::new(&s);
+        let mut inside = 0;
+        for (i, l) in s.launches.iter().enumerate() {
+            assert_eq!(
+                surges.signups_per_shape[i].to_bits(),
+                (l.extra_signups / surge_total(l.ramp_days, l.decay_days)).to_bits()
+            );
+            for t in 0..s.days {
+                let table = surges.shape(i, t - l.day);
+                let asked = shape_asked(l, t - l.day);
+                assert_eq!(
+                    table.map(f64::to_bits),
+                    asked.map(f64::to_bits),
+                    "launch {i} on day {t}"
+                );
+                inside += usize::from(table.is_some());
+            }
+        }
+        assert!(inside > 2_000, "the tables were asked about {inside} days");
     }
 }
