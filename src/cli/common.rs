@@ -122,9 +122,13 @@ pub fn render_loaded(
         ui.show(&shown);
         warnings.append(&mut shown);
     }
+    let (name, summary) = (scenario.name.clone(), result.summary.clone());
+    // The run's buffers (a megabyte of daily values, the ledger) go back to the system on a
+    // thread of the pool while the files are written, not before it.
+    rayon::spawn(move || drop(result));
     Ok(Rendered {
-        name: scenario.name.clone(),
-        summary: result.summary,
+        name,
+        summary,
         files: out.files,
         warnings,
         sim_ms,
