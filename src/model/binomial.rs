@@ -59,6 +59,9 @@ pub(crate) struct Binomials {
     s: f64,
     /// `ln q`.
     ln_q: f64,
+    /// `ln s`, for BTRS's logarithms (worked out here: left in BTRS, the compiler computed it
+    /// ahead of the loop on every draw, though it is seldom needed).
+    ln_s: f64,
     /// Whether `p` is ours to draw (else `rand_distr`'s).
     ours: bool,
 }
@@ -66,11 +69,13 @@ pub(crate) struct Binomials {
 impl Binomials {
     pub(crate) fn new(p: f64) -> Self {
         let q = 1.0 - p;
+        let s = p / q;
         Binomials {
             p,
             q,
-            s: p / q,
+            s,
             ln_q: (-p).ln_1p(),
+            ln_s: s.ln(),
             ours: p > 0.0 && p <= 0.5 && q != 1.0,
         }
     }
@@ -84,7 +89,7 @@ impl Binomials {
         if np < BINV_THRESHOLD {
             self.binv(n, rng)
         } else {
-            btrs(n, self.p, np, self.q, self.s, rng)
+            btrs(n, self, np, rng)
         }
     }
 
@@ -184,7 +189,8 @@ const RATIO_BY_PRODUCT_MAX_N: f64 = 1e15;
 /// subtract terms of size `n·ln n`, so far from the mode they lose accuracy as `n` grows
 /// (an error near 1e-8 at ten million units, 5e-3 at 2⁴⁰): no fleet comes near.
 #[allow(clippy::many_single_char_names)]
-fn btrs<R: Rng + ?Sized>(n: u64, p: f64, np: f64, q: f64, s: f64, rng: &mut R) -> u64 {
+fn btrs<R: Rng + ?Sized>(n: u64, d: &Binomials, np: f64, rng: &mut R) -> u64 {
+    let (p, q, s) = (d.p, d.q, d.s);
     let nf = n as f64;
     let spq = (np * q).sqrt();
     let b = 1.15 + 2.53 * spq;
@@ -244,7 +250,7 @@ fn btrs<R: Rng + ?Sized>(n: u64, p: f64, np: f64, q: f64, s: f64, rng: &mut R) -
                 + stirling_tail(nf - mf)
                 - stirling_tail(k)
                 - stirling_tail(nf - k)
-                + (k - mf) * s.ln();
+                + (k - mf) * d.ln_s;
             v.ln() <= ln_ratio
         };
         if accept {
