@@ -127,7 +127,7 @@ pub struct Tabled {
 /// formatted after the run.
 ///
 /// The simulation runs on a thread of the pool (`rayon::scope`), the formatting task on
-/// another, blocked while it waits for rows. Nothing the simulation calls may wait on rayon
+/// another, waiting for rows. Nothing the simulation calls may wait on rayon
 /// work (`join`, `scope`, parallel iterators): a thread waiting there takes other jobs, and
 /// could take the formatting task, which would then wait for rows that only its own thread
 /// can send. The model uses no rayon.
