@@ -89,8 +89,8 @@ pub fn render_loaded(
         simulated,
     } = report::simulate_with_timeseries(&scenario, seed, 0);
     let sim_ms = simulated.as_secs_f64() * 1e3;
-    let out = report::run_files(loaded, &result, Some(timeseries), sets, extras)
-        .map_err(render_failed)?;
+    let out =
+        report::run_files(loaded, &result, timeseries, sets, extras).map_err(render_failed)?;
     if !out.unevaluated.is_empty() {
         if strict {
             return Err(Failure {

@@ -108,16 +108,7 @@ pub fn render(
     let report::Tabled {
         run, timeseries, ..
     } = report::simulate_with_timeseries(&s, o.seed, o.representative);
-    report::mc_files(
-        loaded,
-        o,
-        &run,
-        Some(timeseries),
-        sets,
-        until_ci,
-        asked,
-        extras,
-    )
+    report::mc_files(loaded, o, &run, timeseries, sets, until_ci, asked, extras)
 }
 
 /// A few lines a person reads after a Monte Carlo run.

@@ -13,7 +13,7 @@ const SURGE_HORIZON: f64 = 20.0;
 /// Each launch's surge shape, day by day, and its total: the values of [`surge_shape`] and
 /// [`surge_total`] the days of the run can ask for, made once when the run starts instead of
 /// with two to four exponentials per launch, segment and day (the same values, bit for bit).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub(crate) struct Surges {
     /// Per launch: the first age in the table, and the shape from that age on, up to the
     /// last age within both the run and the surge's horizon.

@@ -88,8 +88,6 @@ const ROWS_PER_BLOCK: usize = 32;
 
 /// Recorded rows on their way to be formatted: consecutive days.
 struct Block {
-    /// Rows in the block.
-    rows: usize,
     /// The rows' dates, one after the other, and where each ends in `dates`.
     dates: String,
     date_ends: Vec<usize>,
@@ -97,6 +95,13 @@ struct Block {
     values: Vec<f64>,
     /// Text values, row by row.
     text: Vec<&'static str>,
+}
+
+impl Block {
+    /// Rows in the block.
+    fn rows(&self) -> usize {
+        self.date_ends.len()
+    }
 }
 
 /// What the simulation sends to the formatting task.
@@ -196,7 +201,6 @@ impl RowSender {
         }
         let block = self.block.get_or_insert_with(|| {
             self.spare.try_recv().unwrap_or_else(|_| Block {
-                rows: 0,
                 dates: String::with_capacity(ROWS_PER_BLOCK * (row.date.len() + 1)),
                 date_ends: Vec::with_capacity(ROWS_PER_BLOCK),
                 values: Vec::with_capacity(ROWS_PER_BLOCK * row.values.len()),
@@ -207,15 +211,14 @@ impl RowSender {
         block.date_ends.push(block.dates.len());
         block.values.extend_from_slice(row.values);
         block.text.extend_from_slice(row.text);
-        block.rows += 1;
-        if block.rows == ROWS_PER_BLOCK {
+        if block.rows() == ROWS_PER_BLOCK {
             self.flush();
         }
     }
 
     /// Sends the block being filled, if it holds a row.
     fn flush(&mut self) {
-        if let Some(block) = self.block.take().filter(|b| b.rows > 0) {
+        if let Some(block) = self.block.take().filter(|b| b.rows() > 0) {
             let _ = self.rows.send(Message::Rows(block));
         }
     }
@@ -256,8 +259,9 @@ fn format_blocks(received: &Receiver<Message>, spares: &Sender<Block>, days: usi
             Message::Rows(block) => block,
         };
         let before = out.len();
-        let n = block.values.len() / block.rows;
-        let m = block.text.len() / block.rows;
+        let rows = block.rows();
+        let n = block.values.len() / rows;
+        let m = block.text.len() / rows;
         let mut from = 0;
         for (i, &to) in block.date_ends.iter().enumerate() {
             push_row(
@@ -271,11 +275,10 @@ fn format_blocks(received: &Receiver<Message>, spares: &Sender<Block>, days: usi
         }
         if !reserved {
             // Room for the whole table at the first block's length a row, and an eighth.
-            let per_row = (out.len() - before) / block.rows;
-            out.reserve(per_row * days.saturating_sub(block.rows) / 8 * 9);
+            let per_row = (out.len() - before) / rows;
+            out.reserve(per_row * days.saturating_sub(rows) / 8 * 9);
             reserved = true;
         }
-        block.rows = 0;
         block.dates.clear();
         block.date_ends.clear();
         block.values.clear();
