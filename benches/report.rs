@@ -6,7 +6,7 @@
 //! - `report/render_charts`: the six charts (PNG and SVG) and `report.md`, parsed back from
 //!   those bytes as `capsim chart` does;
 //! - `run/no_charts` and `run/charts`: load, simulate and render, as `capsim run` without and
-//!   with charts (`timeseries.csv` formatted beside the simulation; everything but writing
+//!   with charts (`timeseries.csv` and `ledger.csv` formatted beside the simulation; everything but writing
 //!   the folder; `bench/run.sh` times the command itself).
 //!
 //! ```sh
@@ -45,7 +45,7 @@ fn whole(c: &mut Criterion) {
         let s = loaded.replication(seed, 0).expect("replication 0");
         // As `capsim run`: the table formatted beside the simulation.
         let t = simulate_with_timeseries(&s, seed, 0);
-        let mut files = render_all(&loaded, &t.run, Some(t.timeseries), &[]).expect("renders");
+        let mut files = render_all(&loaded, &t.run, Some(t.tables), &[]).expect("renders");
         if charts {
             let drawn = render_charts(&files).expect("draws");
             files.extend(drawn);

@@ -44,7 +44,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::engine::{Context, Model, Simulation, Time, random};
 use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
-pub use record::{DayRow, EventRecord, LedgerRow, RunOutput, Summary};
+pub use record::{DayRow, EventRecord, LedgerRow, RunOutput, Summary, TEXT_VALUE_MAX_LEN};
 pub use vendor::CapacityPlan;
 
 /// Something that happens at a tick: the engine's event type.

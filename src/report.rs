@@ -21,6 +21,7 @@ mod csvout;
 pub mod data;
 mod files;
 pub mod html;
+mod ledger;
 pub mod markdown;
 pub mod montecarlo;
 pub mod outdir;
@@ -47,7 +48,8 @@ use read::{find, get};
 pub use files::{
     Comparison, Extras, Files, Redrawn, RunFiles, compare_files, mc_files, redraw, run_files,
 };
-pub use timeseries::{Tabled, simulate_with_timeseries, timeseries_csv};
+pub use ledger::ledger_csv;
+pub use timeseries::{Tabled, Tables, simulate_with_timeseries, timeseries_csv};
 
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
@@ -168,32 +170,6 @@ pub fn events_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError>
             out.push(b',');
             csvout::field(&mut out, f);
         }
-        out.push(b'\n');
-    }
-    Ok(out)
-}
-
-/// `ledger.csv`: `date,vendor,product,buyer,units,rule,price_usd`.
-pub fn ledger_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError> {
-    let mut out = b"date,vendor,product,buyer,units,rule,price_usd\n".to_vec();
-    out.reserve(run.ledger.len() * 64);
-    let mut buf = crate::format::Shortest::new();
-    for l in &run.ledger {
-        push_date(&mut out, s, run, l.day);
-        for f in [
-            &s.vendors[l.vendor].name,
-            &s.products[l.product].name,
-            &s.buyers[l.buyer].name,
-        ] {
-            out.push(b',');
-            csvout::field(&mut out, f);
-        }
-        out.push(b',');
-        csvout::uint(&mut out, l.units);
-        out.push(b',');
-        csvout::field(&mut out, &l.rule);
-        out.push(b',');
-        csvout::num(&mut out, &mut buf, (l.price_usd * 100.0).round() / 100.0);
         out.push(b'\n');
     }
     Ok(out)
@@ -325,12 +301,13 @@ pub const OUTPUT_FILES: [&str; 5] = [
     "manifest.json",
 ];
 
-/// Serialises every output of a run: `(file name, bytes)`. `timeseries` is the run's
-/// `timeseries.csv` if it was formatted already ([`simulate_with_timeseries`]).
+/// Serialises every output of a run: `(file name, bytes)`. `tables` are the run's
+/// `timeseries.csv` and `ledger.csv` if they were formatted already
+/// ([`simulate_with_timeseries`]).
 pub fn render_all(
     loaded: &Loaded,
     run: &RunOutput,
-    timeseries: Option<Vec<u8>>,
+    tables: Option<Tables>,
     sets: &[String],
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let s = &loaded.scenario;
@@ -341,20 +318,15 @@ pub fn render_all(
             manifest_json(loaded, run.summary.seed, sets)?,
         ])
     };
-    // The time series (the largest) on one thread while the others are written; the ledger
-    // (the next largest) on its own when the series is made already.
-    let (timeseries, ledger, rest) = match timeseries {
-        Some(t) => {
-            let (ledger, rest) = rayon::join(|| ledger_csv(s, run), rest);
-            (t, ledger?, rest?)
-        }
+    let (timeseries, ledger, [summary, events, manifest]) = match tables {
+        Some(t) => (t.timeseries, t.ledger, rest()?),
+        // The time series (the largest) on one thread while the others are written.
         None => {
             let (t, (ledger, rest)) =
                 rayon::join(|| timeseries_csv(run), || (ledger_csv(s, run), rest()));
             (t?, ledger?, rest?)
         }
     };
-    let [summary, events, manifest] = rest;
     Ok(vec![
         ("timeseries.csv".into(), timeseries),
         ("summary.json".into(), summary),

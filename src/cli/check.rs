@@ -236,10 +236,8 @@ fn check_one(file: &Path, golden_root: Option<&Path>, bless: bool, tol: Toleranc
             return c;
         }
     };
-    let report::Tabled {
-        run, timeseries, ..
-    } = report::simulate_with_timeseries(&s, seed, 0);
-    let files = match report::render_all(&loaded, &run, Some(timeseries), &[]) {
+    let report::Tabled { run, tables, .. } = report::simulate_with_timeseries(&s, seed, 0);
+    let files = match report::render_all(&loaded, &run, Some(tables), &[]) {
         Ok(f) => f,
         Err(e) => {
             c.errors.push(Problem::error(e.to_string()));

@@ -82,15 +82,15 @@ pub fn render_loaded(
     // One run is replication 0: the scenario's distributions drawn for it (the loaded
     // scenario itself when it has none), as `--reps` and `capsim check` run it.
     let scenario = loaded.replication(seed, 0).map_err(|e| Failure::load(&e))?;
-    // The daily table is formatted on the other core while the simulation runs.
+    // The daily table and the ledger are formatted on the other core while the simulation
+    // runs.
     let report::Tabled {
         run: result,
-        timeseries,
+        tables,
         simulated,
     } = report::simulate_with_timeseries(&scenario, seed, 0);
     let sim_ms = simulated.as_secs_f64() * 1e3;
-    let out =
-        report::run_files(loaded, &result, timeseries, sets, extras).map_err(render_failed)?;
+    let out = report::run_files(loaded, &result, tables, sets, extras).map_err(render_failed)?;
     if !out.unevaluated.is_empty() {
         if strict {
             return Err(Failure {

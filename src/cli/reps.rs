@@ -105,10 +105,9 @@ pub fn render(
             message,
         }
     })?;
-    let report::Tabled {
-        run, timeseries, ..
-    } = report::simulate_with_timeseries(&s, o.seed, o.representative);
-    report::mc_files(loaded, o, &run, timeseries, sets, until_ci, asked, extras)
+    let report::Tabled { run, tables, .. } =
+        report::simulate_with_timeseries(&s, o.seed, o.representative);
+    report::mc_files(loaded, o, &run, tables, sets, until_ci, asked, extras)
 }
 
 /// A few lines a person reads after a Monte Carlo run.

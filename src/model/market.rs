@@ -78,6 +78,9 @@ pub(crate) fn apportion_into(
     }
 }
 
+/// The ledger's rule for units shipped against a contracted floor.
+pub const FLOOR: &str = "floor";
+
 impl World<'_> {
     /// Allocates finished units, ships them, then updates the vendors' books, quotes and
     /// prices for tomorrow. See `docs/model.md`, "Vendors".
@@ -160,7 +163,7 @@ impl World<'_> {
                 self.scratch.remaining_open = remaining_open;
                 for (b, &(floor, other)) in give.iter().enumerate() {
                     if floor > 0 {
-                        self.ship(t, p, b, floor, "floor");
+                        self.ship(t, p, b, floor, FLOOR);
                     }
                     if other > 0 {
                         self.ship(t, p, b, other, vendor.allocation.as_str());

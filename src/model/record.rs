@@ -229,6 +229,10 @@ pub struct DayRow<'a> {
     pub values: &'a [f64],
     /// The day's text values, one a text column.
     pub text: &'a [&'static str],
+    /// The ledger so far: the rows of this day and of the days before it, in the order they
+    /// were written (empty when the run keeps no ledger). The run's [`RunOutput::ledger`]
+    /// begins with them.
+    pub ledger: &'a [LedgerRow],
 }
 
 impl RunOutput {
@@ -554,6 +558,10 @@ impl SeriesScan {
     }
 }
 
+/// The most bytes a text column's value takes: the longest constraint name, `packaging`
+/// (the text columns are the binding constraints). Buffers are given room by it.
+pub const TEXT_VALUE_MAX_LEN: usize = 9;
+
 fn binding_str(c: Option<Constraint>) -> &'static str {
     c.map_or("", Constraint::as_str)
 }
@@ -844,6 +852,7 @@ impl World<'_> {
             text_columns: &self.rec.names.1,
             values: &v[v.len().saturating_sub(n)..],
             text: &t[t.len().saturating_sub(m)..],
+            ledger: &self.rec.ledger,
         }
     }
 
@@ -1081,9 +1090,18 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::{SUMMARY_DATES, SUMMARY_MAPS, SUMMARY_NUMBERS, SUMMARY_OTHER, Summary};
-    use super::{days_in_month, ymd, ymd_text};
+    use super::{TEXT_VALUE_MAX_LEN, binding_str, days_in_month, ymd, ymd_text};
 
     /// The key lists name every key `Summary` serialises, once, each of the kind it says.
+    #[test]
+    fn text_values_fit_their_room() {
+        use crate::model::Constraint::*;
+        let all = [Packaging, Hbm, Logic, Capacity, Demand, Nothing];
+        let longest = all.iter().map(|c| c.as_str().len()).max();
+        assert_eq!(longest, Some(TEXT_VALUE_MAX_LEN));
+        assert!(binding_str(None).len() <= TEXT_VALUE_MAX_LEN);
+    }
+
     #[test]
     fn summary_key_lists_cover_the_summary() {
         let s: Summary = serde_json::from_slice(

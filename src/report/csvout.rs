@@ -6,6 +6,11 @@
 //!
 //! The tests below check the bytes against the `csv` crate's for awkward fields and numbers.
 
+/// The most bytes [`num`] writes for a number: the shortest round-trip form of a negative
+/// number with a three-digit exponent, `-2.2250738585072014e-308`. (Whole numbers below 10¹⁵
+/// take at most 16.) Buffers are given room by it.
+pub(crate) const NUM_MAX_LEN: usize = 24;
+
 /// Appends `field` to `out`, quoted if the `csv` crate's `QuoteStyle::Necessary` would quote it.
 pub(crate) fn field(out: &mut Vec<u8>, field: &str) {
     let b = field.as_bytes();
@@ -209,5 +214,47 @@ mod tests {
             int(&mut out, v);
             assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
         }
+    }
+
+    /// No number is written longer than [`NUM_MAX_LEN`], and the longest forms reach it.
+    #[test]
+    fn numbers_fit_their_room() {
+        let mut buf = crate::format::Shortest::new();
+        let mut longest = 0;
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let specials = [
+            -2.2250738585072014e-308,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            -999_999_999_999_999.0,
+            -1e15 - 2.0,
+            -0.1 - 0.2,
+            -1.0 / 3.0,
+        ];
+        for i in 0..500_000 {
+            let v = match specials.get(i) {
+                Some(&v) => v,
+                None => {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    f64::from_bits(x)
+                }
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            let mut out = Vec::new();
+            num(&mut out, &mut buf, v);
+            assert!(
+                out.len() <= NUM_MAX_LEN,
+                "{v}: {}",
+                String::from_utf8_lossy(&out)
+            );
+            longest = longest.max(out.len());
+        }
+        assert_eq!(longest, NUM_MAX_LEN);
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::montecarlo::PairedDoc;
-use super::{ManifestReps, ReportError, chart_data, chart_ref, charts, markdown, read};
+use super::{ManifestReps, ReportError, Tables, chart_data, chart_ref, charts, markdown, read};
 use crate::backtest::{self, Backtest};
 use crate::model::{RunOutput, Summary};
 use crate::montecarlo::Outcome;
@@ -88,16 +88,16 @@ pub struct RunFiles {
 }
 
 /// The files of one simulated run: its data files, `backtest.csv` when the scenario has
-/// observations that evaluate, and `extras`. `timeseries`: the run's `timeseries.csv`, as
-/// formatted beside the simulation (`report::simulate_with_timeseries`).
+/// observations that evaluate, and `extras`. `tables`: the run's `timeseries.csv` and
+/// `ledger.csv`, as formatted beside the simulation (`report::simulate_with_timeseries`).
 pub fn run_files(
     loaded: &Loaded,
     run: &RunOutput,
-    timeseries: Vec<u8>,
+    tables: Tables,
     sets: &[String],
     extras: Extras,
 ) -> Result<RunFiles, ReportError> {
-    let mut files = super::render_all(loaded, run, Some(timeseries), sets)?;
+    let mut files = super::render_all(loaded, run, Some(tables), sets)?;
     if extras.parquet {
         for (name, bytes) in &mut files {
             if name == "manifest.json" {
@@ -134,19 +134,20 @@ pub fn run_files(
 /// The files of a Monte Carlo run: those of its representative replication (`run`, its
 /// summary with the distribution of every metric), `bands.csv`, `replications.csv`, then
 /// `extras`. `until_ci` is `--until-ci` as given; `asked`, the replications asked for;
-/// `timeseries`, the representative's `timeseries.csv` (`report::simulate_with_timeseries`).
+/// `tables`, the representative's `timeseries.csv` and `ledger.csv`
+/// (`report::simulate_with_timeseries`).
 #[allow(clippy::too_many_arguments)]
 pub fn mc_files(
     loaded: &Loaded,
     o: &Outcome,
     run: &RunOutput,
-    timeseries: Vec<u8>,
+    tables: Tables,
     sets: &[String],
     until_ci: Option<&str>,
     asked: u64,
     extras: Extras,
 ) -> Result<Files, ReportError> {
-    let mut files = super::render_all(loaded, run, Some(timeseries), sets)?;
+    let mut files = super::render_all(loaded, run, Some(tables), sets)?;
     let reps = ManifestReps {
         count: o.reps,
         asked,

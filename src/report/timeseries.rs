@@ -1,17 +1,19 @@
 //! `timeseries.csv`, the daily table: one row a day, `date` first, the numeric columns, then
 //! the text columns. Formatted from a finished run ([`timeseries_csv`]), or while the run goes
-//! on ([`simulate_with_timeseries`]): the same bytes either way (a test compares them).
+//! on ([`simulate_with_timeseries`]), with `ledger.csv` beside it: the same bytes either way
+//! (a test compares them).
 //!
 //! The table is most of a run's output (about 127,000 numbers for the default scenario) and
-//! formatting it took as long as half the simulation. Formatted while the run goes on, on the
-//! second core, it is ready when the last day is recorded instead of after.
+//! formatting it took as long as half the simulation; the ledger (about 8,800 rows) was then
+//! what was left after it. Formatted while the run goes on, on the second core, both are
+//! ready when the last day is recorded instead of after.
 
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::{ReportError, csvout};
+use super::{ReportError, csvout, ledger};
 use crate::format::Shortest;
-use crate::model::{self, DayRow, RunOutput};
+use crate::model::{self, DayRow, LedgerRow, RunOutput};
 use crate::scenario::types::Scenario;
 
 /// Appends the header: `date`, the numeric columns, the text columns.
@@ -95,6 +97,9 @@ struct Block {
     values: Vec<f64>,
     /// Text values, row by row.
     text: Vec<&'static str>,
+    /// Ledger rows written on the rows' days, and where each day's end in `ledger`.
+    ledger: Vec<LedgerRow>,
+    ledger_ends: Vec<usize>,
 }
 
 impl Block {
@@ -104,10 +109,20 @@ impl Block {
     }
 }
 
+/// A run's `timeseries.csv` and `ledger.csv`, as [`timeseries_csv`] and
+/// [`ledger::ledger_csv`] make them.
+#[derive(Debug)]
+pub struct Tables {
+    /// `timeseries.csv`.
+    pub timeseries: Vec<u8>,
+    /// `ledger.csv`.
+    pub ledger: Vec<u8>,
+}
+
 /// What the simulation sends to the formatting task.
 enum Message {
-    /// The header, before the first row.
-    Header(Vec<u8>),
+    /// The header, before the first row, and the most bytes a row can take.
+    Header { header: Vec<u8>, row_bound: usize },
     /// Rows.
     Rows(Block),
 }
@@ -117,8 +132,8 @@ enum Message {
 pub struct Tabled {
     /// The run.
     pub run: RunOutput,
-    /// Its `timeseries.csv`.
-    pub timeseries: Vec<u8>,
+    /// Its `timeseries.csv` and `ledger.csv`.
+    pub tables: Tables,
     /// How long the simulation took (with the handing over of its rows; without starting
     /// the pool's threads or formatting what is left after the last day): the figure
     /// `capsim run` prints as "simulated in".
@@ -126,10 +141,12 @@ pub struct Tabled {
 }
 
 /// Simulates replication `replication` of `s` (as [`model::simulate_replication`]) and
-/// formats its `timeseries.csv` while it runs: the recorded rows go in blocks to a task on
-/// rayon's pool, which formats them as the simulation goes on. Returns the run and the bytes
-/// [`timeseries_csv`] gives of it. With one thread in the pool (`--jobs 1`) the table is
-/// formatted after the run.
+/// formats its `timeseries.csv` and `ledger.csv` while it runs: the recorded rows and the
+/// day's ledger rows go in blocks to a task on rayon's pool, which formats them as the
+/// simulation goes on. Returns the run and the bytes [`timeseries_csv`] and
+/// [`ledger::ledger_csv`] give of it. With one thread in the pool (`--jobs 1`) both are
+/// formatted after the run; so is the ledger if a ledger row ever came dated another day
+/// than the one just recorded (the model writes none).
 ///
 /// The simulation runs on a thread of the pool (`rayon::scope`), the formatting task on
 /// another, waiting for rows. Nothing the simulation calls may wait on rayon
@@ -141,39 +158,48 @@ pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Ta
         let started = Instant::now();
         let run = model::simulate_replication(s, seed, replication);
         let simulated = started.elapsed();
-        let timeseries = format_run(&run);
+        let tables = Tables {
+            timeseries: format_run(&run),
+            ledger: ledger::ledger_csv(s, &run).expect("formatting cannot fail"),
+        };
         return Tabled {
             run,
-            timeseries,
+            tables,
             simulated,
         };
     }
     let days = usize::try_from(s.days).unwrap_or(0);
     let (rows_tx, rows_rx) = mpsc::channel::<Message>();
     let (spare_tx, spare_rx) = mpsc::channel::<Block>();
-    let mut table = Vec::new();
-    let (run, simulated) = rayon::scope(|scope| {
-        let table = &mut table;
-        scope.spawn(move |_| *table = format_blocks(&rows_rx, &spare_tx, days));
+    let mut formatted = (Vec::new(), Vec::new());
+    let (run, ledger_sent, simulated) = rayon::scope(|scope| {
+        let formatted = &mut formatted;
+        scope.spawn(move |_| *formatted = format_blocks(s, &rows_rx, &spare_tx, days));
         let started = Instant::now();
         let mut sender = RowSender {
             rows: rows_tx,
             spare: spare_rx,
             block: None,
             header_sent: false,
+            ledger_sent: Some(0),
         };
         let run = model::simulate_observed(s, seed, replication, |row| sender.add(row));
         sender.flush();
         // `sender` (and with it the channel) is dropped here: the formatting ends.
-        (run, started.elapsed())
+        (run, sender.ledger_sent, started.elapsed())
     });
+    let (mut timeseries, mut ledger) = formatted;
     // A run without a day has no row to carry its header.
-    if table.is_empty() {
-        push_header(&mut table, &run.columns, &run.text_columns);
+    if timeseries.is_empty() {
+        push_header(&mut timeseries, &run.columns, &run.text_columns);
+    }
+    // Every ledger row of the run went with its day, or the ledger is written again.
+    if ledger_sent != Some(run.ledger.len()) {
+        ledger = ledger::ledger_csv(s, &run).expect("formatting cannot fail");
     }
     Tabled {
         run,
-        timeseries: table,
+        tables: Tables { timeseries, ledger },
         simulated,
     }
 }
@@ -186,6 +212,9 @@ struct RowSender {
     /// The block being filled.
     block: Option<Block>,
     header_sent: bool,
+    /// Ledger rows sent so far; `None` once a row came dated another day than the one being
+    /// recorded (the ledger is then written after the run).
+    ledger_sent: Option<usize>,
 }
 
 impl RowSender {
@@ -194,9 +223,15 @@ impl RowSender {
         if !self.header_sent {
             let mut header = Vec::new();
             push_header(&mut header, row.columns, row.text_columns);
+            // A date, each number in its longest form and each text column's longest value,
+            // each after its comma, and the line's end.
+            let row_bound = row.date.len()
+                + row.values.len() * (1 + csvout::NUM_MAX_LEN)
+                + row.text.len() * (1 + model::TEXT_VALUE_MAX_LEN)
+                + 1;
             // The receiving end lives as long as this (it only ends with a panic, which the
             // scope passes on).
-            let _ = self.rows.send(Message::Header(header));
+            let _ = self.rows.send(Message::Header { header, row_bound });
             self.header_sent = true;
         }
         let block = self.block.get_or_insert_with(|| {
@@ -205,12 +240,24 @@ impl RowSender {
                 date_ends: Vec::with_capacity(ROWS_PER_BLOCK),
                 values: Vec::with_capacity(ROWS_PER_BLOCK * row.values.len()),
                 text: Vec::with_capacity(ROWS_PER_BLOCK * row.text.len()),
+                ledger: Vec::new(),
+                ledger_ends: Vec::with_capacity(ROWS_PER_BLOCK),
             })
         });
         block.dates.push_str(row.date);
         block.date_ends.push(block.dates.len());
         block.values.extend_from_slice(row.values);
         block.text.extend_from_slice(row.text);
+        if let Some(sent) = self.ledger_sent {
+            let new = &row.ledger[sent..];
+            if new.iter().all(|l| l.day == row.day) {
+                block.ledger.extend_from_slice(new);
+                self.ledger_sent = Some(row.ledger.len());
+            } else {
+                self.ledger_sent = None;
+            }
+        }
+        block.ledger_ends.push(block.ledger.len());
         if block.rows() == ROWS_PER_BLOCK {
             self.flush();
         }
@@ -245,48 +292,61 @@ fn next_message(received: &Receiver<Message>) -> Option<Message> {
 }
 
 /// Formats the blocks received until the simulation's end of the channel is dropped, and
-/// sends each block back emptied; returns the table (of a run of `days` days).
-fn format_blocks(received: &Receiver<Message>, spares: &Sender<Block>, days: usize) -> Vec<u8> {
+/// sends each block back emptied; returns the daily table (of a run of `days` days) and the
+/// ledger.
+///
+/// Each is given its room once, before the first row, for as many bytes as its rows can
+/// take (address space only: a page is touched as it is written). Grown as they were
+/// filled, a large buffer was moved while the simulation ran, and that slowed the simulation
+/// on the other core by as much as the formatting saved (docs/performance.md, fifth round).
+fn format_blocks(
+    s: &Scenario,
+    received: &Receiver<Message>,
+    spares: &Sender<Block>,
+    days: usize,
+) -> (Vec<u8>, Vec<u8>) {
     let mut out = Vec::new();
     let mut buf = Shortest::new();
-    let mut reserved = false;
+    let names = ledger::Names::new(s);
+    let mut ledger_out = Vec::with_capacity(ledger::bound(s, &names, days));
+    ledger_out.extend_from_slice(ledger::HEADER);
     while let Some(message) = next_message(received) {
         let mut block = match message {
-            Message::Header(header) => {
-                out = header;
+            Message::Header { header, row_bound } => {
+                out = Vec::with_capacity(header.len() + days * row_bound);
+                out.extend_from_slice(&header);
                 continue;
             }
             Message::Rows(block) => block,
         };
-        let before = out.len();
         let rows = block.rows();
         let n = block.values.len() / rows;
         let m = block.text.len() / rows;
-        let mut from = 0;
-        for (i, &to) in block.date_ends.iter().enumerate() {
+        let (mut from, mut ledger_from) = (0, 0);
+        for (i, (&to, &ledger_to)) in block.date_ends.iter().zip(&block.ledger_ends).enumerate() {
+            let date = &block.dates[from..to];
             push_row(
                 &mut out,
                 &mut buf,
-                &block.dates[from..to],
+                date,
                 &block.values[i * n..(i + 1) * n],
                 &block.text[i * m..(i + 1) * m],
             );
-            from = to;
-        }
-        if !reserved {
-            // Room for the whole table at the first block's length a row, and an eighth.
-            let per_row = (out.len() - before) / rows;
-            out.reserve(per_row * days.saturating_sub(rows) / 8 * 9);
-            reserved = true;
+            for l in &block.ledger[ledger_from..ledger_to] {
+                ledger::push_row(&mut ledger_out, &mut buf, &names, date, l);
+            }
+            (from, ledger_from) = (to, ledger_to);
         }
         block.dates.clear();
         block.date_ends.clear();
         block.values.clear();
         block.text.clear();
+        block.ledger.clear();
+        block.ledger_ends.clear();
         // Nobody may take it back once the run is over.
         let _ = spares.send(block);
     }
-    out
+    (out, ledger_out)
 }
 
 #[cfg(test)]
@@ -301,7 +361,11 @@ mod tests {
     fn same_as_after_the_run(s: &Scenario, seed: u64, replication: u64) {
         let Tabled {
             run,
-            timeseries: table,
+            tables:
+                Tables {
+                    timeseries: table,
+                    ledger,
+                },
             ..
         } = simulate_with_timeseries(s, seed, replication);
         let plain = model::simulate_replication(s, seed, replication);
@@ -309,6 +373,12 @@ mod tests {
         assert!(
             table == expected,
             "{} replication {replication}: the table formatted during the run differs",
+            s.name
+        );
+        assert!(plain.ledger.len() > 100, "{}: a ledger to compare", s.name);
+        assert!(
+            ledger == ledger::ledger_csv(s, &plain).expect("formats"),
+            "{} replication {replication}: the ledger written during the run differs",
             s.name
         );
         assert_eq!(run.values.len(), plain.values.len());
@@ -367,10 +437,58 @@ mod tests {
         s.days = 1;
         let Tabled {
             run,
-            timeseries: table,
+            tables:
+                Tables {
+                    timeseries: table,
+                    ledger,
+                },
             ..
         } = simulate_with_timeseries(&s, s.seed, 0);
         assert_eq!(table, timeseries_csv(&run).expect("formats"));
         assert_eq!(table.iter().filter(|&&b| b == b'\n').count(), 2);
+        assert_eq!(ledger, ledger::ledger_csv(&s, &run).expect("formats"));
+    }
+
+    /// A ledger row dated another day than the one recorded stops the ledger going with the
+    /// rows: it is then written after the run, from the run.
+    #[test]
+    fn a_ledger_row_of_another_day_is_left_to_after_the_run() {
+        let (rows, _received) = mpsc::channel();
+        let (_spare_tx, spare) = mpsc::channel();
+        let mut sender = RowSender {
+            rows,
+            spare,
+            block: None,
+            header_sent: false,
+            ledger_sent: Some(0),
+        };
+        let columns = ["a".to_string()];
+        let row = |day, ledger| DayRow {
+            day,
+            date: "2023-01-01",
+            columns: &columns,
+            text_columns: &[],
+            values: &[1.0],
+            text: &[],
+            ledger,
+        };
+        let l = |day| LedgerRow {
+            day,
+            vendor: 0,
+            product: 0,
+            buyer: 0,
+            units: 1,
+            rule: "floor".into(),
+            price_usd: 1.0,
+        };
+        let ledger = [l(0), l(1), l(0)];
+        sender.add(row(0, &ledger[..1]));
+        sender.add(row(1, &ledger[..2]));
+        assert_eq!(sender.ledger_sent, Some(2));
+        sender.add(row(2, &ledger[..3]));
+        assert_eq!(sender.ledger_sent, None);
+        sender.add(row(3, &ledger[..3]));
+        assert_eq!(sender.ledger_sent, None);
+        assert_eq!(sender.block.as_ref().map(|b| b.ledger.len()), Some(2));
     }
 }
