@@ -69,7 +69,9 @@ pub(crate) fn bound(s: &Scenario, names: &Names, days: usize) -> usize {
         + 1
         + csvout::NUM_MAX_LEN
         + 1;
-    HEADER.len() + days * crate::model::record::ledger_rows_per_day(s) * row
+    days.saturating_mul(crate::model::record::ledger_rows_per_day(s))
+        .saturating_mul(row)
+        .saturating_add(HEADER.len())
 }
 
 /// Appends one row, dated `date` (the row's day).

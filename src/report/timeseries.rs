@@ -296,7 +296,8 @@ fn next_message(received: &Receiver<Message>) -> Option<Message> {
 /// ledger.
 ///
 /// Each is given its room once, before the first row, for as many bytes as its rows can
-/// take (address space only: a page is touched as it is written). Grown as they were
+/// take (address space only: a page is touched as it is written; if the system will not
+/// lend that much, the buffer grows as it is filled). Grown as they were
 /// filled, a large buffer was moved while the simulation ran, and that slowed the simulation
 /// on the other core by as much as the formatting saved (docs/performance.md, fifth round).
 fn format_blocks(
@@ -308,12 +309,16 @@ fn format_blocks(
     let mut out = Vec::new();
     let mut buf = Shortest::new();
     let names = ledger::Names::new(s);
-    let mut ledger_out = Vec::with_capacity(ledger::bound(s, &names, days));
+    let mut ledger_out = Vec::new();
+    // Refused (more address space than the system lends), the buffer grows as it is filled.
+    let _ = ledger_out.try_reserve_exact(ledger::bound(s, &names, days));
     ledger_out.extend_from_slice(ledger::HEADER);
     while let Some(message) = next_message(received) {
         let mut block = match message {
             Message::Header { header, row_bound } => {
-                out = Vec::with_capacity(header.len() + days * row_bound);
+                out = Vec::new();
+                let _ = out
+                    .try_reserve_exact(days.saturating_mul(row_bound).saturating_add(header.len()));
                 out.extend_from_slice(&header);
                 continue;
             }
@@ -490,5 +495,35 @@ mod tests {
         sender.add(row(3, &ledger[..3]));
         assert_eq!(sender.ledger_sent, None);
         assert_eq!(sender.block.as_ref().map(|b| b.ledger.len()), Some(2));
+    }
+
+    /// A run too long for the buffers' room to be lent (here: more than the address space)
+    /// is formatted all the same, its buffers grown as they are filled.
+    #[test]
+    fn room_refused_is_room_grown() {
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let s = &loaded.scenario;
+        let (rows, received) = mpsc::channel();
+        let (spare, _spares) = mpsc::channel();
+        let mut header = Vec::new();
+        push_header(&mut header, &["a".to_string()], &[]);
+        rows.send(Message::Header {
+            header,
+            row_bound: usize::MAX / 4,
+        })
+        .unwrap();
+        rows.send(Message::Rows(Block {
+            dates: "2023-01-01".into(),
+            date_ends: vec![10],
+            values: vec![1.5],
+            text: Vec::new(),
+            ledger: Vec::new(),
+            ledger_ends: vec![0],
+        }))
+        .unwrap();
+        drop(rows);
+        let (table, ledger) = format_blocks(s, &received, &spare, usize::MAX / 2);
+        assert_eq!(table, b"date,a\n2023-01-01,1.5\n");
+        assert_eq!(ledger, ledger::HEADER);
     }
 }
