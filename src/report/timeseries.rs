@@ -97,7 +97,7 @@ struct Block {
     values: Vec<f64>,
     /// Text values, row by row.
     text: Vec<&'static str>,
-    /// Ledger rows written on the rows' days, and where each day's end in `ledger`.
+    /// Ledger rows written on the rows' days, and where each day's rows end in `ledger`.
     ledger: Vec<LedgerRow>,
     ledger_ends: Vec<usize>,
 }
@@ -297,9 +297,9 @@ fn next_message(received: &Receiver<Message>) -> Option<Message> {
 ///
 /// Each is given its room once, before the first row, for as many bytes as its rows can
 /// take (address space only: a page is touched as it is written; if the system will not
-/// lend that much, the buffer grows as it is filled). Grown as they were
-/// filled, a large buffer was moved while the simulation ran, and that slowed the simulation
-/// on the other core by as much as the formatting saved (docs/performance.md, fifth round).
+/// lend that much, the buffer grows as it is filled). Buffers grown as they filled were
+/// moved while the simulation ran, and that slowed the simulation on the other core by as
+/// much as the formatting saved (docs/performance.md, fifth round).
 fn format_blocks(
     s: &Scenario,
     received: &Receiver<Message>,
