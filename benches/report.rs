@@ -6,8 +6,8 @@
 //! - `report/render_charts`: the six charts (PNG and SVG) and `report.md`, parsed back from
 //!   those bytes as `capsim chart` does;
 //! - `run/no_charts` and `run/charts`: load, simulate and render, as `capsim run` without and
-//!   with charts (`timeseries.csv` and `ledger.csv` formatted beside the simulation; everything but writing
-//!   the folder; `bench/run.sh` times the command itself).
+//!   with charts (`timeseries.csv` and `ledger.csv` formatted beside the simulation;
+//!   everything but writing the folder; `bench/run.sh` times the command itself).
 //!
 //! ```sh
 //! cargo bench --bench report
