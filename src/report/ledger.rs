@@ -74,15 +74,9 @@ pub(crate) fn bound(s: &Scenario, names: &Names, days: usize) -> usize {
         .saturating_add(HEADER.len())
 }
 
-/// Appends one row, dated `date` (the row's day).
-pub(crate) fn push_row(
-    out: &mut Vec<u8>,
-    buf: &mut Shortest,
-    names: &Names,
-    date: &str,
-    l: &LedgerRow,
-) {
-    csvout::field(out, date);
+/// Appends one row's fields after its date (which the caller has written): from the comma
+/// before the vendor to the line's end.
+pub(crate) fn push_after_date(out: &mut Vec<u8>, buf: &mut Shortest, names: &Names, l: &LedgerRow) {
     for f in [
         &names.vendors[l.vendor],
         &names.products[l.product],
@@ -116,13 +110,8 @@ pub fn ledger_csv(s: &Scenario, run: &RunOutput) -> Result<Vec<u8>, ReportError>
             let mut out = Vec::with_capacity(rows.len() * 64);
             let mut buf = Shortest::new();
             for l in rows {
-                match usize::try_from(l.day).ok().and_then(|d| run.dates.get(d)) {
-                    Some(date) => push_row(&mut out, &mut buf, &names, date, l),
-                    None => {
-                        let date = s.calendar.date(l.day).format("%Y-%m-%d").to_string();
-                        push_row(&mut out, &mut buf, &names, &date, l);
-                    }
-                }
+                super::push_date(&mut out, s, run, l.day);
+                push_after_date(&mut out, &mut buf, &names, l);
             }
             out
         })

@@ -338,7 +338,8 @@ fn format_blocks(
                 &block.text[i * m..(i + 1) * m],
             );
             for l in &block.ledger[ledger_from..ledger_to] {
-                ledger::push_row(&mut ledger_out, &mut buf, &names, date, l);
+                csvout::field(&mut ledger_out, date);
+                ledger::push_after_date(&mut ledger_out, &mut buf, &names, l);
             }
             (from, ledger_from) = (to, ledger_to);
         }
@@ -364,15 +365,11 @@ mod tests {
     /// The run and its table as `simulate_with_timeseries` makes them, against the run of
     /// `simulate_replication` and the table `timeseries_csv` makes of it.
     fn same_as_after_the_run(s: &Scenario, seed: u64, replication: u64) {
-        let Tabled {
-            run,
-            tables:
-                Tables {
-                    timeseries: table,
-                    ledger,
-                },
-            ..
-        } = simulate_with_timeseries(s, seed, replication);
+        let Tabled { run, tables, .. } = simulate_with_timeseries(s, seed, replication);
+        let Tables {
+            timeseries: table,
+            ledger,
+        } = tables;
         let plain = model::simulate_replication(s, seed, replication);
         let expected = timeseries_csv(&plain).expect("formats");
         assert!(
@@ -440,15 +437,11 @@ mod tests {
         let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
         let mut s = loaded.scenario.clone();
         s.days = 1;
-        let Tabled {
-            run,
-            tables:
-                Tables {
-                    timeseries: table,
-                    ledger,
-                },
-            ..
-        } = simulate_with_timeseries(&s, s.seed, 0);
+        let Tabled { run, tables, .. } = simulate_with_timeseries(&s, s.seed, 0);
+        let Tables {
+            timeseries: table,
+            ledger,
+        } = tables;
         assert_eq!(table, timeseries_csv(&run).expect("formats"));
         assert_eq!(table.iter().filter(|&&b| b == b'\n').count(), 2);
         assert_eq!(ledger, ledger::ledger_csv(&s, &run).expect("formats"));
