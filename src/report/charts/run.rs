@@ -954,9 +954,11 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
     orders
         .layers
         .push(run.line(&trailing_mean(&cancelled, window), ALARM, Dash::Solid));
+    // Named as totals: the legend column also lists the products, and a product can take
+    // the same colour (the palette's black or vermillion).
     let orders_legend = vec![
-        LegendItem::line("placed", INK, Dash::Solid),
-        LegendItem::line("cancelled", ALARM, Dash::Solid),
+        LegendItem::line("orders placed, all products", INK, Dash::Solid),
+        LegendItem::line("orders cancelled, all products", ALARM, Dash::Solid),
     ];
     if !any_nonzero(&placed) && !any_nonzero(&cancelled) {
         orders.note = Some("no orders in this run".into());
