@@ -613,7 +613,12 @@ fn keep_unlisted(
                 }
             }
             Ok(nm) if nm.is_dir() && om.is_dir() => {
+                // A folder of the user's that the new outputs also have (their `charts/`
+                // made by hand, then written by capsim): its contents join the new one, and
+                // the old shell goes once empty (`remove_dir` deletes no content), or the
+                // old output folder could not be removed.
                 keep_unlisted(old, new, &p, files, made, warnings);
+                let _ = fs::remove_dir(old.join(&p));
             }
             _ => warnings.push(format!(
                 "kept {} (not written by capsim) where it is: a new output has its name, {}",

@@ -153,6 +153,40 @@ fn a_marked_folder_is_replaced_keeping_what_capsim_did_not_write() {
     assert_no_siblings(&out);
 }
 
+/// A folder the user made that the next outputs also have (`charts/` made by hand in a
+/// folder written without charts) is merged into the new one: nothing is left beside the
+/// output folder, and nothing is said of files left behind.
+#[test]
+fn a_users_folder_of_the_name_of_a_new_output_folder_is_merged_leaving_nothing_behind() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("o");
+    assert_ok(&run_out(&out, &["--set", "end=2023-06-30"]));
+    std::fs::create_dir(out.join("charts")).expect("mkdir");
+    std::fs::write(out.join("charts/mine.png"), "png").expect("write");
+    for args in [
+        &["chart"][..],
+        &["run", "-q", "--set", "end=2023-06-30", "--out"][..],
+    ] {
+        let o = capsim().args(args).arg(&out).output().expect("runs");
+        assert_ok(&o);
+        assert!(
+            !stderr(&o).contains("capsim did not write"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(out.join("charts/money.png").is_file());
+        assert_eq!(
+            std::fs::read_to_string(out.join("charts/mine.png")).expect("kept"),
+            "png"
+        );
+        assert_eq!(entries(tmp.path()), ["o"]);
+        // The next round starts again from a folder without charts and the user's own.
+        assert_ok(&run_out(&out, &["--set", "end=2023-06-30"]));
+        assert_eq!(entries(&out.join("charts")), ["mine.png"]);
+        assert_eq!(entries(tmp.path()), ["o"]);
+    }
+}
+
 #[test]
 fn listed_files_are_never_deleted_through_a_link() {
     let tmp = tempfile::tempdir().expect("temp dir");
