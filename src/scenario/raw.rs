@@ -407,7 +407,7 @@ pub struct RawProduct {
 }
 
 fn default_cycle_time() -> u32 {
-    // Guess: wafer-in to packaged module roughly a quarter (DOMAIN.md: HBM cycle >2 quarters).
+    // Guess: wafer-in to packaged module roughly a quarter (TrendForce: HBM cycle >2 quarters).
     90
 }
 fn default_lifetime() -> f64 {
@@ -727,7 +727,7 @@ fn default_headroom() -> f64 {
     0.1
 }
 fn default_max_horizon() -> u32 {
-    // Large buyers reserved output about a year ahead (DOMAIN.md).
+    // Large buyers reserved output about a year ahead.
     365
 }
 fn default_forecast_window() -> u32 {
