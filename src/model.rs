@@ -44,7 +44,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::engine::{Context, Model, Simulation, Time, random};
 use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
-pub use record::{DayRow, EventRecord, LedgerRow, RunOutput, Summary, TEXT_VALUE_MAX_LEN};
+pub use record::{
+    DayRow, EventRecord, LedgerRow, Room, RunOutput, Summary, TEXT_VALUE_MAX_LEN, ledger_capacity,
+};
 pub use vendor::CapacityPlan;
 
 /// Something that happens at a tick: the engine's event type.
@@ -1064,7 +1066,20 @@ pub fn simulate_observed(
     replication: u64,
     after_day: impl FnMut(DayRow<'_>),
 ) -> RunOutput {
-    simulate_planned(s, None, seed, replication, None, after_day)
+    simulate_planned(s, None, seed, replication, None, None, after_day)
+}
+
+/// Runs replication `replication` of a scenario like [`simulate_observed`], moving its daily
+/// table and ledger into the buffers another thread gives in `room` as they come (see
+/// [`Room`]); the run is the same whether they come, when, or not at all.
+pub fn simulate_observed_with_room(
+    s: &Scenario,
+    seed: u64,
+    replication: u64,
+    room: &Room,
+    after_day: impl FnMut(DayRow<'_>),
+) -> RunOutput {
+    simulate_planned(s, None, seed, replication, None, Some(room), after_day)
 }
 
 /// What the replications of one scenario share, made once from it: the vendors' capacity
@@ -1103,7 +1118,7 @@ pub fn simulate_replication_on(
     seed: u64,
     replication: u64,
 ) -> RunOutput {
-    simulate_planned(s, Some(prepared), seed, replication, None, |_| {})
+    simulate_planned(s, Some(prepared), seed, replication, None, None, |_| {})
 }
 
 /// Runs replication `replication` of a scenario as a *lean* run: its summary and, of its
@@ -1119,18 +1134,20 @@ pub fn simulate_replication_keeping(
     replication: u64,
     keep: &[String],
 ) -> RunOutput {
-    simulate_planned(s, prepared, seed, replication, Some(keep), |_| {})
+    simulate_planned(s, prepared, seed, replication, Some(keep), None, |_| {})
 }
 
 /// Runs replication `replication` of `s` with what was prepared of it (`None`: made here),
-/// as a lean run keeping the columns `keep` if given, calling `after_day` at the end of each
-/// day ([`simulate_observed`]).
+/// as a lean run keeping the columns `keep` if given, taking its table and ledger into
+/// `room` as it is given ([`simulate_observed_with_room`]), calling `after_day` at the end
+/// of each day ([`simulate_observed`]).
 fn simulate_planned(
     s: &Scenario,
     prepared: Option<&Prepared>,
     seed: u64,
     replication: u64,
     keep: Option<&[String]>,
+    mut room: Option<&Room>,
     mut after_day: impl FnMut(DayRow<'_>),
 ) -> RunOutput {
     // Expansions that slip move in a copy of the scenario, made only when something slips.
@@ -1202,6 +1219,7 @@ fn simulate_planned(
     // review, which replaces the one being handled.
     let capacity = init.len();
     world.reserve_outputs();
+    let mut taken = record::RoomTaken::default();
     let mut sim = Simulation::new(world, 0);
     sim.reserve(capacity);
     for (t, e) in init {
@@ -1215,6 +1233,12 @@ fn simulate_planned(
     for t in 0..s.days {
         sim.run_until(t);
         sim.model_mut().day(t);
+        if let Some(r) = room {
+            sim.model_mut().take_room(r, &mut taken);
+            if taken.all() {
+                room = None;
+            }
+        }
         after_day(sim.model().last_row(t));
     }
     world = sim.into_model();

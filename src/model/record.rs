@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -609,6 +609,96 @@ pub(crate) fn ledger_rows_per_day(s: &Scenario) -> usize {
         .sum()
 }
 
+/// The ledger rows a run reserves room for up front: at most [`ledger_rows_per_day`] a day,
+/// capped at 2^20 rows (beyond which the ledger grows amortised).
+pub fn ledger_capacity(s: &Scenario) -> usize {
+    usize::try_from(s.days)
+        .unwrap_or(0)
+        .saturating_mul(ledger_rows_per_day(s))
+        .min(1 << 20)
+}
+
+/// Room for a run's two largest outputs, the daily table and the ledger, made on another
+/// thread while the run goes on ([`super::simulate_observed_with_room`]): their pages are
+/// touched there, so that the run does not take those page faults itself. The run moves
+/// what it recorded so far into each buffer when it next finds it given, at the end of a
+/// day, and keeps its own buffer if the room is smaller than what it reserved. Moving
+/// changes no value: only where the values are kept.
+///
+/// `report::simulate_with_timeseries` gives it from its formatting task, idle until the
+/// first rows come: a page fault cost about a microsecond on the machine of
+/// `docs/performance.md`, and the run took some 400 of them for these two buffers.
+#[derive(Debug, Default)]
+pub struct Room {
+    table: Mutex<Option<Vec<f64>>>,
+    ledger: Mutex<Option<Vec<LedgerRow>>>,
+}
+
+impl Room {
+    /// Gives room for the daily table: `len` numbers (the run's days × its columns), every
+    /// page touched.
+    pub fn give_table(&self, len: usize) {
+        let mut table = Vec::new();
+        if table.try_reserve_exact(len).is_err() {
+            return;
+        }
+        table.resize(len, 0.0);
+        table.clear();
+        if let Ok(mut slot) = self.table.lock() {
+            *slot = Some(table);
+        }
+    }
+
+    /// Gives room for the ledger: `capacity` rows ([`ledger_capacity`] of the run's
+    /// scenario), the pages of the first `touched` of them touched.
+    pub fn give_ledger(&self, capacity: usize, touched: usize) {
+        let mut ledger = Vec::new();
+        if ledger.try_reserve_exact(capacity).is_err() {
+            return;
+        }
+        let blank = LedgerRow {
+            day: 0,
+            vendor: 0,
+            product: 0,
+            buyer: 0,
+            units: 0,
+            rule: Cow::Borrowed(""),
+            price_usd: 0.0,
+        };
+        ledger.resize(touched.min(capacity), blank);
+        ledger.clear();
+        if let Ok(mut slot) = self.ledger.lock() {
+            *slot = Some(ledger);
+        }
+    }
+}
+
+#[cfg(test)]
+impl Room {
+    /// Where the table's and the ledger's room given and not yet taken start.
+    fn given(&self) -> (Option<*const f64>, Option<*const LedgerRow>) {
+        let table = self.table.lock().expect("lock");
+        let ledger = self.ledger.lock().expect("lock");
+        (
+            table.as_ref().map(|v| v.as_ptr()),
+            ledger.as_ref().map(|v| v.as_ptr()),
+        )
+    }
+}
+
+/// What a run has taken of its [`Room`] so far.
+#[derive(Debug, Default)]
+pub(crate) struct RoomTaken {
+    table: bool,
+    ledger: bool,
+}
+
+impl RoomTaken {
+    pub(crate) fn all(&self) -> bool {
+        self.table && self.ledger
+    }
+}
+
 /// The date of each day of the run, `YYYY-MM-DD`, counted on from the first day
 /// (proleptic Gregorian, as chrono; chrono itself outside years 0..=9999).
 pub(crate) fn dates(s: &Scenario) -> Vec<String> {
@@ -660,15 +750,39 @@ impl World<'_> {
             .text_values
             .reserve_exact(days * self.rec.text_columns.max(1));
         if !self.rec.ledger_off {
-            let rows_per_day = ledger_rows_per_day(s);
-            self.rec
-                .ledger
-                .reserve_exact((days * rows_per_day).min(1 << 20));
+            self.rec.ledger.reserve_exact(ledger_capacity(s));
         }
         let dated = self.expansions.len()
             + s.launches.len()
             + 2 * (s.export_rules.len() + s.reservations.len());
         self.rec.events.reserve(dated + 8 * s.segments.len().max(1));
+    }
+
+    /// Moves the daily table and the ledger recorded so far into the room given in `room`
+    /// that this run has not taken yet (a buffer is taken when it can hold all that this run
+    /// reserved, else left). Never waits: a buffer locked or not given yet is looked for
+    /// again at the end of the next day.
+    pub(crate) fn take_room(&mut self, room: &Room, taken: &mut RoomTaken) {
+        if !taken.table
+            && let Ok(mut slot) = room.table.try_lock()
+            && let Some(mut table) = slot.take()
+        {
+            taken.table = true;
+            if table.capacity() >= self.rec.values.capacity() {
+                table.extend_from_slice(&self.rec.values);
+                self.rec.values = table;
+            }
+        }
+        if !taken.ledger
+            && let Ok(mut slot) = room.ledger.try_lock()
+            && let Some(mut ledger) = slot.take()
+        {
+            taken.ledger = true;
+            if ledger.capacity() >= self.rec.ledger.capacity() {
+                ledger.append(&mut self.rec.ledger);
+                self.rec.ledger = ledger;
+            }
+        }
     }
 
     /// Declares (names) or fills (values) every column of a day's row, in order.
@@ -1091,6 +1205,78 @@ mod tests {
 
     use super::{SUMMARY_DATES, SUMMARY_MAPS, SUMMARY_NUMBERS, SUMMARY_OTHER, Summary};
     use super::{TEXT_VALUE_MAX_LEN, binding_str, days_in_month, ymd, ymd_text};
+
+    /// A run takes its room whenever it comes (before the first day, or given during the run,
+    /// the rows so far moved into it), keeps its own buffer when the room is too small or
+    /// never comes, and is the same run in every case: each value and ledger row as without
+    /// a room.
+    #[test]
+    fn a_run_is_the_same_whenever_its_room_comes() {
+        use std::cell::Cell;
+
+        use super::{Room, RunOutput, ledger_capacity};
+        use crate::model::{simulate, simulate_observed_with_room};
+        use crate::scenario::{Source, load};
+
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let s = &loaded.scenario;
+        let plain = simulate(s, s.seed);
+        let (len, cap) = (plain.values.len(), ledger_capacity(s));
+        assert!(plain.ledger.len() > 1000 && cap >= plain.ledger.len());
+        let same = |run: &RunOutput, how: &str| {
+            assert!(
+                run.values.len() == len
+                    && run
+                        .values
+                        .iter()
+                        .zip(&plain.values)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{how}: the values changed"
+            );
+            assert_eq!(run.ledger, plain.ledger, "{how}");
+            assert_eq!(run.text_values, plain.text_values, "{how}");
+            assert_eq!(run.events, plain.events, "{how}");
+            assert_eq!(format!("{:?}", run.summary), format!("{:?}", plain.summary));
+        };
+        // Given before the first day.
+        let room = Room::default();
+        room.give_table(len);
+        room.give_ledger(cap, 100);
+        let (table, ledger) = room.given();
+        let run = simulate_observed_with_room(s, s.seed, 0, &room, |_| {});
+        same(&run, "given before");
+        assert_eq!(Some(run.values.as_ptr()), table, "the table's room is used");
+        assert_eq!(
+            Some(run.ledger.as_ptr()),
+            ledger,
+            "the ledger's room is used"
+        );
+        assert_eq!(room.given(), (None, None), "both taken");
+        // Given during the run, at the end of day 300 (taken at the end of day 301, with 301
+        // rows and the ledger so far to move); the ledger's room, too small, is not used.
+        let room = Room::default();
+        let given = Cell::new((None, None));
+        let run = simulate_observed_with_room(s, s.seed, 0, &room, |row| {
+            if row.day == 300 {
+                assert!(row.ledger.len() > 100, "a ledger to move");
+                room.give_table(len);
+                room.give_ledger(plain.ledger.len() - 1, 0);
+                given.set(room.given());
+            }
+        });
+        same(&run, "given during the run");
+        let (table, ledger) = given.get();
+        assert!(table.is_some() && ledger.is_some());
+        assert_eq!(Some(run.values.as_ptr()), table, "the table's room is used");
+        assert_ne!(Some(run.ledger.as_ptr()), ledger, "too small: not used");
+        // A table too small, no ledger: the run's own buffers.
+        let room = Room::default();
+        room.give_table(len - 1);
+        let (table, _) = room.given();
+        let run = simulate_observed_with_room(s, s.seed, 0, &room, |_| {});
+        same(&run, "too small");
+        assert_ne!(Some(run.values.as_ptr()), table, "too small: not used");
+    }
 
     /// The key lists name every key `Summary` serialises, once, each of the kind it says.
     #[test]

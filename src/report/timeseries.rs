@@ -121,8 +121,13 @@ pub struct Tables {
 
 /// What the simulation sends to the formatting task.
 enum Message {
-    /// The header, before the first row, and the most bytes a row can take.
-    Header { header: Vec<u8>, row_bound: usize },
+    /// The header, before the first row, the most bytes a row can take, and the numbers
+    /// in a row.
+    Header {
+        header: Vec<u8>,
+        row_bound: usize,
+        columns: usize,
+    },
     /// Rows.
     Rows(Block),
 }
@@ -172,9 +177,11 @@ pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Ta
     let (rows_tx, rows_rx) = mpsc::channel::<Message>();
     let (spare_tx, spare_rx) = mpsc::channel::<Block>();
     let mut formatted = (Vec::new(), Vec::new());
+    let room = model::Room::default();
     let (run, ledger_sent, simulated) = rayon::scope(|scope| {
         let formatted = &mut formatted;
-        scope.spawn(move |_| *formatted = format_blocks(s, &rows_rx, &spare_tx, days));
+        let room = &room;
+        scope.spawn(move |_| *formatted = format_blocks(s, &rows_rx, &spare_tx, days, room));
         let started = Instant::now();
         let mut sender = RowSender {
             rows: rows_tx,
@@ -183,7 +190,8 @@ pub fn simulate_with_timeseries(s: &Scenario, seed: u64, replication: u64) -> Ta
             header_sent: false,
             ledger_sent: Some(0),
         };
-        let run = model::simulate_observed(s, seed, replication, |row| sender.add(row));
+        let run =
+            model::simulate_observed_with_room(s, seed, replication, room, |row| sender.add(row));
         sender.flush();
         // `sender` (and with it the channel) is dropped here: the formatting ends.
         (run, sender.ledger_sent, started.elapsed())
@@ -231,7 +239,11 @@ impl RowSender {
                 + 1;
             // The receiving end lives as long as this (it only ends with a panic, which the
             // scope passes on).
-            let _ = self.rows.send(Message::Header { header, row_bound });
+            let _ = self.rows.send(Message::Header {
+                header,
+                row_bound,
+                columns: row.values.len(),
+            });
             self.header_sent = true;
         }
         let block = self.block.get_or_insert_with(|| {
@@ -300,11 +312,18 @@ fn next_message(received: &Receiver<Message>) -> Option<Message> {
 /// lend that much, the buffer grows as it is filled). Buffers grown as they filled were
 /// moved while the simulation ran, and that slowed the simulation on the other core by as
 /// much as the formatting saved (docs/performance.md, fifth round).
+///
+/// It also makes the run's [`model::Room`], while it waits for rows: the table's when the
+/// header comes (its size is then known), the ledger's once a quarter of the days are
+/// formatted, touched for twice the rows that the rate so far gives for the whole run
+/// (capped at what the run reserves): the rows come faster as products launch (the built-in
+/// scenario writes 55 in its first month, about 400 a month in its third year).
 fn format_blocks(
     s: &Scenario,
     received: &Receiver<Message>,
     spares: &Sender<Block>,
     days: usize,
+    room: &model::Room,
 ) -> (Vec<u8>, Vec<u8>) {
     let mut out = Vec::new();
     let mut buf = Shortest::new();
@@ -313,17 +332,30 @@ fn format_blocks(
     // Refused (more address space than the system lends), the buffer grows as it is filled.
     let _ = ledger_out.try_reserve_exact(ledger::bound(s, &names, days));
     ledger_out.extend_from_slice(ledger::HEADER);
+    let (mut days_done, mut ledger_rows, mut ledger_room_given) = (0, 0, false);
     while let Some(message) = next_message(received) {
         let mut block = match message {
-            Message::Header { header, row_bound } => {
+            Message::Header {
+                header,
+                row_bound,
+                columns,
+            } => {
                 out = Vec::new();
                 let _ = out
                     .try_reserve_exact(days.saturating_mul(row_bound).saturating_add(header.len()));
                 out.extend_from_slice(&header);
+                room.give_table(days.saturating_mul(columns));
                 continue;
             }
             Message::Rows(block) => block,
         };
+        days_done += block.rows();
+        ledger_rows += block.ledger.len();
+        if !ledger_room_given && days_done >= days / 4 {
+            ledger_room_given = true;
+            let expected = ledger_rows.saturating_mul(days) / days_done.max(1);
+            room.give_ledger(model::ledger_capacity(s), expected.saturating_mul(2));
+        }
         let rows = block.rows();
         let n = block.values.len() / rows;
         let m = block.text.len() / rows;
@@ -503,6 +535,7 @@ mod tests {
         rows.send(Message::Header {
             header,
             row_bound: usize::MAX / 4,
+            columns: 1,
         })
         .unwrap();
         rows.send(Message::Rows(Block {
@@ -515,7 +548,8 @@ mod tests {
         }))
         .unwrap();
         drop(rows);
-        let (table, ledger) = format_blocks(s, &received, &spare, usize::MAX / 2);
+        let room = model::Room::default();
+        let (table, ledger) = format_blocks(s, &received, &spare, usize::MAX / 2, &room);
         assert_eq!(table, b"date,a\n2023-01-01,1.5\n");
         assert_eq!(ledger, ledger::HEADER);
     }
