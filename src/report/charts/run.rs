@@ -948,17 +948,17 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
             *a += b;
         }
     }
+    // Grey and dashed, and named as totals: the legend column also lists the products, whose
+    // lines are solid and may be black or vermillion.
     orders
         .layers
-        .push(run.line(&trailing_mean(&placed, window), INK, Dash::Solid));
+        .push(run.line(&trailing_mean(&placed, window), GREY, Dash::Solid));
     orders
         .layers
-        .push(run.line(&trailing_mean(&cancelled, window), ALARM, Dash::Solid));
-    // Named as totals: the legend column also lists the products, and a product can take
-    // the same colour (the palette's black or vermillion).
+        .push(run.line(&trailing_mean(&cancelled, window), ALARM, Dash::Dashed));
     let orders_legend = vec![
-        LegendItem::line("orders placed, all products", INK, Dash::Solid),
-        LegendItem::line("orders cancelled, all products", ALARM, Dash::Solid),
+        LegendItem::line("orders placed, all products", GREY, Dash::Solid),
+        LegendItem::line("orders cancelled, all products", ALARM, Dash::Dashed),
     ];
     if !any_nonzero(&placed) && !any_nonzero(&cancelled) {
         orders.note = Some("no orders in this run".into());
