@@ -128,7 +128,7 @@ pub enum Command {
     /// Run a scenario and set its observations (`observed:`) beside the model's values.
     #[command(after_help = backtest::AFTER_HELP)]
     Backtest(backtest::BacktestArgs),
-    /// Redraw the charts and report.md of an existing run, without simulating again.
+    /// Redraw the charts, report.md and report.html of an existing run, without simulating again.
     #[command(after_help = chart::AFTER_HELP)]
     Chart(chart::ChartArgs),
     /// Run several scenarios and compare them: overlaid charts and a table of differences.

@@ -174,7 +174,10 @@ pub fn lookup<'a>(raw: &'a Value, path: &str) -> Result<&'a Value, String> {
                 } else {
                     format!("`{walked}`")
                 };
-                return Err(format!("{here} has no `{seg}` (in `{path}`)"));
+                return Err(format!(
+                    "{here} has no `{seg}` (in `{path}`){}",
+                    expected_names(at)
+                ));
             }
         }
         if !walked.is_empty() {
@@ -183,6 +186,32 @@ pub fn lookup<'a>(raw: &'a Value, path: &str) -> Result<&'a Value, String> {
         walked.push_str(&seg);
     }
     Ok(at)
+}
+
+/// What a path may name under `at`, for an error: the keys of a map, the names (else the
+/// indices) of a list's items; at most a dozen.
+fn expected_names(at: &Value) -> String {
+    let names: Vec<String> = match at {
+        Value::Object(m) => m.keys().map(|k| format!("`{k}`")).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| match it.get("name").and_then(Value::as_str) {
+                Some(name) => format!("`{name}` ({i})"),
+                None => format!("`{i}`"),
+            })
+            .collect(),
+        _ => return String::new(),
+    };
+    if names.is_empty() {
+        return String::new();
+    }
+    let more = names.len().saturating_sub(12);
+    let mut list = names.into_iter().take(12).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    format!("; expected one of {list}")
 }
 
 /// Whether a JSON value is a timeline of numbers: dated values, or `{interpolation, points}`.
@@ -760,6 +789,12 @@ mod tests {
         assert!(s.contains("\"interpolation\":\"linear\""), "{s}");
         let e = override_for(&raw, "products.H200.power_w", Op::Set, 1.0, None).unwrap_err();
         assert!(e.contains("has no `H200`"), "{e}");
+        assert!(e.ends_with("; expected one of `H100` (0)"), "{e}");
+        let e = override_for(&raw, "products.H100.power", Op::Set, 1.0, None).unwrap_err();
+        assert!(
+            e.ends_with("; expected one of `cycle_time_days`, `name`, `power_w`"),
+            "{e}"
+        );
         let e = override_for(&raw, "products.H100.name", Op::Set, 1.0, None).unwrap_err();
         assert!(e.contains("not a number"), "{e}");
     }

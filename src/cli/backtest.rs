@@ -33,7 +33,7 @@ docs/backtest.md.";
 pub struct BacktestArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Skip the charts and report.md (data files and backtest.csv only).
+    /// Skip the charts, report.md and report.html (data files and backtest.csv only).
     #[arg(long)]
     pub no_charts: bool,
     #[command(flatten)]

@@ -22,14 +22,14 @@ pub const AFTER_HELP: &str = "Examples:
 
 Outputs go to output/<scenario name>/ unless --out names a folder: timeseries.csv,
 summary.json, events.csv, ledger.csv, manifest.json (see docs/outputs.md), and unless
---no-charts, charts/*.png|svg and report.md. With --json, stdout is
+--no-charts, charts/*.png|svg, report.md and report.html. With --json, stdout is
 {scenario, out_dir, files, summary, warnings}.";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Skip the charts and report.md (data files only).
+    /// Skip the charts, report.md and report.html (data files only).
     #[arg(long)]
     pub no_charts: bool,
     /// Monte Carlo: run N replications in parallel and write percentile bands.

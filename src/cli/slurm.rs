@@ -52,7 +52,7 @@ Writes shards.sbatch (a job array: task K runs `capsim run ... --shard K/N`), me
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
-        /// Skip the charts and report.md.
+        /// Skip the charts, report.md and report.html.
         #[arg(long)]
         no_charts: bool,
         /// Replications in all.

@@ -11,7 +11,7 @@ pub const AFTER_HELP: &str = "Examples:
   capsim solve scenarios/baseline.yaml \\
       --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+' --range 0..40000 \\
       --target 'pause_days <= 300'
-  capsim solve my.yaml --vary sites.dc1.power_mw --range 50..500 --target 'stranded_end <= 0'
+  capsim solve my.yaml --vary sites.0.megawatts --range 50..500 --target 'stranded_end <= 0'
   capsim solve my.yaml --vary products.H100.packaging_yield --range 0.5..1 \\
       --target 'pause_days <= 30' --reps 200 --percentile 90
 

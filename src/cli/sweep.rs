@@ -9,7 +9,7 @@ use super::{OutputArgs, WhatIfArgs, whatif};
 pub const AFTER_HELP: &str = "Examples:
   capsim sweep scenarios/baseline.yaml \\
       --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+=0..20000:5'
-  capsim sweep my.yaml --vary products.H100.power_w=600,700,800 --vary sites.dc1.pue=1.1,1.3
+  capsim sweep my.yaml --vary products.H100.power_w=600,700,800 --vary sites.0.pue=1.1,1.3
   capsim sweep my.yaml --vary 'segments.paid.pause.pause_above=1.0..1.5:6' --reps 200
 
 PATH is a field as for --set (list items by name). `PATH=V1,V2,...` or `PATH=LO..HI:STEPS`
