@@ -129,6 +129,16 @@ pub fn scaled(v: f64) -> (f64, &'static str) {
     }
 }
 
+/// `n` and a noun, plural unless `n` is 1: `1 episode`, `2 episodes`, `0 episodes` (nouns
+/// that take an `s`).
+pub fn plural(n: i64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
 /// A number for people: 1.2k, 3.4M, 5.6B.
 pub fn human(v: f64) -> String {
     match scaled(v) {

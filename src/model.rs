@@ -969,8 +969,8 @@ impl Model for World<'_> {
                     .map(|&k| self.s.segments[k].name.as_str())
                     .collect();
                 let cause = format!(
-                    "{:.0} extra sign-ups per segment, +{:.0}% usage, decaying over {} days ({})",
-                    l.extra_signups,
+                    "{} extra sign-ups per segment, +{:.0}% usage, decaying over {} days ({})",
+                    crate::format::human(l.extra_signups),
                     l.usage_uplift * 100.0,
                     l.decay_days,
                     segs.join(", ")
@@ -987,12 +987,16 @@ impl Model for World<'_> {
                     (
                         "reservation_start",
                         format!(
-                            "{:.0} H100e of {} reserved for training",
-                            r.h100e, self.s.buyers[r.buyer].name
+                            "{} H100e of {} reserved for training",
+                            crate::format::human(r.h100e),
+                            self.s.buyers[r.buyer].name
                         ),
                     )
                 } else {
-                    ("reservation_end", format!("{:.0} H100e released", r.h100e))
+                    (
+                        "reservation_end",
+                        format!("{} H100e released", crate::format::human(r.h100e)),
+                    )
                 };
                 let name = r.name.clone();
                 self.log(t, kind, &name, cause);
@@ -1220,6 +1224,7 @@ fn simulate_planned(
     let capacity = init.len();
     world.reserve_outputs();
     let mut taken = record::RoomTaken::default();
+    let given = room;
     let mut sim = Simulation::new(world, 0);
     sim.reserve(capacity);
     for (t, e) in init {
@@ -1241,6 +1246,9 @@ fn simulate_planned(
         }
         after_day(sim.model().last_row(t));
     }
+    if let Some(r) = given {
+        r.close();
+    }
     world = sim.into_model();
     let mut out = world.finish();
     // The seed the streams were drawn from, which `--seed` may have changed.
@@ -1259,11 +1267,17 @@ fn expansions(s: &Scenario) -> Vec<(Time, (String, String, bool))> {
             if t1 > 0 && v1 != v0 {
                 let detail = if linear {
                     format!(
-                        "ramp reaches {v1:.0} {unit} (from {v0:.0}, {} days earlier)",
+                        "ramp reaches {} {unit} (from {}, {} days earlier)",
+                        crate::format::human(v1),
+                        crate::format::human(v0),
                         t1 - t0
                     )
                 } else {
-                    format!("{v0:.0} -> {v1:.0} {unit}")
+                    format!(
+                        "{} -> {} {unit}",
+                        crate::format::human(v0),
+                        crate::format::human(v1)
+                    )
                 };
                 out.push((t1, (subject.to_string(), detail, v1 < v0)));
             }

@@ -49,8 +49,9 @@ pub struct ScenarioArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
     /// Seed of the random streams (default: the scenario's `seed`, else 0).
-    // A negative number is read as the flag's value (and refused as not a whole number ≥ 0),
-    // not as a flag of its own with clap's advice to write `-- -1`.
+    // A negative number is read as the flag's value and refused as an invalid value, not
+    // taken for a flag of its own with clap's advice to write `-- -1` (which would make it
+    // the scenario's path).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 }

@@ -456,8 +456,8 @@ pub fn run(ui: &Ui, a: CheckArgs) -> Result<(), Failure> {
     }
     let failed = results.iter().filter(|c| !c.passed).count();
     ui.say(&format!(
-        "{} scenario(s) checked: {} passed, {failed} failed\n",
-        results.len(),
+        "{} checked: {} passed, {failed} failed\n",
+        crate::format::plural(results.len() as i64, "scenario"),
         results.len() - failed
     ))?;
     let refused: Vec<Problem> = results

@@ -314,7 +314,7 @@ impl World<'_> {
             "{} forbidden to {}; {} units of open orders cancelled",
             names.join(", "),
             rule.region,
-            cancelled
+            crate::format::human(cancelled as f64)
         );
         let name = rule.name.clone();
         self.log(t, "export_rule", &name, cause);

@@ -377,8 +377,10 @@ impl World<'_> {
         }
         if total > 0 {
             let cause = format!(
-                "{total} units of open orders cancelled: fleet and orders {excess:.0} H100e above \
-                 target; perceived lead time {lead:.0} days"
+                "{} units of open orders cancelled: fleet and orders {} H100e above target; \
+                 perceived lead time {lead:.0} days",
+                crate::format::human(total as f64),
+                crate::format::human(excess)
             );
             let name = s.buyers[b].name.clone();
             self.log(t, "cancel", &name, cause);

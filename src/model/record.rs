@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
@@ -609,8 +610,9 @@ pub(crate) fn ledger_rows_per_day(s: &Scenario) -> usize {
         .sum()
 }
 
-/// The ledger rows a run reserves room for up front: at most [`ledger_rows_per_day`] a day,
-/// capped at 2^20 rows (beyond which the ledger grows amortised).
+/// The ledger rows a run reserves room for up front: at most one a day for each (product,
+/// buyer) pair the mixes allow and one more where a contracted floor may apply, capped at
+/// 2^20 rows (beyond which the ledger grows amortised).
 pub fn ledger_capacity(s: &Scenario) -> usize {
     usize::try_from(s.days)
         .unwrap_or(0)
@@ -632,45 +634,77 @@ pub fn ledger_capacity(s: &Scenario) -> usize {
 pub struct Room {
     table: Mutex<Option<Vec<f64>>>,
     ledger: Mutex<Option<Vec<LedgerRow>>>,
+    /// Set when the run is over: room given then would be made for nothing.
+    closed: AtomicBool,
 }
 
 impl Room {
     /// Gives room for the daily table: `len` numbers (the run's days × its columns), every
     /// page touched.
     pub fn give_table(&self, len: usize) {
-        let mut table = Vec::new();
-        if table.try_reserve_exact(len).is_err() {
-            return;
-        }
-        table.resize(len, 0.0);
-        table.clear();
-        if let Ok(mut slot) = self.table.lock() {
-            *slot = Some(table);
-        }
+        // Written with a number other than 0: zeros could be had as fresh zeroed pages,
+        // which the kernel maps only when they are written.
+        self.give(&self.table, len, len, 1.0);
     }
 
     /// Gives room for the ledger: `capacity` rows ([`ledger_capacity`] of the run's
     /// scenario), the pages of the first `touched` of them touched.
     pub fn give_ledger(&self, capacity: usize, touched: usize) {
-        let mut ledger = Vec::new();
-        if ledger.try_reserve_exact(capacity).is_err() {
-            return;
-        }
         let blank = LedgerRow {
-            day: 0,
+            day: 1,
             vendor: 0,
             product: 0,
             buyer: 0,
-            units: 0,
+            units: 1,
             rule: Cow::Borrowed(""),
-            price_usd: 0.0,
+            price_usd: 1.0,
         };
-        ledger.resize(touched.min(capacity), blank);
-        ledger.clear();
-        if let Ok(mut slot) = self.ledger.lock() {
-            *slot = Some(ledger);
+        self.give(&self.ledger, capacity, touched, blank);
+    }
+
+    /// Says the run is over: what is given from now on is not made.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+    }
+
+    /// Puts in `slot` a buffer of `capacity`, its first `touched` elements written with
+    /// `fill` (then cleared), unless the run is over or the system lends no such room.
+    fn give<T: Clone>(
+        &self,
+        slot: &Mutex<Option<Vec<T>>>,
+        capacity: usize,
+        touched: usize,
+        fill: T,
+    ) {
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut buffer = Vec::new();
+        if buffer.try_reserve_exact(capacity).is_err() {
+            return;
+        }
+        buffer.resize(touched.min(capacity), fill);
+        buffer.clear();
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(buffer);
         }
     }
+}
+
+/// Moves `own` into the buffer given in `slot`, if one is there and can hold all that `own`
+/// was reserved for (else leaves it); never waits for the lock. Whether a buffer was found.
+fn take_into<T>(slot: &Mutex<Option<Vec<T>>>, own: &mut Vec<T>) -> bool {
+    let Ok(mut slot) = slot.try_lock() else {
+        return false;
+    };
+    let Some(mut given) = slot.take() else {
+        return false;
+    };
+    if given.capacity() >= own.capacity() {
+        given.append(own);
+        *own = given;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -763,26 +797,8 @@ impl World<'_> {
     /// reserved, else left). Never waits: a buffer locked or not given yet is looked for
     /// again at the end of the next day.
     pub(crate) fn take_room(&mut self, room: &Room, taken: &mut RoomTaken) {
-        if !taken.table
-            && let Ok(mut slot) = room.table.try_lock()
-            && let Some(mut table) = slot.take()
-        {
-            taken.table = true;
-            if table.capacity() >= self.rec.values.capacity() {
-                table.extend_from_slice(&self.rec.values);
-                self.rec.values = table;
-            }
-        }
-        if !taken.ledger
-            && let Ok(mut slot) = room.ledger.try_lock()
-            && let Some(mut ledger) = slot.take()
-        {
-            taken.ledger = true;
-            if ledger.capacity() >= self.rec.ledger.capacity() {
-                ledger.append(&mut self.rec.ledger);
-                self.rec.ledger = ledger;
-            }
-        }
+        taken.table = taken.table || take_into(&room.table, &mut self.rec.values);
+        taken.ledger = taken.ledger || take_into(&room.ledger, &mut self.rec.ledger);
     }
 
     /// Declares (names) or fills (values) every column of a day's row, in order.
@@ -1252,15 +1268,15 @@ mod tests {
             "the ledger's room is used"
         );
         assert_eq!(room.given(), (None, None), "both taken");
-        // Given during the run, at the end of day 300 (taken at the end of day 301, with 301
-        // rows and the ledger so far to move); the ledger's room, too small, is not used.
+        // Given during the run, at the end of day 300, as the formatting task gives it:
+        // taken at the end of day 301, with 302 rows and the ledger so far to move.
         let room = Room::default();
         let given = Cell::new((None, None));
         let run = simulate_observed_with_room(s, s.seed, 0, &room, |row| {
             if row.day == 300 {
                 assert!(row.ledger.len() > 100, "a ledger to move");
                 room.give_table(len);
-                room.give_ledger(plain.ledger.len() - 1, 0);
+                room.give_ledger(cap, 0);
                 given.set(room.given());
             }
         });
@@ -1268,14 +1284,35 @@ mod tests {
         let (table, ledger) = given.get();
         assert!(table.is_some() && ledger.is_some());
         assert_eq!(Some(run.values.as_ptr()), table, "the table's room is used");
-        assert_ne!(Some(run.ledger.as_ptr()), ledger, "too small: not used");
-        // A table too small, no ledger: the run's own buffers.
+        assert_eq!(
+            Some(run.ledger.as_ptr()),
+            ledger,
+            "the ledger's room is used"
+        );
+        // Rooms smaller than the run reserved: the run's own buffers. The table's, one number
+        // short, would have to grow on the last day if it were used; the ledger's holds
+        // the whole ledger, so only the check of its size keeps it out.
         let room = Room::default();
         room.give_table(len - 1);
-        let (table, _) = room.given();
+        room.give_ledger(plain.ledger.len() + 10, 0);
+        let (table, ledger) = room.given();
         let run = simulate_observed_with_room(s, s.seed, 0, &room, |_| {});
         same(&run, "too small");
         assert_ne!(Some(run.values.as_ptr()), table, "too small: not used");
+        assert_eq!(
+            run.values.capacity(),
+            len,
+            "the run's own reservation, not grown"
+        );
+        assert_ne!(Some(run.ledger.as_ptr()), ledger, "too small: not used");
+        assert_eq!(run.ledger.capacity(), cap, "the run's own reservation");
+        // Never given, and given after the run: nothing is made then.
+        let room = Room::default();
+        let run = simulate_observed_with_room(s, s.seed, 0, &room, |_| {});
+        same(&run, "never given");
+        room.give_table(len);
+        room.give_ledger(cap, 100);
+        assert_eq!(room.given(), (None, None), "the run is over: nothing made");
     }
 
     /// The key lists name every key `Summary` serialises, once, each of the kind it says.

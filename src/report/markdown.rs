@@ -70,8 +70,8 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
         (
             "Sign-up pauses",
             format!(
-                "{} episode(s), {} segment-days",
-                s.pause_episodes.len(),
+                "{}, {} segment-days",
+                crate::format::plural(s.pause_episodes.len() as i64, "episode"),
                 s.pause_days
             ),
         ),

@@ -86,6 +86,23 @@ fn a_different_seed_changes_random_failures() {
     assert!(x != y, "failures are drawn from seeded streams");
 }
 
+/// A negative seed is an invalid value of `--seed`, not a flag: no advice to write `-- -1`,
+/// which would make `-1` the scenario's path.
+#[test]
+fn a_negative_seed_is_refused_as_a_value() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = capsim()
+        .args(["run", "--no-charts", "--seed", "-1", "--out"])
+        .arg(tmp.path())
+        .output()
+        .expect("capsim runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid value '-1' for '--seed <N>'"), "{err}");
+    assert!(!err.contains("-- -1"), "{err}");
+    assert!(std::fs::read_dir(tmp.path()).expect("dir").next().is_none());
+}
+
 #[test]
 fn bad_yaml_names_file_line_and_field_and_keeps_old_outputs() {
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -215,13 +215,7 @@ fn running_sum(v: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-pub(super) fn plural(n: i64, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
-}
+pub(super) use crate::format::plural;
 
 /// The six charts: (file stem, figure, caption).
 pub(super) fn figures(d: &ChartData, bt: Option<&Backtest>) -> Vec<(&'static str, Figure, String)> {
