@@ -18,7 +18,7 @@
 //! | `supply` | production by product (stacked, 7-day mean), packaging capacity vs used, the binding constraint, and the record's shipments if observed |
 //! | `fleet` | installed units by product (stacked), stranded units, power in use vs available |
 //! | `market` | backlog, orders placed and cancelled, quoted and realised lead times (weeks) and price per product (lead times and prices only from a product's first day on the market), with the record's lead times |
-//! | `users` | users, sign-ups per day and waitlist of each segment, with its pauses |
+//! | `users` | users, sign-ups arriving per day and waitlist of each segment, with its pauses |
 //! | `money` | cumulative capex, revenue and revenue lost, cost per query |
 //! | `fan_capacity_demand` | Monte Carlo: demand and capacity over the replications as fans (P5–P95, P25–P75, median) |
 //! | `pause_probability` | Monte Carlo: each segment's share of replications paused, day by day |

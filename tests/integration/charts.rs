@@ -137,7 +137,7 @@ fn every_svg_holds_its_title_axis_units_dates_and_legend() {
     let users = chart(charts, "users");
     assert_holds(users, &["users", "users/day"]);
     for s in &segments {
-        assert_holds(users, &[s, &format!("{s}: sign-ups per day")]);
+        assert_holds(users, &[s, &format!("{s}: sign-ups arriving per day")]);
     }
     let money = chart(charts, "money");
     assert_holds(

@@ -1023,7 +1023,7 @@ fn users(run: &Run) -> (&'static str, Figure, String) {
             (
                 "signups_per_day",
                 "users/day",
-                format!("{seg}: sign-ups per day"),
+                format!("{seg}: sign-ups arriving per day"),
                 "no sign-ups",
             ),
         ];
@@ -1086,8 +1086,9 @@ fn users(run: &Run) -> (&'static str, Figure, String) {
         "The scenario has no user segments.".to_string()
     } else {
         format!(
-            "Users, sign-ups per day{} of each segment (one row each, own scale), with its \
-             sign-up pauses shaded; {} users at the end, {} sign-ups lost.",
+            "Users, sign-ups arriving per day (while sign-ups are paused they wait or are \
+             lost){} of each segment (one row each, own scale), with its sign-up pauses \
+             shaded; {} users at the end, {} sign-ups lost.",
             if with_waitlist { " and waitlist" } else { "" },
             end.join(", "),
             human(s.lost_signups),
