@@ -1005,14 +1005,51 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
             });
         }
     }
+    /// Every shape error of one section or item, one per field: serde stops at the first, so
+    /// the item's field it lies in is taken out of a copy and the rest deserialised again,
+    /// until none is left or the error is not in a field (a missing field, a list's element).
+    /// "missing field" of a field taken out, or of the one a misspelt key was meant to be, is
+    /// the error already reported, and ends the search.
     fn one<T: serde::de::DeserializeOwned>(out: &mut Vec<Diagnostic>, node: &Node, prefix: &str) {
-        if let Err(mut d) = yaml::from_node::<T>(node) {
+        let Err(first) = yaml::from_node::<T>(node) else {
+            return;
+        };
+        let mut pruned: Option<Node> = None;
+        let mut taken: Vec<String> = Vec::new();
+        let mut next = Some(first);
+        // Each round takes one field out: a bound for pathological input.
+        for _ in 0..64 {
+            let Some(mut d) = next.take() else { return };
+            let missing = d.message.starts_with("missing field");
+            if missing
+                && taken
+                    .iter()
+                    .any(|k| d.message.starts_with(&format!("missing field `{k}`")))
+            {
+                return;
+            }
+            // The item's own field the error lies in: taken out whole, so that nothing
+            // under it (a timeline's other dates) speaks again.
+            let field = d
+                .path
+                .split(['.', '['])
+                .next()
+                .filter(|f| !missing && !f.is_empty())
+                .map(str::to_string);
             // "missing field `price_usd`" on a list item: say which item.
             if d.path.is_empty()
-                && d.message.starts_with("missing field")
+                && missing
                 && let Some(name) = node.item_name()
             {
                 d.message.push_str(&format!(" in `{name}`"));
+            }
+            if let Some(meant) = d
+                .message
+                .split_once("did you mean `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(m, _)| m.to_string())
+            {
+                taken.push(meant);
             }
             d.path = if d.path.is_empty() {
                 prefix.to_string()
@@ -1022,6 +1059,13 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
                 format!("{prefix}.{}", d.path)
             };
             out.push(d);
+            let Some(field) = field else { return };
+            let copy = pruned.get_or_insert_with(|| node.clone());
+            if copy.remove(&field).is_none() {
+                return;
+            }
+            taken.push(field);
+            next = yaml::from_node::<T>(copy).err();
         }
     }
     fn list<T: serde::de::DeserializeOwned>(

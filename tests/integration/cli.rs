@@ -166,6 +166,45 @@ fn validate_reports_every_problem_with_its_line() {
     assert!(err.contains(&format!("two.yaml:{line}:")), "{err}");
 }
 
+/// Several shape errors in one list item (a misspelt key, a string for a number, a list for
+/// a timeline) are all reported, each at its own line, and once each.
+#[test]
+fn validate_reports_every_shape_error_of_one_item() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let bad = tmp.path().join("three.yaml");
+    let text = std::fs::read_to_string("scenarios/default.yaml").expect("default scenario");
+    let a100 = text.find("  - name: A100").expect("the A100 item");
+    let (head, tail) = text.split_at(a100);
+    let tail = tail
+        .replacen("    packaging_yield: 0.9", "    packaging_yeld: 0.9", 1)
+        .replacen("    power_w: 400", "    power_w: lots", 1)
+        .replacen("    price_usd: 15000", "    price_usd: [1]", 1);
+    let text = format!("{head}{tail}");
+    std::fs::write(&bad, &text).expect("write");
+    let res = capsim().arg("validate").arg(&bad).output().expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap_or(0)
+    };
+    for (needle, says) in [
+        ("packaging_yeld", "did you mean `packaging_yield`?"),
+        ("power_w: lots", "found a string \"lots\""),
+        ("price_usd: [1]", "found a list"),
+    ] {
+        assert!(err.contains(says), "{says}: {err}");
+        assert!(
+            err.contains(&format!("three.yaml:{}:", line(needle))),
+            "{needle}: {err}"
+        );
+    }
+    assert!(err.contains("3 errors found"), "{err}");
+    assert!(!err.contains("missing field"), "{err}");
+}
+
 #[test]
 fn validate_accepts_the_shipped_scenarios() {
     let res = capsim()
