@@ -760,7 +760,12 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
                 path.parent().map(Path::to_path_buf),
             ),
             Err(e) => {
-                ld.fail("", format!("cannot read {}: {e}", path.display()));
+                let hint = if e == "no such file" {
+                    similar_scenario_file(path)
+                } else {
+                    String::new()
+                };
+                ld.fail("", format!("cannot read {}: {e}{hint}", path.display()));
                 return Err(LoadError {
                     diagnostics: ld.problems,
                     sources: ld.sources,
@@ -887,9 +892,17 @@ fn unreadable_base(rel: &str, path: &Path, why: &str) -> String {
          says `extends:`",
         path.display()
     ));
-    // Suggest a scenario file in that folder with a close name.
+    msg.push_str(&similar_scenario_file(path));
+    msg
+}
+
+/// For a scenario file that is not there: "; did you mean `default.yaml`?" when a YAML file
+/// in the same folder has a close name, else nothing.
+fn similar_scenario_file(path: &Path) -> String {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let wanted = path.file_name().and_then(|n| n.to_str()).unwrap_or(rel);
+    let Some(wanted) = path.file_name().and_then(|n| n.to_str()) else {
+        return String::new();
+    };
     let mut names: Vec<String> = std::fs::read_dir(dir.unwrap_or(Path::new(".")))
         .map(|entries| {
             entries
@@ -899,10 +912,9 @@ fn unreadable_base(rel: &str, path: &Path, why: &str) -> String {
         })
         .unwrap_or_default();
     names.sort();
-    if let Some(best) = yaml::did_you_mean(wanted, names.iter().map(String::as_str)) {
-        msg.push_str(&format!("; did you mean `{best}`?"));
-    }
-    msg
+    yaml::did_you_mean(wanted, names.iter().map(String::as_str))
+        .map(|best| format!("; did you mean `{best}`?"))
+        .unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -205,6 +205,27 @@ fn validate_reports_every_shape_error_of_one_item() {
     assert!(!err.contains("missing field"), "{err}");
 }
 
+/// A scenario file that is not there: a YAML file of a close name in its folder is suggested,
+/// and nothing is written.
+#[test]
+fn a_misspelt_scenario_file_gets_a_suggestion() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = capsim()
+        .args(["run", "scenarios/defualt.yaml", "--out"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .expect("capsim runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "cannot read scenarios/defualt.yaml: no such file; did you mean `default.yaml`?"
+        ),
+        "{err}"
+    );
+    assert!(std::fs::read_dir(tmp.path()).expect("dir").next().is_none());
+}
+
 #[test]
 fn validate_accepts_the_shipped_scenarios() {
     let res = capsim()
