@@ -42,6 +42,7 @@ use chrono::Datelike;
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::{Context, Model, Simulation, Time, random};
+use crate::format::human;
 use crate::scenario::types::{BuyerKind, Interpolation, Market, Scenario};
 
 pub use record::{
@@ -970,7 +971,7 @@ impl Model for World<'_> {
                     .collect();
                 let cause = format!(
                     "{} extra sign-ups per segment, +{:.0}% usage, decaying over {} days ({})",
-                    crate::format::human(l.extra_signups),
+                    human(l.extra_signups),
                     l.usage_uplift * 100.0,
                     l.decay_days,
                     segs.join(", ")
@@ -988,14 +989,14 @@ impl Model for World<'_> {
                         "reservation_start",
                         format!(
                             "{} H100e of {} reserved for training",
-                            crate::format::human(r.h100e),
+                            human(r.h100e),
                             self.s.buyers[r.buyer].name
                         ),
                     )
                 } else {
                     (
                         "reservation_end",
-                        format!("{} H100e released", crate::format::human(r.h100e)),
+                        format!("{} H100e released", human(r.h100e)),
                     )
                 };
                 let name = r.name.clone();
@@ -1268,16 +1269,12 @@ fn expansions(s: &Scenario) -> Vec<(Time, (String, String, bool))> {
                 let detail = if linear {
                     format!(
                         "ramp reaches {} {unit} (from {}, {} days earlier)",
-                        crate::format::human(v1),
-                        crate::format::human(v0),
+                        human(v1),
+                        human(v0),
                         t1 - t0
                     )
                 } else {
-                    format!(
-                        "{} -> {} {unit}",
-                        crate::format::human(v0),
-                        crate::format::human(v1)
-                    )
+                    format!("{} -> {} {unit}", human(v0), human(v1))
                 };
                 out.push((t1, (subject.to_string(), detail, v1 < v0)));
             }

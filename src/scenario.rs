@@ -945,12 +945,7 @@ fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
         }
         removed.push((parent.to_string(), key.to_string()));
         // A misspelt key: the field it was meant to be is missing now, as a consequence.
-        if let Some(meant) = d
-            .message
-            .split_once("did you mean `")
-            .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(m, _)| m.to_string())
-        {
+        if let Some(meant) = meant_field(&d.message) {
             removed.push((parent.to_string(), meant));
         }
     }
@@ -978,6 +973,14 @@ fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
             })
         })
         .collect()
+}
+
+/// The field an "unknown field `x`, did you mean `y`?" error says was meant (`y`).
+fn meant_field(message: &str) -> Option<String> {
+    message
+        .split_once("did you mean `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(m, _)| m.to_string())
 }
 
 /// The node at a display path (`supply.packaging_lines[0]`), if there is one.
@@ -1055,12 +1058,7 @@ fn collect_shape_errors(root: &Node) -> Vec<Diagnostic> {
             {
                 d.message.push_str(&format!(" in `{name}`"));
             }
-            if let Some(meant) = d
-                .message
-                .split_once("did you mean `")
-                .and_then(|(_, rest)| rest.split_once('`'))
-                .map(|(m, _)| m.to_string())
-            {
+            if let Some(meant) = meant_field(&d.message) {
                 taken.push(meant);
             }
             d.path = if d.path.is_empty() {
