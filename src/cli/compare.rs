@@ -24,7 +24,7 @@ against the first scenario.";
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Scenario files, the first being the baseline.
-    #[arg(required = true, num_args = 2..)]
+    #[arg(required = true, num_args = 2.., value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
     /// Output folder (new, empty or written by capsim; what capsim did not write is kept).
     #[arg(long, value_name = "DIR")]

@@ -989,7 +989,8 @@ fn market(run: &Run, observed: &Observed) -> (&'static str, Figure, String) {
             if observed.series.is_empty() {
                 ""
             } else {
-                " Dashed bars: the observed record, over its period."
+                " Black dashed: the observed record, over its period; shaded: its range, green where \
+                 the model falls inside it."
             }
         ),
         None => {
