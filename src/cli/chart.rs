@@ -34,6 +34,17 @@ struct ChartDoc<'a> {
 pub fn run(ui: &Ui, a: ChartArgs) -> Result<(), Failure> {
     let dir = a.dir.as_path();
     let started = Instant::now();
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "not a folder"
+        } else {
+            "no such folder"
+        };
+        return Err(Failure::bad_input(vec![Problem::error(format!(
+            "{}: {what}; give the output folder of a run (e.g. output/default)",
+            dir.display()
+        ))]));
+    }
     let r =
         report::redraw(dir).map_err(|e| Failure::bad_input(vec![Problem::error(e.to_string())]))?;
     write(ui, dir, &r.files)?;

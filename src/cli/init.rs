@@ -39,7 +39,7 @@ pub struct InitArgs {
     /// What to start from: `default`, `baseline` (built in) or a scenario file
     #[arg(long, value_name = "default|baseline|FILE", default_value = "default")]
     pub from: String,
-    /// Folder to write into [default: the current folder]
+    /// Folder to write into, made if it is not there [default: the current folder]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     #[command(flatten)]
@@ -53,9 +53,10 @@ pub fn run(ui: &Ui, a: InitArgs) -> Result<(), Failure> {
     let name = name.unwrap_or("my-scenario");
     check_name(name)?;
     let dir = dir.unwrap_or(Path::new("."));
-    if !dir.is_dir() {
+    // A folder that is not there yet is made (after the base has loaded); a file is refused.
+    if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
         return Err(bad(format!(
-            "--dir {}: not a folder; create it first",
+            "--dir {}: not a folder (a file of that name is there)",
             dir.display()
         )));
     }
@@ -101,6 +102,8 @@ pub fn run(ui: &Ui, a: InitArgs) -> Result<(), Failure> {
     };
     let mut wrote = vec![target.display().to_string()];
     let mut kept = Vec::new();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::io(format!("cannot create --dir {}: {e}", dir.display())))?;
     write_new(&target, text.as_bytes())?;
     let mut schema_bytes = serde_json::to_vec_pretty(schema)
         .map_err(|e| Failure::io(format!("cannot serialise the schema: {e}")))?;

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::ui::{Failure, Problem, Ui, load_problems};
-use crate::format::{human, signed, usd};
+use crate::format::{readout, signed, usd};
 use crate::montecarlo::{self, Confidence, Outcome, Plan, UntilCi};
 use crate::report::montecarlo::{PAIRED_SHOWN, PairedDoc, verdict};
 use crate::report::{self, Extras};
@@ -129,7 +129,7 @@ pub fn describe(o: &Outcome) -> String {
     ] {
         if let Some(s) = get(name) {
             let f = |v: f64| {
-                if money { usd(v) } else { human(v) }
+                if money { usd(v) } else { readout(v) }
             };
             out.push_str(&format!(
                 "  {label}: median {}, P5–P95 {} – {}, mean {} ({level}% CI {} – {})\n",

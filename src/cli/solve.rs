@@ -10,7 +10,7 @@ use super::{OutputArgs, WhatIfArgs, whatif};
 pub const AFTER_HELP: &str = "Examples:
   capsim solve scenarios/baseline.yaml \\
       --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+' --range 0..40000 \\
-      --target 'pause_days <= 300'
+      --target 'shortage_days <= 700'
   capsim solve my.yaml --vary sites.0.megawatts --range 50..500 --target 'stranded_end <= 0'
   capsim solve my.yaml --vary products.H100.packaging_yield --range 0.5..1 \\
       --target 'pause_days <= 30' --reps 200 --percentile 90

@@ -7,8 +7,8 @@ use super::ui::{Failure, Problem, Ui};
 use super::{OutputArgs, WhatIfArgs, whatif};
 
 pub const AFTER_HELP: &str = "Examples:
-  capsim sweep scenarios/baseline.yaml \\
-      --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+=0..20000:5'
+  capsim sweep scenarios/baseline.yaml --metric shortage_days \\
+      --vary 'supply.packaging_lines.CoWoS-S.capacity_wafers_per_month+=0..40000:9'
   capsim sweep my.yaml --vary products.H100.power_w=600,700,800 --vary sites.0.pue=1.1,1.3
   capsim sweep my.yaml --vary 'segments.paid.pause.pause_above=1.0..1.5:6' --reps 200
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::reps::{progress_bar, scenario_of};
 use super::shard;
 use super::ui::{Failure, Problem, Ui, load_problems};
-use crate::format::{duration_words, human, num_or_empty as num, precise};
+use crate::format::{duration_words, num_or_empty as num, precise, readout};
 use crate::montecarlo::{self, Outcome, Plan};
 use crate::report::whatif_files::{
     Effect, FilesError, Meta, RunResult, Sensitivity, outcome_columns, read_runs_csv, runs_csv,
@@ -838,7 +838,7 @@ pub fn sensitivity(
         num(delta * 100.0),
         c.statistic(),
         b.seed,
-        human(base_value)
+        readout(base_value)
     );
     for (k, e) in effects
         .iter()
@@ -851,9 +851,9 @@ pub fn sensitivity(
             "  {:>2}. {:<60} {} → {} (swing {})",
             k + 1,
             e.input,
-            e.low.map(human).unwrap_or_default(),
-            e.high.map(human).unwrap_or_default(),
-            human(e.swing)
+            e.low.map(readout).unwrap_or_default(),
+            e.high.map(readout).unwrap_or_default(),
+            readout(e.swing)
         );
     }
     let _ = writeln!(
@@ -1011,12 +1011,12 @@ pub fn solve(
             let (shown, how) = rounded_answer(a, tol, largest);
             let _ = writeln!(
                 text,
-                "  answer: {} ({} {how} to the tolerance of {}; {} there: {})",
+                "  answer: {} ({} found to within {}, {how}; {} there: {})",
                 num(shown),
                 num(a),
                 num(tol),
                 target.metric,
-                human(v)
+                readout(v)
             );
         }
         _ => {
@@ -1036,9 +1036,9 @@ pub fn solve(
 
 /// `x` rounded to the power of ten at or below the tolerance `tol`: up for the smallest value
 /// meeting a target (so that it still meets it), down for the largest; and which way it went.
-fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, &'static str) {
+fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, String) {
     if !(tol > 0.0 && tol.is_finite() && x.is_finite()) {
-        return (x, "as found");
+        return (x, "as found".into());
     }
     let step = 10f64.powf(tol.log10().floor());
     let r = if largest {
@@ -1046,14 +1046,8 @@ fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, &'static str) {
     } else {
         (x / step).ceil() * step
     };
-    (
-        r,
-        if largest {
-            "rounded down"
-        } else {
-            "rounded up"
-        },
-    )
+    let way = if largest { "down" } else { "up" };
+    (r, format!("rounded {way} to a multiple of {}", num(step)))
 }
 
 #[cfg(test)]
@@ -1065,16 +1059,21 @@ mod rounding_tests {
         // Tolerance 40 (0..40000 / 1000): steps of 10.
         assert_eq!(
             rounded_answer(19882.8125, 40.0, false),
-            (19890.0, "rounded up")
+            (19890.0, "rounded up to a multiple of 10".to_string())
         );
         assert_eq!(
             rounded_answer(19882.8125, 40.0, true),
-            (19880.0, "rounded down")
+            (19880.0, "rounded down to a multiple of 10".to_string())
         );
         // Tolerance 0.05: steps of 0.01.
         let (r, _) = rounded_answer(0.123456, 0.05, false);
         assert!((r - 0.13).abs() < 1e-12, "{r}");
-        assert_eq!(rounded_answer(5.0, 0.0, false), (5.0, "as found"));
+        let (r, how) = rounded_answer(0.123456, 0.05, false);
+        assert_eq!(how, "rounded up to a multiple of 0.01", "{r}");
+        assert_eq!(
+            rounded_answer(5.0, 0.0, false),
+            (5.0, "as found".to_string())
+        );
     }
 }
 

@@ -381,7 +381,8 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
             first.summary.scenario
         );
     }
-    // Numeric rows: (label, value, formatter).
+    // Numeric rows: (label, value, formatter); the share's difference is in percentage points.
+    const WORST_SHARE: &str = "Worst unserved share";
     type Row = (&'static str, fn(&Summary) -> f64, fn(f64) -> String);
     let rows: Vec<Row> = vec![
         (
@@ -389,7 +390,7 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
             |s| s.shortage_days as f64,
             |v| format!("{v:.0}"),
         ),
-        ("Worst unserved share", |s| s.peak_unserved_share, share_pct),
+        (WORST_SHARE, |s| s.peak_unserved_share, share_pct),
         (
             "Paused segment-days",
             |s| s.pause_days as f64,
@@ -464,7 +465,12 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
                 } else {
                     String::new()
                 };
-                let _ = write!(out, " {sign}{}{rel} |", fmt(d.abs()));
+                let size = if label == WORST_SHARE {
+                    format!("{:.1} pp", d.abs() * 100.0)
+                } else {
+                    fmt(d.abs())
+                };
+                let _ = write!(out, " {sign}{size}{rel} |");
             }
         }
         let _ = writeln!(out);

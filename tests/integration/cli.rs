@@ -464,6 +464,15 @@ fn chart_on_a_folder_that_is_not_a_run_is_bad_input() {
     assert!(err.contains("timeseries.csv"), "{err}");
     // Nothing was changed.
     assert!(tmp.path().join("notes.txt").exists());
+    // A folder that is not there, or a file, is named as such (not as an unmarked folder).
+    let err = super::common::chart_refused(&tmp.path().join("nosuch"));
+    assert!(err.contains("no such folder"), "{err}");
+    let err = super::common::chart_refused(&tmp.path().join("notes.txt"));
+    assert!(err.contains("not a folder"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+        "hello"
+    );
 }
 
 #[test]
@@ -599,6 +608,30 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
     // A name with a folder in it is refused.
     assert_eq!(init(&["../escape"]).status.code(), Some(2));
     assert!(!tmp.path().parent().unwrap().join("escape.yaml").exists());
+    // A --dir that is not there is made, as `init --help`'s example expects ...
+    let out = init(&["slower", "--from", "chips.yaml", "--dir", "new/what-ifs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let what_if = std::fs::read_to_string(dir.join("new/what-ifs/slower.yaml")).unwrap();
+    assert!(
+        what_if.contains("\nextends: ../../chips.yaml\n"),
+        "{what_if}"
+    );
+    // ... but not when the base fails to load, and a file named as --dir is refused and kept.
+    let out = init(&["x", "--from", "nosuch.yaml", "--dir", "never"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.join("never").exists());
+    let out = init(&["x", "--dir", "mine.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.yaml")).unwrap(),
+        "my notes\n"
+    );
 }
 
 #[test]

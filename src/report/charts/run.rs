@@ -186,10 +186,13 @@ pub(super) fn any_nonzero(v: &[f64]) -> bool {
     v.iter().any(|x| *x != 0.0)
 }
 
-/// Days of the trailing mean that smooths daily production: buyers order on a cadence, so
-/// output comes in bursts; a week smooths a short run, four weeks a run of more than a year.
+/// Days of the trailing mean that smooths daily production and orders: buyers order on a
+/// cadence (every 30 days unless a scenario says otherwise), so orders and output come in
+/// lumps; a week smooths a short run, 30 days a run of more than a year. A window of the
+/// review period holds one lump of each buyer every day; 28 days held none for two days in
+/// thirty, which drew a comb of false dips in the orders panel.
 fn smoothing_days(days: usize) -> usize {
-    if days > 400 { 28 } else { 7 }
+    if days > 400 { 30 } else { 7 }
 }
 
 /// Mean of the last `k` days, today included (fewer at the start).

@@ -70,7 +70,12 @@ pub(super) fn sites(r: &mut Resolver, raw: &RawScenario, names: &Names) -> Vec<S
                     "site `{}` peaks at {} MW, more than any datacenter campus; power is in \
                      megawatts, not kilowatts",
                     s.name,
-                    num(peak)
+                    // Builds add up with float noise in the last digits: four are enough.
+                    if peak >= 1e6 {
+                        format!("{peak:.3e}")
+                    } else {
+                        crate::format::precise(peak.round())
+                    }
                 ),
             );
         }
