@@ -1066,9 +1066,8 @@ mod rounding_tests {
             (19880.0, "rounded down to a multiple of 10".to_string())
         );
         // Tolerance 0.05: steps of 0.01.
-        let (r, _) = rounded_answer(0.123456, 0.05, false);
-        assert!((r - 0.13).abs() < 1e-12, "{r}");
         let (r, how) = rounded_answer(0.123456, 0.05, false);
+        assert!((r - 0.13).abs() < 1e-12, "{r}");
         assert_eq!(how, "rounded up to a multiple of 0.01", "{r}");
         assert_eq!(
             rounded_answer(5.0, 0.0, false),
