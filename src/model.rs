@@ -429,6 +429,9 @@ pub struct World<'s> {
     pub(crate) year_of_day: Vec<i32>,
     /// Distinct buyer priorities, ascending: the tiers of `allocation: priority`.
     pub(crate) buyer_tiers: Vec<u32>,
+    /// Each product's buyers, ascending: those whose mix has it, the only ones that can
+    /// have its orders open (the market's per-buyer work runs over them alone).
+    pub(crate) buyers_of: Vec<Vec<usize>>,
     /// Distinct segment priorities, ascending: the order in which segments are served.
     pub(crate) segment_priorities: Vec<u32>,
     /// Power online today at each model site [MW] (∞ for a virtual site), set by the
@@ -722,6 +725,13 @@ impl<'s> World<'s> {
             blocked: vec![false; np * nb],
             year_of_day: years_of_days(s),
             buyer_tiers: sorted_distinct(s.buyers.iter().map(|b| b.priority)),
+            buyers_of: (0..np)
+                .map(|p| {
+                    (0..nb)
+                        .filter(|&b| s.buyers[b].mix.iter().any(|m| m.0 == p))
+                        .collect()
+                })
+                .collect(),
             segment_priorities: sorted_distinct(s.segments.iter().map(|g| g.priority)),
             site_mw_today: Vec::new(),
             hbm_stacks: s.products.iter().map(|p| p.hbm_stacks).collect(),

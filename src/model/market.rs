@@ -90,12 +90,16 @@ impl World<'_> {
         self.capacity_history
             .means(&mut self.scratch.production_rate);
         self.nominal_history.means(&mut self.scratch.nominal_rate);
-        for p in 0..s.products.len() {
+        // Each product's buyers: only they can have its orders open (a buyer orders the
+        // products of its mix), so the per-buyer work below runs over them alone, and the
+        // per-buyer buffers are indexed by the position `j` of a buyer in that list.
+        let buyers_of = std::mem::take(&mut self.buyers_of);
+        for (p, of) in buyers_of.iter().enumerate() {
             let vendor = &s.vendors[s.products[p].vendor];
             // Contracted floors accrue every day a buyer has open orders, stock or not, up to
             // one month's floor (a vendor catches up a short month, not a year).
             if vendor.allocation == Allocation::Floors {
-                for b in 0..nb {
+                for &b in of {
                     for (ci, &(cp, per_day)) in s.buyers[b].contracts.iter().enumerate() {
                         if cp == p && self.backlog_units[p][b] > 0 && self.exportable(p, b) {
                             let c = &mut self.buyers[b].floor_carry[ci];
@@ -104,50 +108,55 @@ impl World<'_> {
                     }
                 }
             }
-            // (floor units, other units) per buyer; taken out for the shipping below.
+            // (floor units, other units) per buyer of the product; taken out for the
+            // shipping below.
             let mut give = std::mem::take(&mut self.scratch.give);
-            give.fill((0, 0));
+            give.clear();
+            give.resize(of.len(), (0, 0));
             let mut stock = self.accounts[p].inventory;
             if stock > 0 {
                 // Open orders that may be served.
                 let mut remaining_open = std::mem::take(&mut self.scratch.remaining_open);
-                for (b, open) in remaining_open.iter_mut().enumerate() {
-                    *open = if self.blocked[p * nb + b] {
+                remaining_open.clear();
+                remaining_open.extend(of.iter().map(|&b| {
+                    if self.blocked[p * nb + b] {
                         0
                     } else {
                         self.backlog_units[p][b]
-                    };
-                }
+                    }
+                }));
                 if vendor.allocation == Allocation::Floors {
-                    for b in 0..nb {
+                    for (j, &b) in of.iter().enumerate() {
                         for (ci, &(cp, _)) in s.buyers[b].contracts.iter().enumerate() {
-                            if cp != p || remaining_open[b] == 0 {
+                            if cp != p || remaining_open[j] == 0 {
                                 continue;
                             }
                             let owed = self.buyers[b].floor_carry[ci];
                             let units = (super::num::floor(owed) as u64)
-                                .min(remaining_open[b])
+                                .min(remaining_open[j])
                                 .min(stock);
                             self.buyers[b].floor_carry[ci] = owed - units as f64;
-                            give[b].0 += units;
-                            remaining_open[b] -= units;
+                            give[j].0 += units;
+                            remaining_open[j] -= units;
                             stock -= units;
                         }
                     }
                 }
                 if vendor::by_history(vendor.allocation) {
-                    self.allocate_by_history(p, &mut stock, &mut remaining_open, &mut give);
+                    self.allocate_by_history(p, of, &mut stock, &mut remaining_open, &mut give);
                 }
                 let sc = &mut self.scratch;
                 if vendor.allocation == Allocation::Priority {
                     for &tier in &self.buyer_tiers {
-                        for (b, w) in sc.weights.iter_mut().enumerate() {
-                            *w = if s.buyers[b].priority == tier {
-                                remaining_open[b]
-                            } else {
-                                0
-                            };
-                        }
+                        sc.weights.clear();
+                        sc.weights
+                            .extend(of.iter().zip(&remaining_open).map(|(&b, &open)| {
+                                if s.buyers[b].priority == tier {
+                                    open
+                                } else {
+                                    0
+                                }
+                            }));
                         apportion_into(stock, &sc.weights, &mut sc.split, &mut sc.remainders);
                         for (g, &units) in give.iter_mut().zip(&sc.split) {
                             g.1 += units;
@@ -161,7 +170,7 @@ impl World<'_> {
                     }
                 }
                 self.scratch.remaining_open = remaining_open;
-                for (b, &(floor, other)) in give.iter().enumerate() {
+                for (&b, &(floor, other)) in of.iter().zip(&give) {
                     if floor > 0 {
                         self.ship(t, p, b, floor, FLOOR);
                     }
@@ -170,7 +179,7 @@ impl World<'_> {
                     }
                 }
             }
-            self.update_books(p, &give);
+            self.update_books(p, of, &give);
             self.scratch.give = give;
             if s.market == Market::Legacy {
                 // Lead time emerges from backlog over production rate.
@@ -202,6 +211,7 @@ impl World<'_> {
             let mult = (1.0 + vendor.price_elasticity * excess).min(vendor.max_price_multiple);
             self.price_usd[p] = s.products[p].price_usd.at(t) * mult;
         }
+        self.buyers_of = buyers_of;
     }
 
     /// Ships `units` of product `p` to buyer `b` against its oldest orders.

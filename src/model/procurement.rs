@@ -241,6 +241,7 @@ impl World<'_> {
             let price = self.price_usd[p];
             let phantom = super::num::floor(n as f64 * phantom_share) as u64;
             self.buyers[b].committed_usd += n as f64 * price;
+            debug_assert!(self.buyers_of[p].contains(&b), "an order outside the mix");
             self.backlog[p][b].push_back(Order {
                 units: n,
                 price_usd: price,

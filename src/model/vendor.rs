@@ -307,12 +307,14 @@ impl World<'_> {
 
     /// Folds today's shipments into the buyers' purchase histories and today's net orders
     /// into the vendors' smoothed order rates.
-    pub(crate) fn update_books(&mut self, p: usize, shipped: &[(u64, u64)]) {
+    /// `shipped` is by buyer of the product (`buyers_of`): the histories of other buyers
+    /// are never read (they have no open orders to allocate to).
+    pub(crate) fn update_books(&mut self, p: usize, buyers_of: &[usize], shipped: &[(u64, u64)]) {
         let s = self.s;
         let vendor = &s.vendors[s.products[p].vendor];
         let nb = s.buyers.len();
         let history = super::ordering::Smoother::new(1.0, vendor.history_days);
-        for (b, &(floor, other)) in shipped.iter().enumerate().take(nb) {
+        for (&b, &(floor, other)) in buyers_of.iter().zip(shipped) {
             let h = &mut self.vendor.history[p * nb + b];
             *h = history.apply(*h, (floor + other) as f64);
         }
@@ -331,28 +333,32 @@ impl World<'_> {
     /// capped by open orders (`open`, reduced by what is given); adds each buyer's units to
     /// `give`. Cachon and Lariviere, "Capacity allocation using past sales: when to
     /// turn-and-earn", Management Science 45(5), 1999.
+    /// `open` and `give` are by buyer of the product, in the order of `buyers_of`.
     pub(crate) fn allocate_by_history(
         &mut self,
         p: usize,
+        buyers_of: &[usize],
         stock: &mut u64,
         open: &mut [u64],
         give: &mut [(u64, u64)],
     ) {
         let nb = self.s.buyers.len();
         let sc = &mut self.scratch;
-        for (b, w) in sc.weights.iter_mut().enumerate() {
-            // Histories in thousandths of a unit per day, for whole-number weights.
-            *w = if open[b] > 0 {
-                super::num::round(self.vendor.history[p * nb + b] * 1000.0) as u64
-            } else {
-                0
-            };
-        }
+        sc.weights.clear();
+        sc.weights
+            .extend(buyers_of.iter().zip(open.iter()).map(|(&b, &open)| {
+                // Histories in thousandths of a unit per day, for whole-number weights.
+                if open > 0 {
+                    super::num::round(self.vendor.history[p * nb + b] * 1000.0) as u64
+                } else {
+                    0
+                }
+            }));
         apportion_into(*stock, &sc.weights, &mut sc.split, &mut sc.remainders);
-        for b in 0..nb {
-            let units = sc.split[b].min(open[b]);
-            give[b].1 += units;
-            open[b] -= units;
+        for (j, g) in give.iter_mut().enumerate() {
+            let units = sc.split[j].min(open[j]);
+            g.1 += units;
+            open[j] -= units;
             *stock -= units;
         }
     }
