@@ -42,50 +42,56 @@ impl World<'_> {
                 }
                 self.sites[k].online_mw = mw;
             }
-            for p in 0..s.products.len() {
-                let lifetime = s.products[p].lifetime_days;
-                let st = &mut self.sites[k];
+            // Each product installed here: the site's per-product state side by side with
+            // the product's accounts and failure draws (no index checked per product).
+            let st = &mut self.sites[k];
+            let per_product = st
+                .installed
+                .iter_mut()
+                .zip(st.cohorts.iter_mut())
+                .zip(self.accounts.iter_mut().zip(&self.failures))
+                .zip(&s.products);
+            for (((installed, cohorts), (account, failures)), prod) in per_product {
                 // Nothing installed: no cohorts to retire, nothing to fail.
-                if st.installed[p] == 0 {
+                if *installed == 0 {
                     continue;
                 }
                 // Retirement: cohorts past their service life, oldest first.
-                while let Some(&(since, n)) = st.cohorts[p].front() {
-                    if t - since < lifetime {
+                while let Some(&(since, n)) = cohorts.front() {
+                    if t - since < prod.lifetime_days {
                         break;
                     }
-                    st.cohorts[p].pop_front();
-                    st.installed[p] -= n;
-                    self.accounts[p].installed -= n;
-                    self.accounts[p].retired += n;
+                    cohorts.pop_front();
+                    *installed -= n;
+                    account.installed -= n;
+                    account.retired += n;
                 }
                 // Failures: each installed unit fails today with probability rate/365.
-                let n = st.installed[p];
-                let rate = s.products[p].failure_rate_per_day;
-                if n == 0 || rate <= 0.0 {
+                let n = *installed;
+                if n == 0 || prod.failure_rate_per_day <= 0.0 {
                     continue;
                 }
-                let failed = self.failures[p].draw(n, &mut st.rng);
+                let failed = failures.draw(n, &mut st.rng);
                 if failed == 0 {
                     continue;
                 }
                 // Failed units are taken from the oldest cohorts.
                 let mut left = failed;
                 while left > 0 {
-                    let Some(c) = st.cohorts[p].front_mut() else {
+                    let Some(c) = cohorts.front_mut() else {
                         break;
                     };
                     let take = c.1.min(left);
                     c.1 -= take;
                     left -= take;
                     if c.1 == 0 {
-                        st.cohorts[p].pop_front();
+                        cohorts.pop_front();
                     }
                 }
                 let failed = failed - left;
-                st.installed[p] -= failed;
-                self.accounts[p].installed -= failed;
-                self.accounts[p].failed += failed;
+                *installed -= failed;
+                account.installed -= failed;
+                account.failed += failed;
             }
         }
         // Placement: each buyer's waiting units, first come first placed, go to its sites

@@ -416,6 +416,10 @@ impl World<'_> {
                     .iter()
                     .map(|&k| self.sites[k].installed[p])
                     .sum();
+                // Nothing installed adds nothing (+0.0): no price to look up.
+                if installed == 0 {
+                    continue;
+                }
                 let b = &self.buyers[op];
                 let unit_price = if b.received[p] > 0 {
                     b.spent_usd[p] / b.received[p] as f64

@@ -849,8 +849,12 @@ impl World<'_> {
                 || {
                     let mut wafers = 0.0;
                     for (p, prod) in s.products.iter().enumerate() {
+                        // Nothing ordered adds nothing (+0.0): no yield to look up.
+                        if prod.line != Some(li) || r.ordered_today[p] == 0.0 {
+                            continue;
+                        }
                         let upw = prod.units_per_wafer(r.row_day);
-                        if prod.line == Some(li) && upw > 0.0 {
+                        if upw > 0.0 {
                             wafers += r.ordered_today[p] / upw;
                         }
                     }
