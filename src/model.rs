@@ -452,7 +452,7 @@ pub struct World<'s> {
     /// Flows under way, by the day they land. See [`Flow`].
     pub(crate) flows: FlowRing,
     /// The date of each day (YYYY-MM-DD), for the output; shared by the replications.
-    pub(crate) dates: Arc<[String]>,
+    pub(crate) dates: Arc<record::Dates>,
 }
 
 /// Flows under way: a ring of per-day lists, one slot per day from today to the longest
@@ -744,7 +744,7 @@ impl<'s> World<'s> {
             level_yesterday: vec![0.0; s.segments.len()],
             scratch: Scratch::default(),
             flows: FlowRing::default(),
-            dates: Arc::from([]),
+            dates: Arc::default(),
             segment_days: Arc::default(),
         };
         // One slot per day of the longest delay, and today's; each sized for a day's flows:
@@ -1103,7 +1103,7 @@ pub fn simulate_observed_with_room(
 #[derive(Debug, Clone)]
 pub struct Prepared {
     plan: Arc<CapacityPlan>,
-    dates: Arc<[String]>,
+    dates: Arc<record::Dates>,
     segment_days: Arc<demand::SegmentDays>,
 }
 
@@ -1112,7 +1112,7 @@ impl Prepared {
     pub fn new(s: &Scenario) -> Self {
         Prepared {
             plan: Arc::new(CapacityPlan::new(s)),
-            dates: record::dates(s).into(),
+            dates: Arc::new(record::dates(s)),
             segment_days: Arc::new(demand::SegmentDays::new(s)),
         }
     }

@@ -164,7 +164,12 @@ impl Layout {
             metrics.push(format!("fleet_end.{}", p.name));
         }
         let first_year: i32 = year(&run.dates[0]);
-        let last_year: i32 = year(run.dates.last().map_or("0", String::as_str));
+        let last_year: i32 = year(
+            run.dates
+                .len()
+                .checked_sub(1)
+                .map_or("0", |d| &run.dates[d]),
+        );
         for p in &s.products {
             for y in first_year..=last_year {
                 metrics.push(format!("production_by_year.{}.{y}", p.name));
@@ -201,7 +206,7 @@ impl Layout {
             dates,
             series,
             segments: s.segments.iter().map(|g| g.name.clone()).collect(),
-            days: run.dates.to_vec(),
+            days: run.dates.iter().map(str::to_owned).collect(),
         }
     }
 

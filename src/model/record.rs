@@ -201,7 +201,7 @@ pub struct RunOutput {
     /// Text values, row by row.
     pub text_values: Vec<&'static str>,
     /// The date of each row (YYYY-MM-DD).
-    pub dates: Arc<[String]>,
+    pub dates: Arc<Dates>,
     /// Event log, in date order.
     pub events: Vec<EventRecord>,
     /// Allocation ledger, in date order.
@@ -579,8 +579,13 @@ pub(crate) fn ymd(d: NaiveDate) -> String {
 
 /// `YYYY-MM-DD` of a year in 0..=9999, a month and a day.
 fn ymd_text(y: u32, m: u32, dd: u32) -> String {
+    ymd_bytes(y, m, dd).as_str().to_owned()
+}
+
+/// `YYYY-MM-DD` of a year in 0..=9999, a month and a day, without allocating.
+fn ymd_bytes(y: u32, m: u32, dd: u32) -> Ymd {
     let digit = |v: u32| b'0' + (v % 10) as u8;
-    let text = [
+    Ymd([
         digit(y / 1000),
         digit(y / 100),
         digit(y / 10),
@@ -591,9 +596,17 @@ fn ymd_text(y: u32, m: u32, dd: u32) -> String {
         b'-',
         digit(dd / 10),
         digit(dd),
-    ];
-    // ASCII digits and dashes: always valid UTF-8.
-    String::from(std::str::from_utf8(&text).unwrap_or_default())
+    ])
+}
+
+/// A date's ten ASCII bytes.
+struct Ymd([u8; 10]);
+
+impl Ymd {
+    fn as_str(&self) -> &str {
+        // ASCII digits and dashes: always valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// The most ledger rows a day can write: one per (product, buyer) pair the mixes allow, and
@@ -733,17 +746,69 @@ impl RoomTaken {
     }
 }
 
+/// The date of each day of a run, `YYYY-MM-DD`: one text of them all, side by side, and
+/// where each ends (one allocation for the run, not one per day).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dates {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Dates {
+    /// How many days.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The date of day `i`, if the run has it.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text.get(start..end)
+    }
+
+    /// The dates in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    fn push(&mut self, date: &str) {
+        self.text.push_str(date);
+        self.ends.push(self.text.len());
+    }
+}
+
+impl std::ops::Index<usize> for Dates {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(d) => d,
+            None => panic!("day {i} is beyond the run's {} dates", self.len()),
+        }
+    }
+}
+
 /// The date of each day of the run, `YYYY-MM-DD`, counted on from the first day
 /// (proleptic Gregorian, as chrono; chrono itself outside years 0..=9999).
-pub(crate) fn dates(s: &Scenario) -> Vec<String> {
-    let mut out = Vec::with_capacity(usize::try_from(s.days).unwrap_or(0));
+pub(crate) fn dates(s: &Scenario) -> Dates {
+    let days = usize::try_from(s.days).unwrap_or(0);
+    let mut out = Dates {
+        text: String::with_capacity(days * 10),
+        ends: Vec::with_capacity(days),
+    };
     let first = s.calendar.date(0);
     let (mut y, mut m, mut d) = (first.year(), first.month(), first.day());
     for t in 0..s.days {
         if (0..=9999).contains(&y) {
-            out.push(ymd_text(y as u32, m, d));
+            out.push(ymd_bytes(y as u32, m, d).as_str());
         } else {
-            out.push(ymd(s.calendar.date(t)));
+            out.push(&ymd(s.calendar.date(t)));
         }
         d += 1;
         if d > days_in_month(y, m) {
@@ -978,7 +1043,7 @@ impl World<'_> {
         let date = usize::try_from(day)
             .ok()
             .and_then(|d| self.dates.get(d))
-            .map_or("", String::as_str);
+            .unwrap_or("");
         DayRow {
             day,
             date,
@@ -1202,7 +1267,7 @@ impl World<'_> {
             text_columns,
             values,
             text_values,
-            dates: std::mem::replace(&mut self.dates, Arc::from([])),
+            dates: std::mem::take(&mut self.dates),
             events,
             ledger,
             summary,
@@ -1394,5 +1459,24 @@ mod tests {
         }
         let far = NaiveDate::from_ymd_opt(12345, 6, 7).unwrap();
         assert_eq!(ymd(far), far.format("%Y-%m-%d").to_string());
+    }
+
+    /// The dates' table gives back each date as pushed, of any length, and nothing beyond.
+    #[test]
+    fn dates_table_gives_each_date_back() {
+        let mut dates = super::Dates::default();
+        assert!(dates.is_empty());
+        assert_eq!(dates.get(0), None);
+        let days = ["2023-01-01", "+12345-06-07", "2023-01-03"];
+        for d in days {
+            dates.push(d);
+        }
+        assert_eq!(dates.len(), 3);
+        for (i, d) in days.iter().enumerate() {
+            assert_eq!(dates.get(i), Some(*d));
+            assert_eq!(&dates[i], *d);
+        }
+        assert_eq!(dates.get(3), None);
+        assert_eq!(dates.iter().collect::<Vec<_>>(), days);
     }
 }

@@ -148,7 +148,7 @@ mod tests {
             let date = &run.dates[usize::try_from(l.day).unwrap()];
             let price = (l.price_usd * 100.0).round() / 100.0;
             w.write_record([
-                date.as_str(),
+                date,
                 &s.vendors[l.vendor].name,
                 &s.products[l.product].name,
                 &s.buyers[l.buyer].name,

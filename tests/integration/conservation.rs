@@ -52,7 +52,7 @@ fn daily_series_have_no_negative_stock_and_serve_no_more_than_asked() {
             assert!(
                 v >= 0.0 && v.is_finite(),
                 "{name} = {v} on {}",
-                run.dates[row]
+                &run.dates[row]
             );
         }
     }
