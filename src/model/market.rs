@@ -33,6 +33,13 @@ pub(crate) fn apportion_into(
         out.extend_from_slice(weights);
         return;
     }
+    // One claim (a product most days has one buyer with orders open): it takes all there
+    // is, less than its weight here; the same as the division below would give.
+    if let Some(only) = weights.iter().position(|&w| w == sum) {
+        out.resize(weights.len(), 0);
+        out[only] = total;
+        return;
+    }
     // `total × weight` in u128 (no overflow); in u64 when every product fits, which gives
     // the same quotients and remainders faster.
     let small = weights.iter().all(|&w| total.checked_mul(w).is_some());
@@ -348,5 +355,40 @@ mod tests {
         // Zero claims get nothing, not even a remainder's unit; ties still go low.
         assert_eq!(apportion(10, &[0, 5, 0, 5, 5]), vec![0, 4, 0, 3, 3]);
         assert_eq!(apportion(1, &[0, 0, 3]), vec![0, 0, 1]);
+    }
+
+    /// Every split of up to 13 units over three claims of 0 – 4 (one claim alone among
+    /// them) is the largest-remainder split worked out plainly.
+    #[test]
+    fn apportion_matches_largest_remainder_written_plainly() {
+        let plain = |total: u64, w: &[u64]| -> Vec<u64> {
+            let sum: u64 = w.iter().sum();
+            if sum == 0 || total >= sum {
+                return if sum == 0 {
+                    vec![0; w.len()]
+                } else {
+                    w.to_vec()
+                };
+            }
+            let mut out: Vec<u64> = w.iter().map(|&x| total * x / sum).collect();
+            let mut order: Vec<usize> = (0..w.len()).collect();
+            // Largest remainder first, lower index on a tie (a stable sort keeps it).
+            order.sort_by_key(|&i| std::cmp::Reverse(total * w[i] % sum));
+            let left = total - out.iter().sum::<u64>();
+            for &i in order.iter().take(left as usize) {
+                out[i] += 1;
+            }
+            out
+        };
+        for a in 0..5 {
+            for b in 0..5 {
+                for c in 0..5 {
+                    for total in 0..14 {
+                        let w = [a, b, c];
+                        assert_eq!(apportion(total, &w), plain(total, &w), "{total} over {w:?}");
+                    }
+                }
+            }
+        }
     }
 }
