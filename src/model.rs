@@ -431,7 +431,7 @@ pub struct World<'s> {
     pub(crate) buyer_tiers: Vec<u32>,
     /// Each product's buyers, ascending: those whose mix has it, the only ones that can
     /// have its orders open (the market's per-buyer work runs over them alone).
-    pub(crate) buyers_of: Vec<Vec<usize>>,
+    pub(crate) buyers_of: Arc<[Vec<usize>]>,
     /// Distinct segment priorities, ascending: the order in which segments are served.
     pub(crate) segment_priorities: Vec<u32>,
     /// Power online today at each model site [MW] (∞ for a virtual site), set by the
@@ -731,7 +731,8 @@ impl<'s> World<'s> {
                         .filter(|&b| s.buyers[b].mix.iter().any(|m| m.0 == p))
                         .collect()
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             segment_priorities: sorted_distinct(s.segments.iter().map(|g| g.priority)),
             site_mw_today: Vec::new(),
             hbm_stacks: s.products.iter().map(|p| p.hbm_stacks).collect(),

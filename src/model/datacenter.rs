@@ -66,7 +66,8 @@ impl World<'_> {
                     account.installed -= n;
                     account.retired += n;
                 }
-                // Failures: each installed unit fails today with probability rate/365.
+                // Failures: each installed unit fails today with probability
+                // `failure_rate_per_day` (the annual rate / 365).
                 let n = *installed;
                 if n == 0 || prod.failure_rate_per_day <= 0.0 {
                     continue;

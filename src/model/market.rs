@@ -100,7 +100,8 @@ impl World<'_> {
         // Each product's buyers: only they can have its orders open (a buyer orders the
         // products of its mix), so the per-buyer work below runs over them alone, and the
         // per-buyer buffers are indexed by the position `j` of a buyer in that list.
-        let buyers_of = std::mem::take(&mut self.buyers_of);
+        // A handle of its own (the table is shared): `self` is borrowed mutably below.
+        let buyers_of = std::sync::Arc::clone(&self.buyers_of);
         for (p, of) in buyers_of.iter().enumerate() {
             let vendor = &s.vendors[s.products[p].vendor];
             // Contracted floors accrue every day a buyer has open orders, stock or not, up to
@@ -218,7 +219,6 @@ impl World<'_> {
             let mult = (1.0 + vendor.price_elasticity * excess).min(vendor.max_price_multiple);
             self.price_usd[p] = s.products[p].price_usd.at(t) * mult;
         }
-        self.buyers_of = buyers_of;
     }
 
     /// Ships `units` of product `p` to buyer `b` against its oldest orders.

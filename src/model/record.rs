@@ -747,7 +747,8 @@ impl RoomTaken {
 }
 
 /// The date of each day of a run, `YYYY-MM-DD`: one text of them all, side by side, and
-/// where each ends (one allocation for the run, not one per day).
+/// where each ends (two allocations, made once per scenario and shared by its replications,
+/// not one per day).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dates {
     text: String,
@@ -774,7 +775,7 @@ impl Dates {
 
     /// The dates in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).filter_map(|i| self.get(i))
+        (0..self.len()).map(|i| &self[i])
     }
 
     fn push(&mut self, date: &str) {
