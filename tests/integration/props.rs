@@ -15,6 +15,7 @@ use proptest::test_runner::RngSeed;
 const FIXED_SEED: u64 = 0x00ca_951e;
 
 use capsim::model::{RunOutput, simulate};
+use capsim::scenario::types::Scenario;
 use capsim::scenario::{Source, load};
 
 /// A small deterministic generator, so one proptest seed gives one scenario.
@@ -138,7 +139,7 @@ fn scenario(seed: u64) -> String {
     for v in 0..2 {
         y += &format!(
             "  - name: V{v}\n    allocation: {}\n    shipping_days: {}\n    price_elasticity: {:.2}\n",
-            g.pick(&["pro_rata", "priority", "floors"]),
+            g.pick(&["pro_rata", "priority", "floors", "turn_and_earn"]),
             g.int(0, 20),
             g.range(0.0, 1.0)
         );
@@ -304,8 +305,18 @@ fn scenario(seed: u64) -> String {
     y
 }
 
-fn check_invariants(run: &RunOutput, text: &str) {
+fn check_invariants(s: &Scenario, run: &RunOutput, text: &str) {
     crate::common::assert_conserved(run, text);
+    // Units go only to buyers whose mix has the product: the market's per-buyer work runs
+    // over those buyers alone (`World::buyers_of`).
+    for l in &run.ledger {
+        assert!(
+            s.buyers[l.buyer].mix.iter().any(|m| m.0 == l.product),
+            "{} shipped to {}, whose mix lacks it\n{text}",
+            s.products[l.product].name,
+            s.buyers[l.buyer].name
+        );
+    }
     let n = run.columns.len();
     for (row, date) in run.dates.iter().enumerate() {
         let vals = &run.values[row * n..(row + 1) * n];
@@ -366,7 +377,7 @@ proptest! {
             Err(e) => panic!("generated scenario is invalid:\n{}\n{text}", e.render()),
         };
         let run = simulate(&loaded.scenario, loaded.scenario.seed);
-        check_invariants(&run, &text);
+        check_invariants(&loaded.scenario, &run, &text);
         // Same seed, same outputs.
         let again = simulate(&loaded.scenario, loaded.scenario.seed);
         prop_assert_eq!(run.values, again.values);
