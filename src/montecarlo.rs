@@ -164,12 +164,7 @@ impl Layout {
             metrics.push(format!("fleet_end.{}", p.name));
         }
         let first_year: i32 = year(&run.dates[0]);
-        let last_year: i32 = year(
-            run.dates
-                .len()
-                .checked_sub(1)
-                .map_or("0", |d| &run.dates[d]),
-        );
+        let last_year: i32 = year(run.dates.last().unwrap_or("0"));
         for p in &s.products {
             for y in first_year..=last_year {
                 metrics.push(format!("production_by_year.{}.{y}", p.name));

@@ -357,8 +357,8 @@ mod tests {
         assert_eq!(apportion(1, &[0, 0, 3]), vec![0, 0, 1]);
     }
 
-    /// Every split of up to 13 units over three claims of 0 – 4 (one claim alone among
-    /// them) is the largest-remainder split worked out plainly.
+    /// Every split of up to 13 units over three claims of 0 – 4 (single claims among them)
+    /// is the largest-remainder split worked out plainly.
     #[test]
     fn apportion_matches_largest_remainder_written_plainly() {
         let plain = |total: u64, w: &[u64]| -> Vec<u64> {

@@ -773,6 +773,11 @@ impl Dates {
         self.text.get(start..end)
     }
 
+    /// The last day's date, if any.
+    pub fn last(&self) -> Option<&str> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
     /// The dates in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).map(|i| &self[i])
