@@ -68,6 +68,38 @@ impl Timeline {
         }
     }
 
+    /// The values at ticks `0, 1, …, out.len() − 1` into `out`: what [`Timeline::at`] gives
+    /// each of them, bit for bit (the same arithmetic), in one pass over the points instead
+    /// of a search per tick. For tables of a timeline's daily values.
+    pub fn fill_days(&self, out: &mut [f64]) {
+        let pts = &self.points;
+        // The ticks before `tick`, as a count of entries of `out` (none for a negative one).
+        let len = out.len();
+        let upto = |tick: Time| usize::try_from(tick).unwrap_or(0).min(len);
+        // Before the first point: its value.
+        let mut from = upto(pts[0].0);
+        out[..from].fill(pts[0].1);
+        // From each point up to the next: held, or on the straight line between them.
+        for w in pts.windows(2) {
+            let ((t0, v0), (t1, v1)) = (w[0], w[1]);
+            let to = upto(t1).max(from);
+            match self.interpolation {
+                Interpolation::Step => out[from..to].fill(v0),
+                Interpolation::Linear => {
+                    for (d, o) in (from..).zip(&mut out[from..to]) {
+                        let t = d as Time;
+                        *o = v0 + (v1 - v0) * (t - t0) as f64 / (t1 - t0) as f64;
+                    }
+                }
+            }
+            from = to;
+        }
+        // From the last point on: its value.
+        if let Some(&(_, v)) = pts.last() {
+            out[from..].fill(v);
+        }
+    }
+
     /// How the timeline moves between points.
     pub fn interpolation(&self) -> Interpolation {
         self.interpolation
@@ -99,6 +131,29 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `fill_days` gives what `at` gives, bit for bit, for both interpolations, points
+    /// before, inside and after the ticks filled, and one point alone.
+    #[test]
+    fn fill_days_is_at_on_every_tick() {
+        let points = [
+            vec![(0, 2.5)],
+            vec![(40, 1.0)],
+            vec![(-30, 0.1), (7, 0.33), (8, 0.7), (100, 0.9), (400, 0.95)],
+            vec![(3, 1e6), (33, 3.3e6), (61, 2.9e6), (200, 7.1e6)],
+            vec![(-5, 1.0), (-1, 2.0)],
+        ];
+        for interpolation in [Interpolation::Step, Interpolation::Linear] {
+            for pts in &points {
+                let tl = Timeline::new(interpolation, pts.clone()).unwrap();
+                let mut out = vec![f64::NAN; 250];
+                tl.fill_days(&mut out);
+                for (d, v) in out.iter().enumerate() {
+                    assert_eq!(v.to_bits(), tl.at(d as Time).to_bits(), "{pts:?} at {d}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn step_holds_until_next_point() {
