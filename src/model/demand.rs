@@ -497,8 +497,24 @@ fn fmt_load(load: f64) -> String {
 
 /// Compute needed per query of a segment on day `t` [H100e-days per query], peak included.
 pub(crate) fn h100e_per_query(seg: &Segment, t: Time) -> f64 {
-    seg.tokens_per_query.at(t) * seg.h100_seconds_per_1k_tokens.at(t) / 1000.0 * seg.peak_factor
-        / DAY_S
+    per_query(seg, seg.tokens_per_query.at(t), seg.h100_seconds_per_1k_tokens.at(t))
+}
+
+/// [`h100e_per_query`] of days `0..days`, from one pass over each timeline's points.
+fn per_query_days(seg: &Segment, days: usize) -> Vec<f64> {
+    let mut tokens = vec![0.0; days];
+    seg.tokens_per_query.fill_days(&mut tokens);
+    let mut seconds = vec![0.0; days];
+    seg.h100_seconds_per_1k_tokens.fill_days(&mut seconds);
+    for (tokens, &seconds) in tokens.iter_mut().zip(&seconds) {
+        *tokens = per_query(seg, *tokens, seconds);
+    }
+    tokens
+}
+
+/// The compute of a query from its tokens and the H100-seconds per thousand [H100e].
+fn per_query(seg: &Segment, tokens: f64, h100_seconds_per_1k: f64) -> f64 {
+    tokens * h100_seconds_per_1k / 1000.0 * seg.peak_factor / DAY_S
 }
 
 /// Each segment's values of each day of the run that depend on the scenario alone: its
@@ -528,7 +544,7 @@ impl SegmentDays {
             per_query: s
                 .segments
                 .iter()
-                .flat_map(|seg| ticks().map(|t| h100e_per_query(seg, t)))
+                .flat_map(|seg| per_query_days(seg, days))
                 .collect(),
         }
     }
