@@ -497,7 +497,11 @@ fn fmt_load(load: f64) -> String {
 
 /// Compute needed per query of a segment on day `t` [H100e-days per query], peak included.
 pub(crate) fn h100e_per_query(seg: &Segment, t: Time) -> f64 {
-    per_query(seg, seg.tokens_per_query.at(t), seg.h100_seconds_per_1k_tokens.at(t))
+    per_query(
+        seg,
+        seg.tokens_per_query.at(t),
+        seg.h100_seconds_per_1k_tokens.at(t),
+    )
 }
 
 /// [`h100e_per_query`] of days `0..days`, from one pass over each timeline's points.
@@ -506,8 +510,8 @@ fn per_query_days(seg: &Segment, days: usize) -> Vec<f64> {
     seg.tokens_per_query.fill_days(&mut tokens);
     let mut seconds = vec![0.0; days];
     seg.h100_seconds_per_1k_tokens.fill_days(&mut seconds);
-    for (tokens, &seconds) in tokens.iter_mut().zip(&seconds) {
-        *tokens = per_query(seg, *tokens, seconds);
+    for (day, &h100_seconds) in tokens.iter_mut().zip(&seconds) {
+        *day = per_query(seg, *day, h100_seconds);
     }
     tokens
 }

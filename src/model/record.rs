@@ -924,7 +924,7 @@ impl World<'_> {
                         if prod.line != Some(li) || r.ordered_today[p] == 0.0 {
                             continue;
                         }
-                        let upw = self.vendor.plan.units_per_wafer(s, p, r.row_day);
+                        let upw = prod.units_per_wafer(r.row_day);
                         if upw > 0.0 {
                             wafers += r.ordered_today[p] / upw;
                         }

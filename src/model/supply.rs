@@ -22,17 +22,15 @@ impl World<'_> {
         let legacy = s.market == Market::Legacy;
         // The buffers are borrowed field by field (not moved: the struct is large).
         let sc = &mut self.scratch;
-        // The timelines of lines and products, read from the plan's daily tables.
-        let plan = &*self.vendor.plan;
         // Good units per wafer today: one evaluation of each yield timeline a day.
         for (p, prod) in s.products.iter().enumerate() {
             sc.upw[p] = match &mut self.yield_noise[p] {
                 // Noise around the yield timeline, kept at most 1.
                 Some(noise) => {
-                    let y = (plan.packaging_yield(s, p, t) * noise.next_factor()).min(1.0);
+                    let y = (prod.packaging_yield.at(t) * noise.next_factor()).min(1.0);
                     prod.packages_per_wafer * y
                 }
-                None => plan.units_per_wafer(s, p, t),
+                None => prod.units_per_wafer(t),
             };
         }
         // The starts each product's vendor plans today (before the floor on capacity use).
@@ -62,7 +60,7 @@ impl World<'_> {
         sc.nominal.fill(0.0);
         sc.wafers_used.fill(0.0);
         for (li, line) in s.lines.iter().enumerate() {
-            let mut wafers = plan.line_wafers(s, li, t);
+            let mut wafers = per_day(line.capacity_wafers_per_month.at(t));
             if let Some(f) = self.line_factor[li].get(t as usize) {
                 wafers *= f;
             }
@@ -76,7 +74,7 @@ impl World<'_> {
                         line.products
                             .iter()
                             .filter(|&&p| s.products[p].available <= t)
-                            .map(|&p| (p, plan.line_share(s, p, t)))
+                            .map(|&p| (p, s.products[p].line_share.at(t)))
                             .filter(|x| x.1 > 0.0),
                     );
                     let total: f64 = sc.active.iter().map(|x| x.1).sum();

@@ -75,14 +75,17 @@ impl Timeline {
         let pts = &self.points;
         // The ticks before `tick`, as a count of entries of `out` (none for a negative one).
         let len = out.len();
+        // Ticks rise from point to point, so these do too: each segment starts where the
+        // last ended.
         let upto = |tick: Time| usize::try_from(tick).unwrap_or(0).min(len);
-        // Before the first point: its value.
-        let mut from = upto(pts[0].0);
-        out[..from].fill(pts[0].1);
+        // There is at least one point. Before the first: its value.
+        let (first, last) = (pts[0], pts[pts.len() - 1]);
+        let mut from = upto(first.0);
+        out[..from].fill(first.1);
         // From each point up to the next: held, or on the straight line between them.
         for w in pts.windows(2) {
             let ((t0, v0), (t1, v1)) = (w[0], w[1]);
-            let to = upto(t1).max(from);
+            let to = upto(t1);
             match self.interpolation {
                 Interpolation::Step => out[from..to].fill(v0),
                 Interpolation::Linear => {
@@ -95,9 +98,7 @@ impl Timeline {
             from = to;
         }
         // From the last point on: its value.
-        if let Some(&(_, v)) = pts.last() {
-            out[from..].fill(v);
-        }
+        out[from..].fill(last.1);
     }
 
     /// How the timeline moves between points.
@@ -142,6 +143,7 @@ mod tests {
             vec![(-30, 0.1), (7, 0.33), (8, 0.7), (100, 0.9), (400, 0.95)],
             vec![(3, 1e6), (33, 3.3e6), (61, 2.9e6), (200, 7.1e6)],
             vec![(-5, 1.0), (-1, 2.0)],
+            vec![(300, 1.0), (400, 2.0)],
         ];
         for interpolation in [Interpolation::Step, Interpolation::Linear] {
             for pts in &points {
@@ -151,6 +153,7 @@ mod tests {
                 for (d, v) in out.iter().enumerate() {
                     assert_eq!(v.to_bits(), tl.at(d as Time).to_bits(), "{pts:?} at {d}");
                 }
+                tl.fill_days(&mut []);
             }
         }
     }
