@@ -50,7 +50,7 @@ pub(crate) struct Vendors {
 /// so the replications of a Monte Carlo run that share their scenario share one plan.
 /// It is built a column at a time (a product's days in a row), each timeline it reads
 /// written out day by day in one pass over its points ([`Timeline::fill_days`]) into a
-/// column reused for the next: for the default scenario 0.4 M instructions, against 1.4 M
+/// column reused for the next: for the default scenario 0.45 M instructions, against 1.4 M
 /// for a day at a time with a search of each timeline (4% of a replication then), and no
 /// more memory than the plan itself and four columns.
 ///
