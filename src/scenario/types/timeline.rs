@@ -73,10 +73,10 @@ impl Timeline {
     /// of a search per tick. For tables of a timeline's daily values.
     pub fn fill_days(&self, out: &mut [f64]) {
         let pts = &self.points;
-        // The ticks before `tick`, as a count of entries of `out` (none for a negative one).
         let len = out.len();
-        // Ticks rise from point to point, so these do too: each segment starts where the
-        // last ended.
+        // The days before `tick`, as a count of entries of `out` (none for a negative tick).
+        // Ticks rise from point to point, so these counts do too: each stretch below starts
+        // where the one before it ended.
         let upto = |tick: Time| usize::try_from(tick).unwrap_or(0).min(len);
         // There is at least one point. Before the first: its value.
         let (first, last) = (pts[0], pts[pts.len() - 1]);
@@ -133,8 +133,9 @@ impl Timeline {
 mod tests {
     use super::*;
 
-    /// `fill_days` gives what `at` gives, bit for bit, for both interpolations, points
-    /// before, inside and after the ticks filled, and one point alone.
+    /// `fill_days` gives what `at` gives, bit for bit, for both interpolations: points
+    /// before, inside and after the ticks filled, one point alone, every point past the
+    /// end, and nothing to fill.
     #[test]
     fn fill_days_is_at_on_every_tick() {
         let points = [
