@@ -3,9 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-fn capsim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_capsim"))
-}
+use super::common::{assert_success, capsim};
 
 const FILES: [&str; 5] = [
     "timeseries.csv",
@@ -539,12 +537,7 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
     };
     // A copy of the built-in baseline, its observations and the schema its modeline names.
     let out = init(&["chips", "--from", "baseline"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = std::fs::read_to_string(dir.join("chips.yaml")).unwrap();
     assert!(text.starts_with("# yaml-language-server: $schema=./capsim.schema.json\n"));
     assert!(text.contains("\nname: chips\n"), "{text}");
@@ -559,21 +552,11 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert_eq!(
-        bt.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&bt.stderr)
-    );
+    assert_success(&bt);
     // A what-if on a file, extending it by a relative path.
     std::fs::create_dir(dir.join("w")).unwrap();
     let out = init(&["faster", "--from", "chips.yaml", "--dir", "w"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let what_if = std::fs::read_to_string(dir.join("w/faster.yaml")).unwrap();
     assert!(what_if.contains("\nextends: ../chips.yaml\n"), "{what_if}");
     let v = capsim()
@@ -581,12 +564,7 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert_eq!(
-        v.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&v.stderr)
-    );
+    assert_success(&v);
     // Never replaces: a taken name is refused and the file is left as it was; an existing
     // schema is kept.
     std::fs::write(dir.join("mine.yaml"), "my notes\n").unwrap();
@@ -610,12 +588,7 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
     assert!(!tmp.path().parent().unwrap().join("escape.yaml").exists());
     // A --dir that is not there is made, as `init --help`'s example expects ...
     let out = init(&["slower", "--from", "chips.yaml", "--dir", "new/what-ifs"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let what_if = std::fs::read_to_string(dir.join("new/what-ifs/slower.yaml")).unwrap();
     assert!(
         what_if.contains("\nextends: ../../chips.yaml\n"),
@@ -647,12 +620,7 @@ fn a_what_if_can_extend_a_built_in_scenario_from_any_folder() {
         .current_dir(tmp.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     // The built-in baseline brings its built-in observations.
     std::fs::write(
         tmp.path().join("b.yaml"),
@@ -664,12 +632,7 @@ fn a_what_if_can_extend_a_built_in_scenario_from_any_folder() {
         .current_dir(tmp.path())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["observations"].as_array().unwrap().len() >= 10);
     // An unknown built-in is located, with the list.
@@ -717,12 +680,7 @@ fn a_timeline_can_come_from_a_csv_file_with_errors_located_in_it() {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("o/manifest.json")).unwrap()).unwrap();
     // The timeline the file gives, linear between its points: 7,000 on Jan 1, 8,000 on Jun 1.
@@ -811,12 +769,7 @@ fn tidy_outputs_feed_the_documented_analysis_examples() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(
-        res.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert_success(&res);
     // The long file holds every cell of the wide one, value for value.
     let wide = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
     let long = std::fs::read_to_string(out.join("timeseries_long.csv")).unwrap();
@@ -938,12 +891,7 @@ fn jobs_sets_the_threads_and_never_the_outputs() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(
-            res.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
-        );
+        assert_success(&res);
         out
     };
     let (one, two) = (run("1"), run("2"));
@@ -994,12 +942,7 @@ fn chart_redraws_compare_and_what_if_folders_byte_for_byte() {
         .arg(&cmp)
         .output()
         .unwrap();
-    assert_eq!(
-        res.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert_success(&res);
     let sweep = tmp.path().join("sweep");
     let res = capsim()
         .arg("sweep")
@@ -1015,12 +958,7 @@ fn chart_redraws_compare_and_what_if_folders_byte_for_byte() {
         .arg(&sweep)
         .output()
         .unwrap();
-    assert_eq!(
-        res.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert_success(&res);
     for (dir, data) in [
         (&cmp, vec!["compare.md", "default/summary.json"]),
         (&sweep, vec!["sweep.csv"]),
@@ -1037,12 +975,7 @@ fn chart_redraws_compare_and_what_if_folders_byte_for_byte() {
             .collect();
         std::fs::remove_dir_all(dir.join("charts")).unwrap();
         let res = capsim().arg("chart").arg(dir).output().unwrap();
-        assert_eq!(
-            res.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&res.stderr)
-        );
+        assert_success(&res);
         for (f, b) in kept.iter().zip(&before) {
             assert_eq!(
                 &std::fs::read(dir.join(f)).unwrap(),

@@ -1,13 +1,24 @@
 //! Checks shared by several test files.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use capsim::model::RunOutput;
 
 /// The `capsim` binary, ready for arguments.
 pub fn capsim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_capsim"))
+}
+
+/// A command's run must have succeeded (exit code 0); its stderr says why not.
+#[track_caller]
+pub fn assert_success(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs `capsim chart DIR`, which must refuse it as bad input (exit code 2) without drawing
