@@ -124,12 +124,6 @@ pub(crate) fn binomial<R: Rng + ?Sized>(n: u64, p: f64, rng: &mut R) -> u64 {
     Binomials::new(p).draw(n, rng)
 }
 
-/// Converts a non-negative float to `u64`, as `rand_distr` does (panicking on overflow).
-fn f64_to_u64(x: f64) -> u64 {
-    assert!(x >= 0.0 && x < (u64::MAX as f64));
-    x as u64
-}
-
 /// A float uniform on [0, 1), as `rand`'s `StandardUniform` draws it.
 fn standard<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let scale = 1.0 / ((1u64 << 53) as f64);
@@ -209,18 +203,24 @@ fn btrs<R: Rng + ?Sized>(n: u64, d: &Binomials, np: f64, rng: &mut R) -> u64 {
         if !(k >= 0.0 && k <= nf) {
             continue;
         }
+        // `k` is a whole number in 0..=n here: `as` converts it exactly (no check left
+        // to make, as `rand_distr`'s conversion makes).
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let ki = k as u64;
         if us >= 0.07 && v <= v_r {
-            return f64_to_u64(k);
+            return ki;
         }
         let (alpha, m) = *tail.get_or_insert_with(|| {
             let alpha = (2.83 + 5.1 / b) * spq;
-            // (n + 1)·p < n + 1: the mode is at most n.
-            let m = f64_to_u64(super::num::floor((nf + 1.0) * p)).min(n);
+            // (n + 1)·p < n + 1: the mode is at most n. `as` truncates the non-negative
+            // product: its floor (a truncation written as `floor` became a library call the
+            // compiler made on every draw, the closure's work hoisted out of the loop).
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let m = (((nf + 1.0) * p) as u64).min(n);
             (alpha, m)
         });
         // `v` on the hat's scale; accepted when at most f(k)/f(m).
         let v = v * alpha / (a / (us * us) + b);
-        let ki = f64_to_u64(k);
         let accept = if ki.abs_diff(m) <= RATIO_BY_PRODUCT && nf < RATIO_BY_PRODUCT_MAX_N {
             // f(k)/f(m) as a product of the ratios of neighbours, `a_r/i − s = (a_r −
             // s·i)/i` with `s = p/q`, `a_r = (n + 1)·s`: numerators and denominators
