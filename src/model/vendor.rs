@@ -408,21 +408,25 @@ struct SupplyBy<'a> {
 impl SupplyBy<'_> {
     /// Supply by `x` days from today [units].
     #[inline]
+    ///
+    /// Work in process counts `x / cycle` of itself before a cycle time has passed, all of
+    /// itself after; planned starts count from a cycle time on. (Written as those two cases,
+    /// the sums are those of the single formula `inventory + wip × min(1, x / cycle) +
+    /// starts` to the bit: `wip × 1 = wip`, and adding no starts adds `+0.0` to a sum that is
+    /// not `−0`. The search probes the later case most, and skips a division there.)
     fn by(&self, x: Time) -> f64 {
         let cycle = self.cycle;
-        let wip = if cycle > 0 {
-            self.in_production * (x as f64 / cycle as f64).min(1.0)
-        } else {
-            self.in_production
-        };
-        let starts = if x > cycle {
-            let last = self.planned.len() - 1;
-            let to = usize::try_from(self.t + x - cycle).unwrap_or(0).min(last);
-            self.efficiency * (self.planned[to] - self.today)
-        } else {
-            0.0
-        };
-        self.inventory + wip + starts
+        if x < cycle {
+            // 0 ≤ x < cycle: cycle > 0.
+            return self.inventory + self.in_production * (x as f64 / cycle as f64).min(1.0);
+        }
+        let stock = self.inventory + self.in_production;
+        if x == cycle {
+            return stock;
+        }
+        let last = self.planned.len() - 1;
+        let to = usize::try_from(self.t + x - cycle).unwrap_or(0).min(last);
+        stock + self.efficiency * (self.planned[to] - self.today)
     }
 }
 
@@ -435,6 +439,55 @@ pub(crate) fn by_history(a: Allocation) -> bool {
 mod tests {
     use super::*;
     use crate::scenario::{Source, load};
+
+    /// `SupplyBy::by` in two cases is the single formula it was written as until 2026-12-05,
+    /// to the bit: every `x` of a window around the cycle time, cycle times of 0, 1 and 120
+    /// days, stock and work in process of zero, whole and fractional sizes, and a plan that
+    /// ends within the window.
+    #[test]
+    fn supply_by_is_the_single_formula() {
+        let formula = |s: &SupplyBy<'_>, x: Time| {
+            let wip = if s.cycle > 0 {
+                s.in_production * (x as f64 / s.cycle as f64).min(1.0)
+            } else {
+                s.in_production
+            };
+            let starts = if x > s.cycle {
+                let last = s.planned.len() - 1;
+                let to = usize::try_from(s.t + x - s.cycle).unwrap_or(0).min(last);
+                s.efficiency * (s.planned[to] - s.today)
+            } else {
+                0.0
+            };
+            s.inventory + wip + starts
+        };
+        let planned: Vec<f64> = (0..400).map(|d| f64::from(d) * 1234.567 + 0.1).collect();
+        for cycle in [0, 1, 120] {
+            for (inventory, in_production) in [(0.0, 0.0), (7.0, 0.0), (0.0, 3e5), (1e6, 2.5e5)] {
+                for efficiency in [0.0, 0.37, 1.0] {
+                    for t in [0, 30, 399] {
+                        let s = SupplyBy {
+                            inventory,
+                            in_production,
+                            cycle,
+                            efficiency,
+                            planned: &planned,
+                            today: planned[t as usize],
+                            t,
+                        };
+                        for x in 0..=300 {
+                            assert_eq!(
+                                s.by(x).to_bits(),
+                                formula(&s, x).to_bits(),
+                                "cycle {cycle}, stock {inventory}, wip {in_production}, \
+                                 efficiency {efficiency}, day {t}, x {x}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// The plan worked out a day at a time, each timeline searched for each day: how
     /// `CapacityPlan::new` built it until 2026-12-05.
