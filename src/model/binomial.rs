@@ -203,8 +203,10 @@ fn btrs<R: Rng + ?Sized>(n: u64, d: &Binomials, np: f64, rng: &mut R) -> u64 {
         if !(k >= 0.0 && k <= nf) {
             continue;
         }
-        // `k` is a whole number in 0..=n here: `as` converts it exactly (no check left
-        // to make, as `rand_distr`'s conversion makes).
+        // `k` is a whole number in 0..=nf here (`n` as a float, which rounds `n` above
+        // 2⁵³, and is below 2⁶⁴ for any `n` a fleet comes near): `as` converts it exactly,
+        // with no check left to make.
+        debug_assert!(k < u64::MAX as f64, "a candidate beyond u64: n = {n}");
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let ki = k as u64;
         if us >= 0.07 && v <= v_r {

@@ -1,11 +1,14 @@
 //! `floor` and `round` of the daily step without a library call.
 //!
 //! On the baseline x86-64 target (no SSE4.1, which capsim does not require) `f64::floor`
-//! and `f64::round` are calls into the C library, a few nanoseconds each, and the daily
-//! step makes hundreds (a binomial draw's candidate, a day's starts, a placement, a
-//! turn-and-earn weight). For a positive number below 2⁵², truncation to an integer is the
-//! floor, and exact; these take that path and leave every other number (zero, negative,
-//! huge, NaN) to the library, so each returns the library's value to the bit.
+//! and `f64::round` are library calls (Rust's own `libm`, as callgrind shows them; 25 or so
+//! instructions each), and the daily step makes hundreds (a binomial draw's candidate, a
+//! day's starts, a placement, a turn-and-earn weight). For a positive number below 2⁵²,
+//! truncation to an integer is the floor, and exact; these take that path and leave every
+//! other number (zero, negative, huge, NaN) to the library, so each returns the library's
+//! value to the bit. The compiler may still make the call where it hoists such a `floor` out
+//! of a lazily computed value: the binomial draws' mode converts with `as` for that reason
+//! (docs/performance.md, tenth round).
 
 /// 2⁵²: from here on every `f64` is a whole number.
 const WHOLE: f64 = 4_503_599_627_370_496.0;

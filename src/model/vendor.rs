@@ -407,14 +407,15 @@ struct SupplyBy<'a> {
 
 impl SupplyBy<'_> {
     /// Supply by `x` days from today [units].
-    #[inline]
     ///
     /// Work in process counts `x / cycle` of itself before a cycle time has passed, all of
     /// itself after; planned starts count from a cycle time on. (Written as those two cases,
     /// the sums are those of the single formula `inventory + wip × min(1, x / cycle) +
     /// starts` to the bit: `wip × 1 = wip`, and adding no starts adds `+0.0` to a sum that is
     /// not `−0`. The search probes the later case most, and skips a division there.)
+    #[inline]
     fn by(&self, x: Time) -> f64 {
+        debug_assert!(x >= 0, "supply asked for {x} days from today");
         let cycle = self.cycle;
         if x < cycle {
             // 0 ≤ x < cycle: cycle > 0.
