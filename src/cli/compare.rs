@@ -106,6 +106,16 @@ pub fn run(ui: &Ui, a: CompareArgs) -> Result<(), Failure> {
         }
     }
     let c = report::compare_files(runs, &outcomes, reps).map_err(render_failed)?;
+    // Totals over different spans differ by the span too: said before anything is written.
+    if let Some(periods) = report::markdown::different_periods(&c.summaries) {
+        let w = Problem::warning(format!(
+            "the scenarios cover different periods ({}): their totals differ by the span as \
+             well as by the scenario; `--set start=YYYY-MM-DD --set end=YYYY-MM-DD` gives them one",
+            periods.replace('`', "")
+        ));
+        ui.show(std::slice::from_ref(&w));
+        warnings.push(w);
+    }
     let dir = out.unwrap_or_else(|| {
         PathBuf::from("output").join(format!("compare-{}", c.folders.join("-vs-")))
     });

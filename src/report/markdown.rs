@@ -361,6 +361,24 @@ pub fn report_md(
 ///
 /// With `reps`, each run is the representative replication of a Monte Carlo run of that
 /// many replications (the paired differences follow, written by the caller).
+/// The periods of scenarios compared, when any differs from the first's:
+/// `` `a` 2023-01-01 to 2025-12-31, `b` 2023-01-01 to 2026-12-31 ``.
+pub fn different_periods<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> Option<String> {
+    let summaries: Vec<&Summary> = summaries.into_iter().collect();
+    let first = summaries.first()?;
+    if summaries
+        .iter()
+        .all(|s| s.start == first.start && s.end == first.end)
+    {
+        return None;
+    }
+    let periods: Vec<String> = summaries
+        .iter()
+        .map(|s| format!("`{}` {} to {}", s.scenario, s.start, s.end))
+        .collect();
+    Some(periods.join(", "))
+}
+
 pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) -> String {
     let mut out = String::new();
     let names: Vec<&str> = runs.iter().map(|r| r.summary.scenario.as_str()).collect();
@@ -379,6 +397,16 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
             "Differences are against the first scenario, `{}`. {columns}; see \
              `docs/outputs.md` for definitions.\n",
             first.summary.scenario
+        );
+    }
+    if let Some(periods) = different_periods(runs.iter().map(|r| &r.summary)) {
+        let _ = writeln!(
+            out,
+            "**The scenarios cover different periods** ({periods}). Totals (shortage days, \
+             paused segment-days, sign-ups and revenue lost, revenue, capital spent, \
+             electricity) are each over its own period, so their differences include the \
+             longer or shorter span; `--set start=... --set end=...` gives every scenario one \
+             period.\n"
         );
     }
     // Numeric rows: (label, value, formatter); the share's difference is in percentage points.

@@ -504,6 +504,13 @@ fn compare_overlays_two_scenarios_and_tabulates_differences() {
     assert!(md.contains("default") && md.contains("cowos-late"), "{md}");
     assert!(md.contains("Δ vs default"), "{md}");
     assert!(md.contains("(charts/compare_capacity_demand.png)"));
+    // One period (`--set end` applies to both): no word of periods.
+    assert!(!md.contains("different periods"), "{md}");
+    assert!(
+        !String::from_utf8_lossy(&res.stderr).contains("different periods"),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     for f in [
         "charts/compare_capacity_demand.png",
         "charts/compare_users.svg",
@@ -521,6 +528,56 @@ fn compare_overlays_two_scenarios_and_tabulates_differences() {
         v["shortage_days"].as_i64().unwrap_or(-1)
     };
     assert!(days("cowos-late") >= days("default"));
+}
+
+#[test]
+fn compare_says_when_the_scenarios_cover_different_periods() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
+    let shorter = tmp.path().join("shorter.yaml");
+    std::fs::write(
+        &shorter,
+        format!(
+            "extends: {}\nname: shorter\nend: 2023-06-30\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = tmp.path().join("cmp");
+    let res = capsim()
+        .arg("compare")
+        .arg(&base)
+        .arg(&shorter)
+        .args(["--json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_success(&res);
+    // On stderr as a warning, in --json's warnings, and in compare.md, with both periods.
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("warning: the scenarios cover different periods (default 2023-01-01 to 2025-12-31, shorter 2023-01-01 to 2023-06-30)"),
+        "{stderr}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&res.stdout).expect("json");
+    let warned = doc["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .any(|w| {
+            w["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("different periods")
+        });
+    assert!(warned, "{doc}");
+    let md = std::fs::read_to_string(out.join("compare.md")).expect("compare.md");
+    assert!(
+        md.contains("**The scenarios cover different periods** (`default` 2023-01-01 to 2025-12-31, `shorter` 2023-01-01 to 2023-06-30)"),
+        "{md}"
+    );
+    // The folder is written whole all the same.
+    assert!(out.join("shorter/summary.json").exists());
 }
 
 #[test]
