@@ -54,10 +54,11 @@ pub use timeseries::{Tabled, Tables, simulate_with_timeseries, timeseries_csv};
 /// Errors of the output stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
+    /// A file of an output folder could not be read back (for `capsim chart`, `check`,
+    /// `merge`).
+    #[error("cannot read {path}: {source}")]
     Io {
-        /// What was being written.
+        /// What was being read.
         path: PathBuf,
         /// Why not.
         source: io::Error,
@@ -439,12 +440,25 @@ pub fn read_output_dir(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ReportError
         if name.contains('/') || name == "report.md" {
             continue;
         }
+        // A report drawn again from the data that was deleted is simply drawn anew.
+        if DRAWN_AGAIN.contains(&name.as_str())
+            && std::fs::symlink_metadata(dir.join(&name))
+                .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+        {
+            continue;
+        }
         let bytes = read_data_file(dir, &name)?;
         files.push((name, bytes));
     }
     files.sort();
     Ok(files)
 }
+
+/// Top-level files of an output folder that `capsim chart` draws again from its data (beside
+/// `report.md`, which it never reads): when one was deleted the folder still redraws. A
+/// Monte Carlo comparison's `compare.md` drawn anew lacks its paired differences, which need
+/// every replication.
+const DRAWN_AGAIN: [&str; 2] = ["report.html", "compare.md"];
 
 /// Reads one file of an output folder: a regular file of at most [`MAX_DATA_BYTES`].
 /// (Whether the folder's marker lists it is the caller's check: `read_output_dir`, or a

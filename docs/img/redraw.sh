@@ -4,16 +4,18 @@
 # backtest of the baseline, outputs.md's Monte Carlo charts, whatif.md's sweep, heatmap,
 # tornado and solves, and scenarios.md's chart of each library scenario. Runs the release
 # build of this tree (built first), or the capsim binary given; writes its runs to a
-# temporary folder and copies each chart over its picture. About a minute on 2 cores after
+# temporary folder and copies each chart over its picture. About 15 seconds on 2 cores after
 # the build. Not part of CI: look at the pictures (and at the figures the docs quote beside
 # them) before committing them.
 #
 #   docs/img/redraw.sh                  # build, then redraw every picture
 #   docs/img/redraw.sh /tmp/capsim      # with another binary
 set -euo pipefail
+# The binary given is found from where the script was called, before moving to the tree.
+given=${1:+$(realpath "$1")}
 cd "$(dirname "$0")/../.."
-if [ $# -gt 0 ]; then
-    capsim=$(realpath "$1")
+if [ -n "$given" ]; then
+    capsim=$given
 else
     cargo build --release --quiet
     capsim=$PWD/target/release/capsim
@@ -38,9 +40,15 @@ run() {
 }
 # put NAME CHART PICTURE: copies chart CHART of run NAME to docs/img/PICTURE.
 put() {
+    if [ ! -f "$work/$1/charts/$2.png" ]; then
+        echo "docs/img/redraw.sh: run $1 drew no chart $2 (for $img/$3.png)" >&2
+        exit 1
+    fi
     cp "$work/$1/charts/$2.png" "$img/$3.png"
     echo "$img/$3.png  <-  $2 of $1"
+    drawn+=("$img/$3.png")
 }
+drawn=()
 
 # README.md: the built-in scenario.
 run default run
@@ -74,15 +82,28 @@ run solve-unmet solve scenarios/baseline.yaml --vary "$cowos" --from 2023-06 \
     --range 0..40000 --target 'shortage_days <= 200'
 put solve-unmet solve_shortage_days whatif-solve-unmet
 
-# docs/scenarios.md: each picture is named <scenario>-<chart>.png.
+# docs/scenarios.md: each picture is named <scenario>-<chart>.png (chart names have no `-`).
 for picture in "$img"/scenarios/*.png; do
     base=$(basename "$picture" .png)
     chart=${base##*-}
     scenario=${base%-*}
-    if [ ! -f "scenarios/$scenario.yaml" ]; then
-        echo "docs/img/redraw.sh: $picture names no scenario (scenarios/$scenario.yaml)" >&2
+    if [ "$chart" = "$base" ] || [ ! -f "scenarios/$scenario.yaml" ]; then
+        echo "docs/img/redraw.sh: $picture is not <scenario>-<chart>.png of a scenario in scenarios/" >&2
         exit 1
     fi
     [ -d "$work/scenario-$scenario" ] || run "scenario-$scenario" run "scenarios/$scenario.yaml"
     put "scenario-$scenario" "$chart" "scenarios/$base"
 done
+
+# A picture this script does not draw would go stale unseen: name it.
+stale=0
+while IFS= read -r -d '' picture; do
+    case " ${drawn[*]} " in
+    *" $picture "*) ;;
+    *)
+        echo "docs/img/redraw.sh: $picture is drawn by no command here; add it" >&2
+        stale=1
+        ;;
+    esac
+done < <(find "$img" -name '*.png' -print0)
+exit "$stale"

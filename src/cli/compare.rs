@@ -108,10 +108,14 @@ pub fn run(ui: &Ui, a: CompareArgs) -> Result<(), Failure> {
     let c = report::compare_files(runs, &outcomes, reps).map_err(render_failed)?;
     // Totals over different spans differ by the span too: said before anything is written.
     if let Some(periods) = report::markdown::different_periods(&c.summaries) {
+        let periods: Vec<String> = periods
+            .iter()
+            .map(|(name, start, end, _)| format!("{name} {start} to {end}"))
+            .collect();
         let w = Problem::warning(format!(
-            "the scenarios cover different periods ({}): their totals differ by the span as \
-             well as by the scenario; `--set start=YYYY-MM-DD --set end=YYYY-MM-DD` gives them one",
-            periods.replace('`', "")
+            "the scenarios cover different periods ({}): {}",
+            periods.join(", "),
+            report::markdown::DIFFERENT_PERIODS_HINT
         ));
         ui.show(std::slice::from_ref(&w));
         warnings.push(w);

@@ -259,7 +259,11 @@ pub struct Redrawn {
 pub fn redraw(dir: &Path) -> Result<Redrawn, ReportError> {
     let mut files = super::read_output_dir(dir)?;
     let kind = |name: &str| files.iter().any(|(n, _)| n == name);
-    let drawn = if kind("compare.md") {
+    // A comparison is known by its `compare.md`, or by its marker when that report was
+    // deleted (it is drawn again like the charts).
+    let compared = kind("compare.md")
+        || super::outdir::read_marker(dir).is_some_and(|l| l.iter().any(|n| n == "compare.md"));
+    let drawn = if compared {
         redraw_compare(dir, &files)?
     } else if ["sweep.csv", "sensitivity.csv", "solve.csv"]
         .iter()

@@ -357,28 +357,42 @@ pub fn report_md(
     out
 }
 
+/// The period of each scenario compared, `(name, start, end, days)`, when any differs from
+/// the first's; `None` when they all cover the same days.
+pub fn different_periods<'a>(
+    summaries: impl IntoIterator<Item = &'a Summary>,
+) -> Option<Vec<(&'a str, &'a str, &'a str, i64)>> {
+    let periods: Vec<_> = summaries
+        .into_iter()
+        .map(|s| {
+            (
+                s.scenario.as_str(),
+                s.start.as_str(),
+                s.end.as_str(),
+                s.days,
+            )
+        })
+        .collect();
+    let first = periods.first()?;
+    if periods.iter().all(|p| p.1 == first.1 && p.2 == first.2) {
+        return None;
+    }
+    Some(periods)
+}
+
+/// What a comparison of different periods says after the periods: which figures the span
+/// moves, and how to give every scenario one.
+pub const DIFFERENT_PERIODS_HINT: &str = "totals (shortage days, paused segment-days, \
+     sign-ups and revenue lost, revenue, capital spent, electricity) and the values taken up to \
+     the end (last shortage day, worst unserved share, longest lead time, fleet at the end) \
+     differ by the span as well as by the scenario; `--set end=YYYY-MM-DD` gives every \
+     scenario one end (`--set start=` one start too, though it also moves the state each run \
+     starts from)";
+
 /// `compare.md`: the runs' summaries side by side, each with its difference from the first.
 ///
 /// With `reps`, each run is the representative replication of a Monte Carlo run of that
 /// many replications (the paired differences follow, written by the caller).
-/// The periods of scenarios compared, when any differs from the first's:
-/// `` `a` 2023-01-01 to 2025-12-31, `b` 2023-01-01 to 2026-12-31 ``.
-pub fn different_periods<'a>(summaries: impl IntoIterator<Item = &'a Summary>) -> Option<String> {
-    let summaries: Vec<&Summary> = summaries.into_iter().collect();
-    let first = summaries.first()?;
-    if summaries
-        .iter()
-        .all(|s| s.start == first.start && s.end == first.end)
-    {
-        return None;
-    }
-    let periods: Vec<String> = summaries
-        .iter()
-        .map(|s| format!("`{}` {} to {}", s.scenario, s.start, s.end))
-        .collect();
-    Some(periods.join(", "))
-}
-
 pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) -> String {
     let mut out = String::new();
     let names: Vec<&str> = runs.iter().map(|r| r.summary.scenario.as_str()).collect();
@@ -400,13 +414,14 @@ pub fn compare_md(runs: &[ChartData], charts: &[ChartRef], reps: Option<u64>) ->
         );
     }
     if let Some(periods) = different_periods(runs.iter().map(|r| &r.summary)) {
+        let periods: Vec<String> = periods
+            .iter()
+            .map(|(name, start, end, days)| format!("`{name}` {start} to {end}, {days} days"))
+            .collect();
         let _ = writeln!(
             out,
-            "**The scenarios cover different periods** ({periods}). Totals (shortage days, \
-             paused segment-days, sign-ups and revenue lost, revenue, capital spent, \
-             electricity) are each over its own period, so their differences include the \
-             longer or shorter span; `--set start=... --set end=...` gives every scenario one \
-             period.\n"
+            "**The scenarios cover different periods** ({}): {DIFFERENT_PERIODS_HINT}.\n",
+            periods.join("; ")
         );
     }
     // Numeric rows: (label, value, formatter); the share's difference is in percentage points.

@@ -573,11 +573,51 @@ fn compare_says_when_the_scenarios_cover_different_periods() {
     assert!(warned, "{doc}");
     let md = std::fs::read_to_string(out.join("compare.md")).expect("compare.md");
     assert!(
-        md.contains("**The scenarios cover different periods** (`default` 2023-01-01 to 2025-12-31, `shorter` 2023-01-01 to 2023-06-30)"),
+        md.contains("**The scenarios cover different periods** (`default` 2023-01-01 to 2025-12-31, 1096 days; `shorter` 2023-01-01 to 2023-06-30, 181 days): totals"),
         "{md}"
     );
-    // The folder is written whole all the same.
+    assert!(md.contains("`--set end=YYYY-MM-DD`"), "{md}");
+    // The folder is written whole all the same, and `capsim chart` draws compare.md again
+    // with the paragraph, byte for byte.
     assert!(out.join("shorter/summary.json").exists());
+    std::fs::remove_file(out.join("compare.md")).expect("remove");
+    let res = capsim().arg("chart").arg(&out).output().expect("runs");
+    assert_success(&res);
+    assert_eq!(
+        std::fs::read_to_string(out.join("compare.md")).expect("compare.md again"),
+        md
+    );
+}
+
+#[test]
+fn chart_draws_again_the_reports_a_user_deleted_and_says_which_data_file_is_missing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("run");
+    let res = capsim()
+        .args(["run", "--set", "end=2023-03-31", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_success(&res);
+    let html = std::fs::read(out.join("report.html")).expect("report.html");
+    std::fs::remove_file(out.join("report.html")).expect("remove");
+    std::fs::remove_file(out.join("charts/market.png")).expect("remove");
+    let res = capsim().arg("chart").arg(&out).output().expect("runs");
+    assert_success(&res);
+    assert_eq!(
+        std::fs::read(out.join("report.html")).expect("drawn again"),
+        html
+    );
+    assert!(out.join("charts/market.png").exists());
+    // A data file cannot be drawn again: the error names it as read, not written.
+    std::fs::remove_file(out.join("summary.json")).expect("remove");
+    let res = capsim().arg("chart").arg(&out).output().expect("runs");
+    assert_eq!(res.status.code(), Some(2), "{res:?}");
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(
+        stderr.contains("cannot read") && stderr.contains("summary.json"),
+        "{stderr}"
+    );
 }
 
 #[test]
