@@ -1,6 +1,6 @@
 //! The `capsim` binary as a user runs it: outputs, determinism, errors, exit codes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::common::{assert_success, capsim};
@@ -473,19 +473,27 @@ fn chart_on_a_folder_that_is_not_a_run_is_bad_input() {
     );
 }
 
+/// `scenarios/default.yaml` (absolute) and a what-if `NAME.yaml` in `dir` that extends it
+/// with `body` (YAML lines).
+fn what_if_of_default(dir: &Path, name: &str, body: &str) -> (PathBuf, PathBuf) {
+    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
+    let what_if = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &what_if,
+        format!("extends: {}\nname: {name}\n{body}", base.display()),
+    )
+    .expect("write");
+    (base, what_if)
+}
+
 #[test]
 fn compare_overlays_two_scenarios_and_tabulates_differences() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
-    let what_if = tmp.path().join("cowos-late.yaml");
-    std::fs::write(
-        &what_if,
-        format!(
-            "extends: {}\nname: cowos-late\nsupply:\n  packaging_lines:\n    - name: CoWoS-S\n      capacity_wafers_per_month: 6000\n",
-            base.display()
-        ),
-    )
-    .expect("write");
+    let (base, what_if) = what_if_of_default(
+        tmp.path(),
+        "cowos-late",
+        "supply:\n  packaging_lines:\n    - name: CoWoS-S\n      capacity_wafers_per_month: 6000\n",
+    );
     let out = tmp.path().join("cmp");
     let res = capsim()
         .arg("compare")
@@ -533,16 +541,7 @@ fn compare_overlays_two_scenarios_and_tabulates_differences() {
 #[test]
 fn compare_says_when_the_scenarios_cover_different_periods() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let base = std::fs::canonicalize("scenarios/default.yaml").expect("path");
-    let shorter = tmp.path().join("shorter.yaml");
-    std::fs::write(
-        &shorter,
-        format!(
-            "extends: {}\nname: shorter\nend: 2023-06-30\n",
-            base.display()
-        ),
-    )
-    .expect("write");
+    let (base, shorter) = what_if_of_default(tmp.path(), "shorter", "end: 2023-06-30\n");
     let out = tmp.path().join("cmp");
     let res = capsim()
         .arg("compare")
