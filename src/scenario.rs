@@ -5,6 +5,7 @@
 //!     extends: base.yaml ──▶ base tree, deep-merged under this one
 //!     --set path=value   ──▶ applied to the merged tree
 //!                        ──uncertain──▶ distributions checked, replaced by central values
+//!                                       (a refused one by a stand-in: the rest is checked too)
 //!                        ──from_node──▶ RawScenario (unknown keys refused, defaults filled)
 //!                        ──resolve────▶ Scenario (names → indices, dates → ticks, checks)
 //! ```
@@ -830,7 +831,9 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
     // Distributions: checked, and replaced by their central values in the tree checked now.
     let params = match uncertain::extract(&mut root) {
         Ok(p) => p,
-        Err(diagnostics) => {
+        Err(refused) => {
+            let mut diagnostics = refused.problems;
+            diagnostics.extend(problems_beside(&root, &refused.fields));
             return Err(LoadError {
                 diagnostics,
                 sources: ld.sources,
@@ -970,6 +973,37 @@ fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
                     || d.path.starts_with(&format!("{full}."))
                     || d.path.starts_with(&format!("{full}["))
                     || d.path == *parent
+            })
+        })
+        .collect()
+}
+
+/// The problems of a scenario beside those of its refused distributions, so that `validate`
+/// reports them at once: `root` holds a stand-in at each of their `fields`, and is checked as
+/// any scenario is (shape, then meaning); what is said of those fields, under them or of the
+/// item or map that holds them (a share that no longer sums to 1) is left out, since it is
+/// of the stand-in.
+fn problems_beside(root: &Node, fields: &[String]) -> Vec<Diagnostic> {
+    let found = match yaml::from_node::<RawScenario>(root) {
+        Ok(raw) => resolve::resolve(&raw, root).err().unwrap_or_default(),
+        Err(first) => {
+            let mut all = collect_shape_errors(root);
+            if all.is_empty() {
+                all.push(first);
+            }
+            all.extend(meaning_without(root, &all));
+            all
+        }
+    };
+    found
+        .into_iter()
+        .filter(|d| {
+            !fields.iter().any(|field| {
+                let parent = field.rsplit_once('.').map_or("", |(p, _)| p);
+                d.path == *field
+                    || d.path.starts_with(&format!("{field}."))
+                    || d.path.starts_with(&format!("{field}["))
+                    || (!parent.is_empty() && d.path == parent)
             })
         })
         .collect()

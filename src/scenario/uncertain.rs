@@ -154,25 +154,39 @@ fn node_at<'a>(mut node: &'a mut Node, at: &[usize]) -> Option<&'a mut Node> {
     Some(node)
 }
 
+/// Distributions that could not be used: every problem found, and the path of each field
+/// that held one of them (`products[1].power_w`), which holds a stand-in 1 in the tree now,
+/// for checking the rest of the scenario only.
+pub(super) struct Refused {
+    pub problems: Vec<Diagnostic>,
+    pub fields: Vec<String>,
+}
+
 /// Finds, checks and replaces the distributions of `root` by their central values. Returns
 /// the per-replication parameters, or every problem found.
-pub(super) fn extract(root: &mut Node) -> Result<Vec<Param>, Vec<Diagnostic>> {
+pub(super) fn extract(root: &mut Node) -> Result<Vec<Param>, Refused> {
     let mut w = Walk {
         params: Vec::new(),
         problems: Vec::new(),
+        fields: Vec::new(),
         at: Vec::new(),
     };
     w.walk(root, "", "", None, None, false);
     if w.problems.is_empty() {
         Ok(w.params)
     } else {
-        Err(w.problems)
+        Err(Refused {
+            problems: w.problems,
+            fields: w.fields,
+        })
     }
 }
 
 struct Walk {
     params: Vec<Param>,
     problems: Vec<Diagnostic>,
+    /// The fields of the distributions refused.
+    fields: Vec<String>,
     at: Vec<usize>,
 }
 
@@ -187,6 +201,30 @@ impl Walk {
         in_expect: bool,
     ) {
         if dist::looks_like(node) {
+            let before = self.problems.len();
+            self.distribution(node, path, stream, key, parent, in_expect);
+            if self.problems.len() > before {
+                // A stand-in, so that the rest of the scenario can be checked too
+                // (`Refused::fields`); never run.
+                *node = Node::new(Value::Int(1), node.loc);
+                self.fields.push(path.to_string());
+            }
+            return;
+        }
+        self.walk_children(node, path, stream, key, in_expect);
+    }
+
+    /// A node written as a distribution: its parameter, or why it cannot be one.
+    fn distribution(
+        &mut self,
+        node: &mut Node,
+        path: &str,
+        stream: &str,
+        key: Option<&str>,
+        parent: Option<&str>,
+        in_expect: bool,
+    ) {
+        {
             let d = match dist::parse(node, path) {
                 Ok(d) => d,
                 Err(problems) => {
@@ -227,8 +265,18 @@ impl Walk {
                     self.params.push(p);
                 }
             }
-            return;
         }
+    }
+
+    /// The children of a node that is not a distribution.
+    fn walk_children(
+        &mut self,
+        node: &mut Node,
+        path: &str,
+        stream: &str,
+        key: Option<&str>,
+        in_expect: bool,
+    ) {
         match &mut node.value {
             Value::Map(entries) => {
                 for (i, (k, child)) in entries.iter_mut().enumerate() {
