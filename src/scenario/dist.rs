@@ -26,7 +26,7 @@ use super::yaml::{Diagnostic, Node, did_you_mean};
 pub const FAMILIES: &[&str] = &["normal", "lognormal", "uniform", "triangular", "pert"];
 
 /// Every parameter name of every family, to tell a misspelled family from another mapping.
-const ALL_PARAMS: &[&str] = &["mean", "sd", "median", "sigma", "min", "max", "mode"];
+pub(crate) const ALL_PARAMS: &[&str] = &["mean", "sd", "median", "sigma", "min", "max", "mode"];
 
 // How a distribution is written: serde's `remote` derive, checked against the plain type
 // at compile time.

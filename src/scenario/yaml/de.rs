@@ -131,10 +131,23 @@ impl de::Error for DeError {
         {
             // A timeline map whose key is neither a date nor one of its two words: most often
             // a date written another way (`Jan-2024`, `2024/01`).
+            // A key of a distribution written flat (`{dist: normal, mean: 30000, sd: 3000}`)
+            // also says how a distribution is written.
+            let word = field.to_ascii_lowercase();
+            let flat_distribution = ["dist", "distribution", "family", "type"]
+                .contains(&word.as_str())
+                || crate::scenario::dist::FAMILIES.contains(&word.as_str())
+                || crate::scenario::dist::ALL_PARAMS.contains(&word.as_str());
             DeError::new(format!(
                 "`{field}` is not a date; a timeline's keys are dates written YYYY-MM or \
                  YYYY-MM-DD ({{2024-01: 8000, 2024-07-15: 12000}}), or `interpolation` and \
-                 `points`"
+                 `points`{}",
+                if flat_distribution {
+                    "; a distribution is written {normal: {mean: M, sd: S}} (the family as the \
+                     one key, its parameters in a map under it)"
+                } else {
+                    ""
+                }
             ))
         } else {
             DeError::new(format!(
