@@ -40,8 +40,18 @@ pub fn run(ui: &Ui, a: ChartArgs) -> Result<(), Failure> {
         } else {
             "no such folder"
         };
+        // Where a relative path was looked for: runs write output/<scenario>/ under the
+        // folder they were run from, which may not be this one.
+        let here = if dir.is_relative() {
+            std::env::current_dir()
+                .map(|d| format!(" in {}", d.display()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         return Err(Failure::bad_input(vec![Problem::error(format!(
-            "{}: {what}; give the output folder of a run (e.g. output/default)",
+            "{}: {what}{here}; give the folder a command wrote: its --out folder, or \
+             output/<scenario>/ under the folder it was run from",
             dir.display()
         ))]));
     }

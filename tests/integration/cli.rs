@@ -467,6 +467,22 @@ fn chart_on_a_folder_that_is_not_a_run_is_bad_input() {
     assert!(err.contains("no such folder"), "{err}");
     let err = super::common::chart_refused(&tmp.path().join("notes.txt"));
     assert!(err.contains("not a folder"), "{err}");
+    // A relative path is said to be looked for where capsim ran, and where runs write.
+    let res = capsim()
+        .current_dir(tmp.path())
+        .args(["chart", "output/default"])
+        .output()
+        .expect("runs");
+    assert_eq!(res.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&res.stderr);
+    let here = std::fs::canonicalize(tmp.path()).expect("path");
+    assert!(
+        err.contains(&format!(
+            "output/default: no such folder in {}",
+            here.display()
+        )) && err.contains("output/<scenario>/ under the folder it was run from"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
         "hello"
