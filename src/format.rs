@@ -235,7 +235,7 @@ pub fn tenths(v: f64) -> String {
 }
 
 /// Digits of an integer (an optional `-`, then digits) with thousands separators: `1,027`.
-fn group(int: &str) -> String {
+pub(crate) fn group(int: &str) -> String {
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

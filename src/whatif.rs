@@ -735,6 +735,77 @@ fn met_switches(trials: &[Trial]) -> usize {
     t.windows(2).filter(|w| w[0].1 != w[1].1).count()
 }
 
+/// `x` rounded to the power of ten at or below the tolerance `tol`: up for the smallest value
+/// meeting a target (so that it still meets it), down for the largest; and which way it went.
+pub fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, String) {
+    if !(tol > 0.0 && tol.is_finite() && x.is_finite()) {
+        return (x, "as found".into());
+    }
+    let step = 10f64.powf(tol.log10().floor());
+    let r = if largest {
+        (x / step).floor() * step
+    } else {
+        (x / step).ceil() * step
+    };
+    let way = if largest { "down" } else { "up" };
+    (
+        r,
+        format!(
+            "rounded {way} to a multiple of {}",
+            crate::format::num(step)
+        ),
+    )
+}
+
+/// An answer as found, one digit finer than the step [`rounded_answer`] rounds to, with
+/// thousands separated (`12,852` at a tolerance of 40, `23.729` at 0.049).
+pub fn found_text(x: f64, tol: f64) -> String {
+    if !(tol > 0.0 && tol.is_finite() && x.is_finite()) {
+        return crate::format::num(x);
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let digits = (1 - tol.log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{:.digits$}", x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if x < 0.0 { "-" } else { "" };
+    let whole = crate::format::group(whole);
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::rounded_answer;
+
+    #[test]
+    fn an_answer_is_rounded_to_its_tolerance_towards_the_target() {
+        // Tolerance 40 (0..40000 / 1000): steps of 10.
+        assert_eq!(
+            rounded_answer(19882.8125, 40.0, false),
+            (19890.0, "rounded up to a multiple of 10".to_string())
+        );
+        assert_eq!(
+            rounded_answer(19882.8125, 40.0, true),
+            (19880.0, "rounded down to a multiple of 10".to_string())
+        );
+        // Tolerance 0.05: steps of 0.01.
+        let (r, how) = rounded_answer(0.123456, 0.05, false);
+        assert!((r - 0.13).abs() < 1e-12, "{r}");
+        assert_eq!(how, "rounded up to a multiple of 0.01", "{r}");
+        assert_eq!(
+            rounded_answer(5.0, 0.0, false),
+            (5.0, "as found".to_string())
+        );
+        // As found, a digit finer than the step: what the chart's subtitle says.
+        assert_eq!(super::found_text(12851.5625, 40.0), "12,852");
+        assert_eq!(super::found_text(23.7294921875, 0.049), "23.729");
+        assert_eq!(super::found_text(-1234.5, 4.0), "-1,234.5");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -977,7 +977,8 @@ pub fn solve(
     let args = serde_json::json!({
         "vary": path, "op": if op == whatif::Op::Add { "add" } else { "set" },
         "range": [range.0, range.1], "target": target_text, "largest": largest,
-        "percentile": c.percentile, "from": c.from.map(|d| d.to_string()), "answer": solution.answer, "note": solution.note,
+        "percentile": c.percentile, "from": c.from.map(|d| d.to_string()), "answer": solution.answer,
+        "tolerance": search.tolerance, "note": solution.note,
     });
     let files = solve_files(&meta(c, &b), &solution, &target.metric, args)?;
     let dir = out_dir(c, "solve", &b);
@@ -1008,7 +1009,7 @@ pub fn solve(
             // rounded towards the side that still meets the target (solve.csv keeps every
             // trial exactly).
             let tol = search.tolerance;
-            let (shown, how) = rounded_answer(a, tol, largest);
+            let (shown, how) = whatif::rounded_answer(a, tol, largest);
             let _ = writeln!(
                 text,
                 "  answer: {} ({} found to within {}, {how}; {} there: {})",
@@ -1032,48 +1033,6 @@ pub fn solve(
         outputs(&dir, &files)
     );
     ui.say(&text)
-}
-
-/// `x` rounded to the power of ten at or below the tolerance `tol`: up for the smallest value
-/// meeting a target (so that it still meets it), down for the largest; and which way it went.
-fn rounded_answer(x: f64, tol: f64, largest: bool) -> (f64, String) {
-    if !(tol > 0.0 && tol.is_finite() && x.is_finite()) {
-        return (x, "as found".into());
-    }
-    let step = 10f64.powf(tol.log10().floor());
-    let r = if largest {
-        (x / step).floor() * step
-    } else {
-        (x / step).ceil() * step
-    };
-    let way = if largest { "down" } else { "up" };
-    (r, format!("rounded {way} to a multiple of {}", num(step)))
-}
-
-#[cfg(test)]
-mod rounding_tests {
-    use super::rounded_answer;
-
-    #[test]
-    fn an_answer_is_rounded_to_its_tolerance_towards_the_target() {
-        // Tolerance 40 (0..40000 / 1000): steps of 10.
-        assert_eq!(
-            rounded_answer(19882.8125, 40.0, false),
-            (19890.0, "rounded up to a multiple of 10".to_string())
-        );
-        assert_eq!(
-            rounded_answer(19882.8125, 40.0, true),
-            (19880.0, "rounded down to a multiple of 10".to_string())
-        );
-        // Tolerance 0.05: steps of 0.01.
-        let (r, how) = rounded_answer(0.123456, 0.05, false);
-        assert!((r - 0.13).abs() < 1e-12, "{r}");
-        assert_eq!(how, "rounded up to a multiple of 0.01", "{r}");
-        assert_eq!(
-            rounded_answer(5.0, 0.0, false),
-            (5.0, "as found".to_string())
-        );
-    }
 }
 
 /// Rows under a header, each column as wide as its widest cell: text left-aligned (the

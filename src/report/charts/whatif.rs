@@ -591,11 +591,17 @@ pub(super) fn solve(s: &Solve) -> (String, Figure) {
         legend.push(LegendItem::point("bisection", BISECT, Shape::Triangle));
     }
     legend.push(LegendItem::line("target", TARGET, Dash::Dashed));
-    if let Some(a) = s.answer {
+    // The answer as `capsim solve` prints it: to the bisection's tolerance, rounded towards
+    // the side that meets the target (as found, for a folder without the tolerance).
+    let shown = s.answer.map(|a| {
+        s.tolerance
+            .map_or(a, |tol| crate::whatif::rounded_answer(a, tol, s.largest).0)
+    });
+    if let (Some(a), Some(shown)) = (s.answer, shown) {
         strip.push(StripItem::Marker {
             x: a,
             colour: ANSWER,
-            label: format!("answer: {}", readout(a)),
+            label: format!("answer: {}", readout(shown)),
         });
         legend.push(LegendItem::line("answer", ANSWER, Dash::Dashed));
     }
@@ -605,10 +611,18 @@ pub(super) fn solve(s: &Solve) -> (String, Figure) {
         (n, Some(p)) => format!("P{} of {n} replications per trial", compact(p)),
         (n, None) => format!("mean of {n} replications per trial"),
     };
-    let subtitle = match s.answer {
-        Some(a) => format!(
-            "the {which} value meeting the target: {} ({} trials; {stat})",
-            readout(a),
+    let found = match (s.answer, s.tolerance) {
+        (Some(a), Some(tol)) => format!(
+            "found {} to within {}; ",
+            crate::whatif::found_text(a, tol),
+            crate::format::num(tol)
+        ),
+        _ => String::new(),
+    };
+    let subtitle = match shown {
+        Some(shown) => format!(
+            "the {which} value meeting the target: {} ({found}{} trials; {stat})",
+            readout(shown),
             s.trials.len()
         ),
         None => format!(

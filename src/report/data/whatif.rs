@@ -293,6 +293,8 @@ pub struct Solve {
     pub largest: bool,
     /// The answer, if the target was met.
     pub answer: Option<f64>,
+    /// The bisection's tolerance (absent from folders written before it was recorded).
+    pub tolerance: Option<f64>,
     /// The trials, in the order run.
     pub trials: Vec<Trial>,
 }
@@ -349,6 +351,7 @@ impl Solve {
             target,
             largest: c.arguments.get("largest").and_then(Value::as_bool) == Some(true),
             answer: c.arguments.get("answer").and_then(Value::as_f64),
+            tolerance: c.arguments.get("tolerance").and_then(Value::as_f64),
             trials,
         })
     }
