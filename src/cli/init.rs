@@ -164,7 +164,9 @@ fn copy_of(base: &str, name: &str, from: &str) -> String {
     let mut out = format!(
         "{MODELINE}\n# Started from capsim's built-in `{from}` scenario by `capsim init`: every field \
          is here to change\n# (docs/scenario-reference.md). Keep `name:` unique: outputs go to \
-         output/<name>/.\n"
+         output/<name>/.\n# The comments below are the built-in scenario's own, written for \
+         capsim's scenario library\n# (what they say of \"this folder\" is of that library): \
+         keep its sources beside the figures you keep.\n"
     );
     let mut named = false;
     for line in base.lines() {

@@ -654,6 +654,16 @@ fn init_writes_a_scenario_to_start_from_and_never_replaces_a_file() {
     assert!(text.starts_with("# yaml-language-server: $schema=./capsim.schema.json\n"));
     assert!(text.contains("\nname: chips\n"), "{text}");
     assert!(!text.contains("\nname: baseline\n"));
+    // The library's own comments ("every what-if in this folder ...") are said to be the
+    // library's, before them.
+    let said = text
+        .find("(what they say of \"this folder\" is of that library)")
+        .expect("the copy says whose comments follow");
+    assert!(
+        said < text
+            .find("root of the library")
+            .expect("the library's comment")
+    );
     assert!(dir.join("observed/2023.csv").is_file());
     let schema: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("capsim.schema.json")).unwrap()).unwrap();
