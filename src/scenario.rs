@@ -846,14 +846,7 @@ pub fn load(source: Source<'_>, sets: &[String]) -> Result<Loaded, LoadError> {
             ..r
         },
         Err(first) => {
-            let mut all = collect_shape_errors(&root);
-            if all.is_empty() {
-                all.push(first);
-            }
-            // One pass: the fields with shape errors taken out, the rest is checked for
-            // meaning too (names that refer to each other, ranges, dates), so that `validate`
-            // reports both kinds at once.
-            all.extend(meaning_without(&root, &all));
+            let mut all = shape_and_meaning(&root, first);
             uncertain::explain_central(&mut all, &params);
             return Err(LoadError {
                 diagnostics: all,
@@ -978,6 +971,19 @@ fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Every problem of a tree that does not deserialise (`first`, serde's first error): each
+/// shape error, then, in the same pass, the errors of meaning of the rest (the fields with
+/// shape errors taken out: names that refer to each other, ranges, dates), so that
+/// `validate` reports both kinds at once.
+fn shape_and_meaning(root: &Node, first: Diagnostic) -> Vec<Diagnostic> {
+    let mut all = collect_shape_errors(root);
+    if all.is_empty() {
+        all.push(first);
+    }
+    all.extend(meaning_without(root, &all));
+    all
+}
+
 /// The problems of a scenario beside those of its refused distributions, so that `validate`
 /// reports them at once: `root` holds a stand-in at each of their `fields`, and is checked as
 /// any scenario is (shape, then meaning); what is said of those fields, under them or of the
@@ -986,14 +992,7 @@ fn meaning_without(root: &Node, shape: &[Diagnostic]) -> Vec<Diagnostic> {
 fn problems_beside(root: &Node, fields: &[String]) -> Vec<Diagnostic> {
     let found = match yaml::from_node::<RawScenario>(root) {
         Ok(raw) => resolve::resolve(&raw, root).err().unwrap_or_default(),
-        Err(first) => {
-            let mut all = collect_shape_errors(root);
-            if all.is_empty() {
-                all.push(first);
-            }
-            all.extend(meaning_without(root, &all));
-            all
-        }
+        Err(first) => shape_and_meaning(root, first),
     };
     found
         .into_iter()

@@ -211,72 +211,6 @@ impl Walk {
             }
             return;
         }
-        self.walk_children(node, path, stream, key, in_expect);
-    }
-
-    /// A node written as a distribution: its parameter, or why it cannot be one.
-    fn distribution(
-        &mut self,
-        node: &mut Node,
-        path: &str,
-        stream: &str,
-        key: Option<&str>,
-        parent: Option<&str>,
-        in_expect: bool,
-    ) {
-        {
-            let d = match dist::parse(node, path) {
-                Ok(d) => d,
-                Err(problems) => {
-                    self.problems.extend(problems);
-                    return;
-                }
-            };
-            let loc = node.loc;
-            let refuse = |why: String| {
-                Diagnostic::error(format!(
-                    "a distribution cannot stand here: {why}; distributions replace numbers"
-                ))
-                .at(loc)
-                .with_path(path)
-            };
-            match key {
-                Some(k) if per_event(k, parent) => {}
-                _ if in_expect => self.problems.push(refuse(
-                    "an `expect:` bound is checked against one run".into(),
-                )),
-                Some(k) if TEXT_FIELDS.contains(&k) => {
-                    self.problems
-                        .push(refuse(format!("`{k}` is text, a date or a choice")));
-                }
-                None => self.problems.push(refuse("it is an item of a list".into())),
-                Some(k) => {
-                    let whole = WHOLE_FIELDS.contains(&k);
-                    let p = Param {
-                        at: self.at.clone(),
-                        path: path.to_string(),
-                        stream: format!("param/{stream}"),
-                        dist: d,
-                        whole,
-                        loc,
-                    };
-                    let c = d.central();
-                    *node = p.node(if whole { c.round() } else { c });
-                    self.params.push(p);
-                }
-            }
-        }
-    }
-
-    /// The children of a node that is not a distribution.
-    fn walk_children(
-        &mut self,
-        node: &mut Node,
-        path: &str,
-        stream: &str,
-        key: Option<&str>,
-        in_expect: bool,
-    ) {
         match &mut node.value {
             Value::Map(entries) => {
                 for (i, (k, child)) in entries.iter_mut().enumerate() {
@@ -305,6 +239,58 @@ impl Walk {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A node written as a distribution: its parameter, or why it cannot be one.
+    fn distribution(
+        &mut self,
+        node: &mut Node,
+        path: &str,
+        stream: &str,
+        key: Option<&str>,
+        parent: Option<&str>,
+        in_expect: bool,
+    ) {
+        let d = match dist::parse(node, path) {
+            Ok(d) => d,
+            Err(problems) => {
+                self.problems.extend(problems);
+                return;
+            }
+        };
+        let loc = node.loc;
+        let refuse = |why: String| {
+            Diagnostic::error(format!(
+                "a distribution cannot stand here: {why}; distributions replace numbers"
+            ))
+            .at(loc)
+            .with_path(path)
+        };
+        match key {
+            Some(k) if per_event(k, parent) => {}
+            _ if in_expect => self.problems.push(refuse(
+                "an `expect:` bound is checked against one run".into(),
+            )),
+            Some(k) if TEXT_FIELDS.contains(&k) => {
+                self.problems
+                    .push(refuse(format!("`{k}` is text, a date or a choice")));
+            }
+            None => self.problems.push(refuse("it is an item of a list".into())),
+            Some(k) => {
+                let whole = WHOLE_FIELDS.contains(&k);
+                let p = Param {
+                    at: self.at.clone(),
+                    path: path.to_string(),
+                    stream: format!("param/{stream}"),
+                    dist: d,
+                    whole,
+                    loc,
+                };
+                let c = d.central();
+                *node = p.node(if whole { c.round() } else { c });
+                self.params.push(p);
+            }
         }
     }
 }
