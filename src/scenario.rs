@@ -192,7 +192,8 @@ struct Loader {
 /// A file a scenario was made from, as `manifest.json` lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InputFile {
-    /// The path as read (or `builtin:NAME`).
+    /// The path as read: `builtin:NAME` for a built-in file named by `extends:`, and
+    /// [`DEFAULT_NAME`] for the built-in scenario a run without a file reads.
     pub path: String,
     /// SHA-256 of its bytes.
     pub sha256: String,

@@ -1114,21 +1114,33 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
     let lost_pause = running_sum(&run.get("lost_revenue_pause_usd_per_day"));
     let lost_churn = running_sum(&run.get("lost_revenue_churn_usd_per_day"));
     let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
+    // Revenue lost is often a few hundredths of the spending (the default scenario loses
+    // $0.16B beside $40B of capex): a panel and scale of its own, so that it shows.
     let mut cum = Panel::new(
-        Some("Cumulative spending, revenue and revenue lost".into()),
+        Some("Cumulative spending and revenue".into()),
         "USD",
         NumFormat::Usd,
     );
-    let series: [(&str, &Vec<f64>, RGBColor, Dash); 4] = [
-        ("capex", &capex, CAPACITY, Dash::Solid),
-        ("revenue", &revenue, GREEN, Dash::Solid),
-        ("lost to pauses", &lost_pause, ALARM, Dash::Solid),
-        ("lost to churn", &lost_churn, PURPLE, Dash::Dashed),
+    let mut lost = Panel::new(
+        Some("Revenue lost to sign-up pauses and churn, cumulative".into()),
+        "USD",
+        NumFormat::Usd,
+    );
+    let series: [(&str, &Vec<f64>, RGBColor, Dash, bool); 4] = [
+        ("capex", &capex, CAPACITY, Dash::Solid, false),
+        ("revenue", &revenue, GREEN, Dash::Solid, false),
+        ("lost to pauses", &lost_pause, ALARM, Dash::Solid, true),
+        ("lost to churn", &lost_churn, PURPLE, Dash::Dashed, true),
     ];
-    let mut legend = Vec::new();
-    for (label, v, colour, dash) in series {
-        cum.layers.push(run.line(v, colour, dash));
-        legend.push(LegendItem::line(
+    let (mut legend, mut lost_legend) = (Vec::new(), Vec::new());
+    for (label, v, colour, dash, is_lost) in series {
+        let (panel, items) = if is_lost {
+            (&mut lost, &mut lost_legend)
+        } else {
+            (&mut cum, &mut legend)
+        };
+        panel.layers.push(run.line(v, colour, dash));
+        items.push(LegendItem::line(
             format!("{label}: {}", usd(last(v))),
             colour,
             dash,
@@ -1163,6 +1175,11 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
                 weight: 1.0,
                 panels: vec![cum],
                 legend,
+            },
+            Row {
+                weight: 0.6,
+                panels: vec![lost],
+                legend: lost_legend,
             },
             Row {
                 weight: 0.6,
