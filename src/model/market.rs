@@ -178,13 +178,20 @@ impl World<'_> {
                     }
                 }
                 self.scratch.remaining_open = remaining_open;
+                // The day's realised lead time: the mean over every unit shipped today, to
+                // every buyer (whole numbers of unit-days, exact in `f64`).
+                let (mut unit_days, mut units) = (0.0, 0);
                 for (&b, &(floor, other)) in of.iter().zip(&give) {
-                    if floor > 0 {
-                        self.ship(t, p, b, floor, FLOOR);
+                    for (n, rule) in [(floor, FLOOR), (other, vendor.allocation.as_str())] {
+                        if n > 0 {
+                            let (days, shipped) = self.ship(t, p, b, n, rule);
+                            unit_days += days;
+                            units += shipped;
+                        }
                     }
-                    if other > 0 {
-                        self.ship(t, p, b, other, vendor.allocation.as_str());
-                    }
+                }
+                if units > 0 {
+                    self.vendor.products[p].realised_lead_days = unit_days / units as f64;
                 }
             }
             self.update_books(p, of, &give);
@@ -221,8 +228,9 @@ impl World<'_> {
         }
     }
 
-    /// Ships `units` of product `p` to buyer `b` against its oldest orders.
-    fn ship(&mut self, t: Time, p: usize, b: usize, units: u64, rule: &'static str) {
+    /// Ships `units` of product `p` to buyer `b` against its oldest orders. Returns the
+    /// days from order to delivery summed over the units shipped, and the units shipped.
+    fn ship(&mut self, t: Time, p: usize, b: usize, units: u64, rule: &'static str) -> (f64, u64) {
         let shipping = self.s.vendors[self.s.products[p].vendor].shipping_days;
         let mut left = units;
         let mut cost = 0.0;
@@ -248,9 +256,6 @@ impl World<'_> {
         }
         debug_assert_eq!(left, 0, "allocated more than the open orders");
         let units = units - left;
-        if units > 0 {
-            self.vendor.products[p].realised_lead_days = lead_sum / units as f64;
-        }
         self.vendor.products[p].phantom_units -= phantom_shipped;
         self.backlog_units[p][b] -= units;
         self.open_units[p] -= units;
@@ -287,6 +292,7 @@ impl World<'_> {
                 units,
             },
         );
+        (lead_sum, units)
     }
 
     /// Comes into force (or lapses): forbidden products' open orders in the region are
@@ -341,6 +347,54 @@ impl World<'_> {
 #[cfg(test)]
 mod tests {
     use super::apportion;
+
+    /// The day's realised lead time is the mean over every unit shipped that day, whichever
+    /// buyer it went to: here 100 units ordered 50 days ago and 100 ordered 300 days ago, both
+    /// shipped today, give 175 days plus shipping (until 2026-12-06 the column held the mean of
+    /// the last buyer shipped alone: 64 or 314).
+    #[test]
+    fn realised_lead_time_is_the_mean_over_every_buyers_units() {
+        use crate::model::{Order, Prepared, World};
+        use crate::scenario::{Source, load};
+
+        let loaded = load(Source::BuiltIn, &[]).expect("the built-in scenario loads");
+        let s = &loaded.scenario;
+        let mut w = World::new(s, Prepared::new(s).plan, 1, 0);
+        let p = s
+            .products
+            .iter()
+            .position(|x| x.name == "H100")
+            .expect("H100");
+        let (t, shipping) = (400, s.vendors[s.products[p].vendor].shipping_days);
+        let of = w.buyers_of[p].clone();
+        assert!(of.len() >= 2, "H100 has two buyers or more");
+        for &b in &of {
+            w.backlog[p][b].clear();
+            w.backlog_units[p][b] = 0;
+        }
+        for (&b, age) in of.iter().zip([50, 300]) {
+            w.backlog[p][b].push_back(Order {
+                units: 100,
+                price_usd: 1.0,
+                day: t - age,
+                due: t,
+                phantom: 0,
+            });
+            w.backlog_units[p][b] = 100;
+        }
+        w.open_units[p] = 200;
+        w.accounts[p].inventory = 200;
+        // The day's flows (none are sent before it) make the ring's day today.
+        w.land_flows(t);
+        w.market_step(t);
+        assert_eq!(w.accounts[p].shipped, 200, "both buyers' orders shipped");
+        let expected = 175.0 + shipping as f64;
+        let got = w.vendor.products[p].realised_lead_days;
+        assert!(
+            (got - expected).abs() < 1e-9,
+            "realised lead time {got}, expected {expected}"
+        );
+    }
 
     #[test]
     fn apportion_is_exact_and_proportional() {
