@@ -182,12 +182,15 @@ impl World<'_> {
                 // every buyer (whole numbers of unit-days, exact in `f64`).
                 let (mut unit_days, mut units) = (0.0, 0);
                 for (&b, &(floor, other)) in of.iter().zip(&give) {
-                    for (n, rule) in [(floor, FLOOR), (other, vendor.allocation.as_str())] {
-                        if n > 0 {
-                            let (days, shipped) = self.ship(t, p, b, n, rule);
-                            unit_days += days;
-                            units += shipped;
-                        }
+                    if floor > 0 {
+                        let (days, shipped) = self.ship(t, p, b, floor, FLOOR);
+                        unit_days += days;
+                        units += shipped;
+                    }
+                    if other > 0 {
+                        let (days, shipped) = self.ship(t, p, b, other, vendor.allocation.as_str());
+                        unit_days += days;
+                        units += shipped;
                     }
                 }
                 if units > 0 {
