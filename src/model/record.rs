@@ -111,8 +111,9 @@ pub struct Summary {
     pub lead_time_peak_date: Option<String>,
     /// Product of that peak, or null.
     pub lead_time_peak_product: Option<String>,
-    /// Longest realised lead time (order to delivery) of any shipment \[days\]. This and the
-    /// four keys below default when absent, so that outputs of earlier versions still read.
+    /// Longest realised lead time (a day's mean, order to delivery) of any product \[days\].
+    /// This and the four keys below default when absent, so that outputs of earlier versions
+    /// still read.
     #[serde(default)]
     pub realised_lead_time_peak_days: f64,
     /// Units ordered (booked by vendors) \[units\].

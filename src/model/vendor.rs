@@ -27,7 +27,8 @@ pub(crate) struct ProductBook {
     pub(crate) quote_days: f64,
     /// Units that can still be booked within the booking window today [units].
     pub(crate) atp_units: f64,
-    /// Mean days from order to delivery of the last units shipped [days].
+    /// Mean days from order to delivery of the units shipped on the last day with shipments,
+    /// to every buyer [days].
     pub(crate) realised_lead_days: f64,
     /// Phantom units among the open orders [units].
     pub(crate) phantom_units: u64,
