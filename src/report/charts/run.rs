@@ -1114,37 +1114,35 @@ fn money(run: &Run) -> (&'static str, Figure, String) {
     let lost_pause = running_sum(&run.get("lost_revenue_pause_usd_per_day"));
     let lost_churn = running_sum(&run.get("lost_revenue_churn_usd_per_day"));
     let last = |v: &[f64]| v.last().copied().unwrap_or(0.0);
-    // Revenue lost is often a few hundredths of the spending (the default scenario loses
-    // $0.16B beside $40B of capex): a panel and scale of its own, so that it shows.
+    // Revenue lost is often a few thousandths of the spending (the default scenario loses
+    // $0.14B beside $40B of capex): a panel and scale of its own, so that it shows.
     let mut cum = Panel::new(
         Some("Cumulative spending and revenue".into()),
         "USD",
         NumFormat::Usd,
     );
+    let mut legend = Vec::new();
+    for (label, v, colour) in [("capex", &capex, CAPACITY), ("revenue", &revenue, GREEN)] {
+        cum.layers.push(run.line(v, colour, Dash::Solid));
+        let text = format!("{label}: {}", usd(last(v)));
+        legend.push(LegendItem::line(text, colour, Dash::Solid));
+    }
     let mut lost = Panel::new(
         Some("Revenue lost to sign-up pauses and churn, cumulative".into()),
         "USD",
         NumFormat::Usd,
     );
-    let series: [(&str, &Vec<f64>, RGBColor, Dash, bool); 4] = [
-        ("capex", &capex, CAPACITY, Dash::Solid, false),
-        ("revenue", &revenue, GREEN, Dash::Solid, false),
-        ("lost to pauses", &lost_pause, ALARM, Dash::Solid, true),
-        ("lost to churn", &lost_churn, PURPLE, Dash::Dashed, true),
-    ];
-    let (mut legend, mut lost_legend) = (Vec::new(), Vec::new());
-    for (label, v, colour, dash, is_lost) in series {
-        let (panel, items) = if is_lost {
-            (&mut lost, &mut lost_legend)
-        } else {
-            (&mut cum, &mut legend)
-        };
-        panel.layers.push(run.line(v, colour, dash));
-        items.push(LegendItem::line(
-            format!("{label}: {}", usd(last(v))),
-            colour,
-            dash,
-        ));
+    let mut lost_legend = Vec::new();
+    for (label, v, colour, dash) in [
+        ("lost to pauses", &lost_pause, ALARM, Dash::Solid),
+        ("lost to churn", &lost_churn, PURPLE, Dash::Dashed),
+    ] {
+        lost.layers.push(run.line(v, colour, dash));
+        let text = format!("{label}: {}", usd(last(v)));
+        lost_legend.push(LegendItem::line(text, colour, dash));
+    }
+    if !any_nonzero(&lost_pause) && !any_nonzero(&lost_churn) {
+        lost.note = Some("no revenue lost in this run".into());
     }
     let cents: Vec<f64> = run
         .get("cost_per_query_usd")
@@ -1229,6 +1227,26 @@ mod tests {
                 _ => None,
             })
             .expect("a line")
+    }
+
+    /// The money chart's revenue-lost panel says so when a run loses nothing, rather than
+    /// showing two bare lines at zero.
+    #[test]
+    fn a_run_that_loses_no_revenue_says_so_on_the_money_chart() {
+        let d = launched_on_day_four();
+        let run = Run::new(&d);
+        let (_, fig, _) = money(&run);
+        let lost = fig
+            .rows
+            .iter()
+            .flat_map(|r| &r.panels)
+            .find(|p| {
+                p.heading
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("Revenue lost"))
+            })
+            .expect("a revenue-lost panel");
+        assert_eq!(lost.note.as_deref(), Some("no revenue lost in this run"));
     }
 
     #[test]
