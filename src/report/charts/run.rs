@@ -1218,6 +1218,15 @@ mod tests {
             .expect("chart data")
     }
 
+    /// The figure's panel whose heading starts with `heading`.
+    fn panel<'a>(fig: &'a Figure, heading: &str) -> &'a Panel {
+        fig.rows
+            .iter()
+            .flat_map(|r| &r.panels)
+            .find(|p| p.heading.as_deref().is_some_and(|h| h.starts_with(heading)))
+            .unwrap_or_else(|| panic!("no panel {heading}"))
+    }
+
     fn first_x(panel: &Panel) -> f64 {
         panel
             .layers
@@ -1236,16 +1245,7 @@ mod tests {
         let d = launched_on_day_four();
         let run = Run::new(&d);
         let (_, fig, _) = money(&run);
-        let lost = fig
-            .rows
-            .iter()
-            .flat_map(|r| &r.panels)
-            .find(|p| {
-                p.heading
-                    .as_deref()
-                    .is_some_and(|h| h.starts_with("Revenue lost"))
-            })
-            .expect("a revenue-lost panel");
+        let lost = panel(&fig, "Revenue lost");
         assert_eq!(lost.note.as_deref(), Some("no revenue lost in this run"));
     }
 
@@ -1254,17 +1254,10 @@ mod tests {
         let d = launched_on_day_four();
         let run = Run::new(&d);
         let (_, fig, _) = market(&run, &Observed::default());
-        let panel = |heading: &str| {
-            fig.rows
-                .iter()
-                .flat_map(|r| &r.panels)
-                .find(|p| p.heading.as_deref().is_some_and(|h| h.starts_with(heading)))
-                .unwrap_or_else(|| panic!("no panel {heading}"))
-        };
         // Day 4 is x = 4 (a day drawn one day wide starts at its own x).
-        assert_eq!(first_x(panel("Lead time quoted")), 4.0);
-        assert_eq!(first_x(panel("Price of new orders")), 4.0);
+        assert_eq!(first_x(panel(&fig, "Lead time quoted")), 4.0);
+        assert_eq!(first_x(panel(&fig, "Price of new orders")), 4.0);
         // The backlog is drawn from the start.
-        assert_eq!(first_x(panel("Order backlog")), 0.0);
+        assert_eq!(first_x(panel(&fig, "Order backlog")), 0.0);
     }
 }
